@@ -1,0 +1,49 @@
+# Front door: `make demo` and `make check` set up a fresh Debian 12 machine (apt-get, as
+# root or through sudo), configure, build, and then run the demo or every test.
+BUILD      ?= build
+BUILD_TYPE ?= Release
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+
+# Debian packages the build, the tests and the benchmark need.
+PKGS = build-essential cmake pkg-config portaudio19-dev libsndfile1-dev libkissfft-dev \
+       check libebur128-dev libsoxr-dev libasound2-dev ffmpeg sox
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps configure build demo check check-asan check-tsan clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:" $$missing; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+configure: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	./$(BUILD)/crymeter analyze samples/demo.flac
+	./$(BUILD)/crymeter analyze --format jsonl samples/demo.flac
+
+check: build
+	CK_FORK=$${CK_FORK:-no} ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# Same tests under AddressSanitizer + UndefinedBehaviorSanitizer. Check's fork mode and
+# LeakSanitizer do not mix (libcheck #358), hence CK_FORK=no.
+check-asan:
+	$(MAKE) check BUILD=build-asan BUILD_TYPE=Debug CMAKE_ARGS="-DCM_SANITIZE=ON"
+
+check-tsan:
+	$(MAKE) build BUILD=build-tsan BUILD_TYPE=Debug CMAKE_ARGS="-DCM_TSAN=ON"
+	ctest --test-dir build-tsan --output-on-failure -R 'ring|capture'
+
+clean:
+	rm -rf build build-asan build-tsan

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/* cm_analyzer: the one pipeline behind `crymeter analyze` and `crymeter monitor`.
+ *
+ * Push native-rate interleaved float audio in any chunk sizes; get episodes (and, for live
+ * use, start / excessive events and 10 Hz level readings) through callbacks, then a summary.
+ * Inside: loudness (libebur128) and A-weighted level on the original channels at the native
+ * rate; channel mean -> 16 kHz (libsoxr) -> frame features -> detector -> segmenter.
+ * The input is re-blocked internally into fixed blocks, so results are identical whatever
+ * the caller's chunking (tested).
+ *
+ * Times are seconds from the first pushed frame. Levels: LUFS (BS.1770), dBFS (full-scale
+ * square = 0), dB(A) re full scale (Fast), dB SPL = dB(A) re FS + spl_offset_db.
+ * Threading: one analyzer per thread; callbacks run on the pushing thread, inside push/flush. */
+#ifndef CRYMETER_ANALYZER_H
+#define CRYMETER_ANALYZER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crymeter/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum cm_class {
+    CM_CLASS_BACKGROUND = 0,
+    CM_CLASS_VOCAL = 1, /* speech, laughter, scream, cough and other human sounds */
+    CM_CLASS_CRY = 2,
+    CM_CLASS_SOB = 3,
+    CM_N_CLASSES = 4
+} cm_class;
+
+/* "background", "vocal", "cry", "sob"; "?" for anything else. */
+const char *cm_class_name(cm_class c);
+/* Parses a class name; returns 0 and sets *out, or -1. */
+int cm_class_parse(const char *name, cm_class *out);
+
+enum { CM_EXCESS_LOUD = 1u << 0, CM_EXCESS_LONG = 1u << 1 };
+
+/* Default SPL mapping when no calibration is given: 0 dB re full scale = 100 dB SPL.
+ * A typical phone or laptop microphone at default gain clips between 100 and 120 dB SPL;
+ * every SPL figure produced with this default is marked uncalibrated. */
+#define CM_SPL_OFFSET_DEFAULT_DB 100.0
+
+typedef struct cm_episode {
+    uint64_t id;                 /* 1, 2, ... within one analyzer */
+    cm_class cls;
+    double start_s, end_s;       /* end_s of an open episode is the latest activity */
+    double duration_s;           /* end_s - start_s */
+    float confidence;            /* 0..1, mean detector score for cls over the episode */
+    double lufs_momentary_max;   /* LUFS; -INFINITY if silent */
+    double dba_max;              /* dB(A) re full scale, Fast, max */
+    double peak_dbfs;            /* sample peak over all channels */
+    double spl_db_max;           /* dB(A) SPL max = dba_max + spl_offset_db */
+    bool calibrated;             /* false: spl_db_max uses CM_SPL_OFFSET_DEFAULT_DB */
+    double f0_median_hz;         /* over voiced frames; NAN when none */
+    unsigned excessive;          /* CM_EXCESS_* bits */
+    double loud_excess_db;       /* spl_db_max - loud_db when CM_EXCESS_LOUD, else 0 */
+    double long_excess_s;        /* duration_s - long_s when CM_EXCESS_LONG, else 0 */
+} cm_episode;
+
+typedef enum cm_event_kind {
+    CM_EVENT_START = 0,     /* an episode has begun (fields so far) */
+    CM_EVENT_EXCESSIVE = 1, /* an open episode has just crossed loud_db or long_s */
+    CM_EVENT_END = 2        /* an episode is complete: every field final */
+} cm_event_kind;
+
+/* A reading every 100 ms of input. */
+typedef struct cm_level {
+    double t_s;              /* end of the 100 ms block */
+    double lufs_momentary;   /* LUFS over the last 400 ms */
+    double dba_fast;         /* dB(A) re FS, Fast, max over the block */
+    double spl_db;           /* dba_fast + spl_offset_db */
+    double peak_dbfs;        /* sample peak in the block */
+    cm_class cls;            /* detector's current best class */
+    float score;             /* its score, 0..1 */
+    bool in_episode;
+} cm_level;
+
+typedef void (*cm_event_fn)(void *user, cm_event_kind kind, const cm_episode *ep);
+typedef void (*cm_level_fn)(void *user, const cm_level *lv);
+
+struct cm_model;
+
+typedef struct cm_analyzer_config {
+    unsigned rate_hz;         /* input rate, 8000..192000 */
+    unsigned channels;        /* 1..64 */
+    double spl_offset_db;     /* dB SPL at 0 dB re FS; default CM_SPL_OFFSET_DEFAULT_DB */
+    bool calibrated;          /* true when spl_offset_db was measured or given */
+    double loud_db;           /* dB(A) SPL; default 76 (listeners rated cries >= 76 dB(A)
+                                 most annoying, DESIGN.md) */
+    double long_s;            /* default 60 s */
+    double merge_gap_s;       /* gaps shorter than this join one episode; default 5 s;
+                                 < 0 means "the model's value" */
+    double min_episode_s;     /* shorter episodes are dropped; default 0.5 s */
+    bool true_peak;           /* measure true peak (costs an oversampler); default true */
+    const struct cm_model *model; /* NULL: the compiled-in default model; borrowed, must
+                                     outlive the analyzer */
+    cm_event_fn on_event;     /* may be NULL */
+    cm_level_fn on_level;     /* may be NULL */
+    void *user;
+} cm_analyzer_config;
+
+typedef struct cm_summary {
+    double duration_s;             /* frames_read / rate_hz */
+    uint64_t frames_read;          /* native frames pushed */
+    uint64_t frames_analyzed;      /* native frames that reached every stage; equals
+                                      frames_read after flush */
+    uint64_t nonfinite_samples;    /* NaN/Inf samples, replaced by 0 before analysis */
+    unsigned episodes;
+    unsigned episodes_by_class[CM_N_CLASSES];
+    double lufs_integrated;        /* LUFS; -INFINITY if silent */
+    double lra_lu;
+    double true_peak_dbtp;         /* NAN when true_peak was off */
+    double sample_peak_dbfs;
+} cm_summary;
+
+typedef struct cm_analyzer cm_analyzer;
+
+cm_analyzer_config cm_analyzer_config_default(unsigned rate_hz, unsigned channels);
+
+/* Checks every field (CM_E_RANGE + why naming it). Allocates everything up front. */
+CM_NODISCARD cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out,
+                                          cm_diag *why);
+void cm_analyzer_destroy(cm_analyzer *a); /* NULL is a no-op */
+
+/* Pushes n_frames interleaved frames (n_frames * channels floats). Any n, including 0.
+ * Non-finite samples are replaced by 0 and counted. CM_E_STATE after flush. */
+CM_NODISCARD cm_status cm_analyzer_push(cm_analyzer *a, const float *interleaved,
+                                        size_t n_frames);
+/* End of input: drains every stage, closes any open episode (CM_EVENT_END). */
+CM_NODISCARD cm_status cm_analyzer_flush(cm_analyzer *a);
+
+/* Valid at any time; final after flush. */
+void cm_analyzer_summary(const cm_analyzer *a, cm_summary *out);
+
+/* Latency from input to detector decision, seconds (for monitor's time stamps). */
+double cm_analyzer_latency_s(const cm_analyzer *a);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
