@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* Subcommands of the crymeter tool. Each returns the process exit status:
+ * 0 ok, 1 runtime error (a file or device failed), 2 usage error, 3 completed with audio
+ * dropped. Only src/cli prints to a person or exits. */
+#ifndef CM_CLI_H
+#define CM_CLI_H
+
+#define CM_EXIT_OK 0
+#define CM_EXIT_FAIL 1
+#define CM_EXIT_USAGE 2
+#define CM_EXIT_DROPPED 3
+
+int cmd_analyze(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
+
+/* "crymeter: " + printf message + newline on stderr. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Strict number parsing: whole string, finite, within [lo, hi]. Returns 0 or -1 after
+ * printing "crymeter: --opt=value: expected ..." on stderr. */
+int cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out);
+int cli_parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, unsigned *out);
+
+#endif

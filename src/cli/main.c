@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/* crymeter: command dispatch, top-level help and shared argument helpers. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#ifndef CM_VERSION
+#define CM_VERSION "0.1.0"
+#endif
+
+static const char usage[] =
+    "Usage: crymeter COMMAND [options] ...\n"
+    "\n"
+    "Finds episodes of crying, sobbing and other vocalisation in audio and reports\n"
+    "their loudness (LUFS, dBFS, dB(A), dB SPL) and duration.\n"
+    "\n"
+    "Commands:\n"
+    "  analyze FILE...    analyse recorded files (any format libsndfile reads)\n"
+    "  monitor            listen to a live input device and report episodes as they happen\n"
+    "  devices            list audio input devices\n"
+    "  calibrate          train or re-threshold the classifier from labelled clips\n"
+    "  evaluate           measure precision and recall of a model on labelled clips\n"
+    "\n"
+    "Run 'crymeter COMMAND --help' for a command's options.\n"
+    "\n"
+    "Exit status: 0 ok, 1 a file or device failed, 2 usage error,\n"
+    "             3 completed but audio was dropped (monitor).\n";
+
+void cli_err(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("crymeter: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = s ? strtod(s, &end) : NAN;
+    if (!s || end == s || *end != '\0' || errno == ERANGE || !isfinite(v) || v < lo || v > hi) {
+        cli_err("%s=%s: expected a number from %g to %g", opt, s ? s : "(missing)", lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = s ? strtoll(s, &end, 10) : -1;
+    if (!s || end == s || *end != '\0' || errno == ERANGE || v < (long long)lo ||
+        v > (long long)hi) {
+        cli_err("%s=%s: expected a whole number from %u to %u", opt, s ? s : "(missing)", lo,
+                hi);
+        return -1;
+    }
+    *out = (unsigned)v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {
+        {"analyze", cmd_analyze},     {"monitor", cmd_monitor},   {"devices", cmd_devices},
+        {"calibrate", cmd_calibrate}, {"evaluate", cmd_evaluate},
+    };
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return CM_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        fputs(usage, stdout);
+        return CM_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("crymeter %s\n", CM_VERSION);
+        return CM_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
+    cli_err("unknown command '%s'", argv[1]);
+    fputs("Try 'crymeter --help'.\n", stderr);
+    return CM_EXIT_USAGE;
+}
