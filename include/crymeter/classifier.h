@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* The cry classifier: a model file (JSON, see models/README.md), a window detector that
+ * turns cm_frame features into class probabilities, and the tunable detection parameters.
+ *
+ * A window covers CM_DET_WIN_FRAMES frames (about 1 s) and one is scored every
+ * CM_DET_HOP_FRAMES frames (0.25 s). Every tunable number of the detector lives in the model
+ * file, so `crymeter calibrate` can set it.
+ * Thread-safety: a loaded cm_model is read-only and may be shared by any number of
+ * detectors on any threads; a cm_detector belongs to one thread. */
+#ifndef CRYMETER_CLASSIFIER_H
+#define CRYMETER_CLASSIFIER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crymeter/analyzer.h"
+#include "crymeter/frontend.h"
+#include "crymeter/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CM_DET_WIN_FRAMES 100u /* 1.0 s of 10 ms frames */
+#define CM_DET_HOP_FRAMES 25u  /* 0.25 s */
+
+/* Detection parameters stored in the model (all calibratable). */
+typedef struct cm_detect_params {
+    /* A window is labelled cry when p[cry] >= threshold[cry]; otherwise vocal when
+     * p[vocal] >= threshold[vocal]; otherwise background. 0..1. */
+    float threshold[CM_N_CLASSES];
+    /* Per class: gaps shorter than this join one episode, seconds (cry default 5 s: one
+     * crying bout with breaths between cry units counts as one episode). */
+    float merge_gap_s[CM_N_CLASSES];
+    /* Episodes shorter than this are dropped, seconds. */
+    float min_episode_s;
+} cm_detect_params;
+
+typedef struct cm_model cm_model;
+
+/* Parses and checks a model (every field, size and value; NaN weights rejected). On failure
+ * *out is NULL and why names the field ("weights[1][37]: NaN", "format_version=3: expected 1"). */
+CM_NODISCARD cm_status cm_model_load_buffer(const char *json, size_t n, cm_model **out,
+                                            cm_diag *why);
+CM_NODISCARD cm_status cm_model_load_file(const char *path, cm_model **out, cm_diag *why);
+/* The model compiled into the library from models/default.json. */
+CM_NODISCARD cm_status cm_model_load_default(cm_model **out, cm_diag *why);
+CM_NODISCARD cm_status cm_model_save_file(const cm_model *m, const char *path, cm_diag *why);
+void cm_model_destroy(cm_model *m); /* NULL is a no-op */
+
+const cm_detect_params *cm_model_params(const cm_model *m);
+/* Replaces the detection parameters (used by calibrate --threshold-only). Checks ranges. */
+CM_NODISCARD cm_status cm_model_set_params(cm_model *m, const cm_detect_params *p,
+                                           cm_diag *why);
+/* The front-end settings the model was trained with; the analyzer uses them. */
+cm_front_config cm_model_front_config(const cm_model *m);
+
+typedef struct cm_window_scores {
+    uint64_t first_frame, last_frame; /* inclusive frame span of the window */
+    float p[CM_N_CLASSES];            /* probabilities; background+vocal+cry sum to 1 */
+} cm_window_scores;
+
+typedef struct cm_detector cm_detector;
+
+CM_NODISCARD cm_status cm_detector_create(const cm_model *m, cm_detector **out, cm_diag *why);
+void cm_detector_destroy(cm_detector *d); /* NULL is a no-op */
+void cm_detector_reset(cm_detector *d);
+/* Feeds the next frame (frames in index order). Returns 1 and fills *out when a window has
+ * completed, else 0. Never allocates. */
+int cm_detector_push(cm_detector *d, const cm_frame *fr, cm_window_scores *out);
+/* End of input. Returns 1 and fills *out when frames after the last scored window remain
+ * (the final, possibly shorter, window is scored), else 0. Inputs shorter than one window
+ * are scored as one short window. */
+int cm_detector_flush(cm_detector *d, cm_window_scores *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
