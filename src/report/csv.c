@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* CSV reporter: one header row, then one row per completed episode, for spreadsheets and
+ * R/pandas. Fields are quoted as RFC 4180 says (a field holding a comma, quote, CR or LF
+ * is enclosed in quotes, quotes doubled), so any file name survives a round trip. Rows end
+ * in LF rather than RFC 4180's CRLF: every CSV reader accepts LF and Unix tools choke on
+ * the CR. Bytes pass through unchanged; non-finite numbers are empty fields. Start and
+ * excessive notices, summaries and errors have no row shape and are not written. */
+#include "report_internal.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static void csv_field(FILE *f, const char *s)
+{
+    if (!s) return;
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    putc('"', f);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"') putc('"', f);
+        putc(*p, f);
+    }
+    putc('"', f);
+}
+
+static void csv_num(FILE *f, double v, int decimals)
+{
+    char buf[512];
+    putc(',', f);
+    if (cm_rep_fixed(buf, sizeof buf, v, decimals)) fputs(buf, f);
+}
+
+cm_status cm_rep_csv_begin(FILE *f)
+{
+    fputs("file,id,class,start_s,end_s,duration_s,confidence,lufs_momentary_max,dba_max,"
+          "peak_dbfs,spl_db_max,calibrated,f0_median_hz,excessive,reasons\n",
+          f);
+    return cm_rep_finish(f);
+}
+
+cm_status cm_rep_csv_event(FILE *f, const char *file, cm_event_kind kind, const cm_episode *ep)
+{
+    if (kind != CM_EVENT_END) return CM_OK;
+    csv_field(f, file);
+    fprintf(f, ",%" PRIu64 ",%s", ep->id, cm_class_name(ep->cls));
+    csv_num(f, ep->start_s, CM_REP_DEC_TIME);
+    csv_num(f, ep->end_s, CM_REP_DEC_TIME);
+    csv_num(f, ep->duration_s, CM_REP_DEC_TIME);
+    csv_num(f, ep->confidence, CM_REP_DEC_SCORE);
+    csv_num(f, ep->lufs_momentary_max, CM_REP_DEC_LEVEL);
+    csv_num(f, ep->dba_max, CM_REP_DEC_LEVEL);
+    csv_num(f, ep->peak_dbfs, CM_REP_DEC_LEVEL);
+    csv_num(f, ep->spl_db_max, CM_REP_DEC_LEVEL);
+    fprintf(f, ",%s", ep->calibrated ? "true" : "false");
+    csv_num(f, ep->f0_median_hz, CM_REP_DEC_HZ);
+    fprintf(f, ",%s,%s\n", ep->excessive ? "true" : "false", cm_rep_reasons(ep->excessive));
+    return cm_rep_finish(f);
+}

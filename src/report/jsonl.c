@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/* JSON Lines reporter, schema version 1: one object per line, one line per record, so a
+ * day-long recording can be streamed into jq, pandas or a database without buffering and a
+ * killed run leaves every finished line intact. Field names and meanings are a contract
+ * (README.md): fields may be added, never renamed or removed. Units are in the names;
+ * non-finite values are null. */
+#include "report_internal.h"
+
+#include <inttypes.h>
+
+/* Classes in the order people read them: the interesting ones first. */
+static const cm_class class_order[CM_N_CLASSES] = {CM_CLASS_CRY, CM_CLASS_SOB, CM_CLASS_VOCAL,
+                                                   CM_CLASS_BACKGROUND};
+
+static void key(FILE *f, const char *name) { fprintf(f, "\"%s\":", name); }
+
+static void num(FILE *f, const char *name, double v, int decimals)
+{
+    key(f, name);
+    cm_json_number(f, v, decimals);
+}
+
+static const char *kind_type(cm_event_kind kind)
+{
+    switch (kind) {
+    case CM_EVENT_START: return "start";
+    case CM_EVENT_EXCESSIVE: return "excessive";
+    case CM_EVENT_END: break;
+    }
+    return "episode";
+}
+
+cm_status cm_rep_jsonl_event(FILE *f, const char *file, cm_event_kind kind, const cm_episode *ep)
+{
+    fprintf(f, "{\"type\":\"%s\",\"id\":%" PRIu64 ",", kind_type(kind), ep->id);
+    key(f, "file");
+    cm_json_string(f, file);
+    fputc(',', f);
+    key(f, "class");
+    cm_json_string(f, cm_class_name(ep->cls));
+    fputc(',', f);
+    num(f, "start_s", ep->start_s, CM_REP_DEC_TIME);
+    fputc(',', f);
+    num(f, "end_s", ep->end_s, CM_REP_DEC_TIME);
+    fputc(',', f);
+    num(f, "duration_s", ep->duration_s, CM_REP_DEC_TIME);
+    fputc(',', f);
+    num(f, "confidence", ep->confidence, CM_REP_DEC_SCORE);
+    fputs(",\"loudness\":{", f);
+    num(f, "lufs_momentary_max", ep->lufs_momentary_max, CM_REP_DEC_LEVEL);
+    fputc(',', f);
+    num(f, "dba_max", ep->dba_max, CM_REP_DEC_LEVEL);
+    fputc(',', f);
+    num(f, "peak_dbfs", ep->peak_dbfs, CM_REP_DEC_LEVEL);
+    fputc(',', f);
+    num(f, "spl_db_max", ep->spl_db_max, CM_REP_DEC_LEVEL);
+    fprintf(f, ",\"calibrated\":%s},\"pitch\":{", ep->calibrated ? "true" : "false");
+    num(f, "f0_median_hz", ep->f0_median_hz, CM_REP_DEC_HZ);
+    fprintf(f, "},\"excessive\":{\"flag\":%s,\"reasons\":[", ep->excessive ? "true" : "false");
+    int n = 0;
+    if (ep->excessive & CM_EXCESS_LOUD) fputs(n++ ? ",\"loud\"" : "\"loud\"", f);
+    if (ep->excessive & CM_EXCESS_LONG) fputs(n++ ? ",\"long\"" : "\"long\"", f);
+    fputs("],", f);
+    num(f, "loud_excess_db", ep->loud_excess_db, CM_REP_DEC_LEVEL);
+    fputc(',', f);
+    num(f, "long_excess_s", ep->long_excess_s, CM_REP_DEC_TIME);
+    fputs("}}\n", f);
+    return cm_rep_finish(f);
+}
+
+cm_status cm_rep_jsonl_summary(FILE *f, const char *file, const cm_summary *s)
+{
+    fputs("{\"type\":\"summary\",\"version\":1,", f);
+    key(f, "file");
+    cm_json_string(f, file);
+    fputc(',', f);
+    num(f, "duration_s", s->duration_s, CM_REP_DEC_TIME);
+    fprintf(f, ",\"episodes\":%u,\"episodes_by_class\":{", s->episodes);
+    for (int i = 0; i < CM_N_CLASSES; i++) {
+        cm_class c = class_order[i];
+        fprintf(f, "%s\"%s\":%u", i ? "," : "", cm_class_name(c), s->episodes_by_class[c]);
+    }
+    fputs("},", f);
+    num(f, "lufs_integrated", s->lufs_integrated, CM_REP_DEC_LEVEL);
+    fputc(',', f);
+    num(f, "lra_lu", s->lra_lu, CM_REP_DEC_LEVEL);
+    fputc(',', f);
+    num(f, "true_peak_dbtp", s->true_peak_dbtp, CM_REP_DEC_LEVEL);
+    fputc(',', f);
+    num(f, "sample_peak_dbfs", s->sample_peak_dbfs, CM_REP_DEC_LEVEL);
+    fprintf(f,
+            ",\"frames_read\":%" PRIu64 ",\"frames_analyzed\":%" PRIu64
+            ",\"nonfinite_samples\":%" PRIu64 "}\n",
+            s->frames_read, s->frames_analyzed, s->nonfinite_samples);
+    return cm_rep_finish(f);
+}
+
+cm_status cm_rep_jsonl_error(FILE *f, const char *file, const char *message)
+{
+    fputs("{\"type\":\"error\",", f);
+    key(f, "file");
+    cm_json_string(f, file);
+    fputc(',', f);
+    key(f, "message");
+    cm_json_string(f, message ? message : "");
+    fputs("}\n", f);
+    return cm_rep_finish(f);
+}

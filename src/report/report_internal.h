@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared pieces of the reporters: number formatting that never depends on the process
+ * locale, the write-error check every record ends with, and one entry point per format
+ * for report.c to dispatch to. Private to src/report. */
+#ifndef CM_REPORT_INTERNAL_H
+#define CM_REPORT_INTERNAL_H
+
+#include <stdio.h>
+
+#include "crymeter/report.h"
+
+/* Decimal places per quantity, so every format prints the same figure the same way:
+ * times to the millisecond, levels to 0.01 dB, scores to 0.001, f0 to 0.1 Hz. */
+enum {
+    CM_REP_DEC_TIME = 3,
+    CM_REP_DEC_LEVEL = 2,
+    CM_REP_DEC_SCORE = 3,
+    CM_REP_DEC_HZ = 1
+};
+
+/* Writes v with `decimals` digits after the point into buf ("%.*f", '.' whatever the
+ * locale, "-0.00" printed as "0.00"). Returns 0 and writes "" when v is not finite. */
+int cm_rep_fixed(char *buf, size_t cap, double v, int decimals);
+
+/* "loud", "long", "loud+long" or "" for CM_EXCESS_* bits. Static storage. */
+const char *cm_rep_reasons(unsigned excessive);
+
+/* Ends a record: flushes so a full disk or closed pipe shows up now, at this record, and
+ * returns CM_E_IO when the stream's error flag is set. */
+cm_status cm_rep_finish(FILE *f);
+
+cm_status cm_rep_jsonl_event(FILE *f, const char *file, cm_event_kind kind,
+                             const cm_episode *ep);
+cm_status cm_rep_jsonl_summary(FILE *f, const char *file, const cm_summary *s);
+cm_status cm_rep_jsonl_error(FILE *f, const char *file, const char *message);
+
+cm_status cm_rep_csv_begin(FILE *f);
+cm_status cm_rep_csv_event(FILE *f, const char *file, cm_event_kind kind, const cm_episode *ep);
+
+cm_status cm_rep_audacity_event(FILE *f, cm_event_kind kind, const cm_episode *ep);
+
+cm_status cm_rep_table_begin(FILE *f);
+cm_status cm_rep_table_event(FILE *f, const char *file, cm_event_kind kind,
+                             const cm_episode *ep);
+cm_status cm_rep_table_summary(FILE *f, const char *file, const cm_summary *s);
+cm_status cm_rep_table_error(FILE *f, const char *file, const char *message);
+
+#endif
