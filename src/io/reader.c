@@ -35,7 +35,7 @@ struct cm_reader {
     uint64_t delivered;      /* frames handed to the caller */
     int at_eof;
     cm_status pending;       /* decode error seen after a partial block; reported next call */
-    char pending_msg[256];
+    char pending_msg[CM_DIAG_LEN];
     char path[];             /* for messages; owned copy */
 };
 
@@ -280,20 +280,17 @@ cm_status cm_reader_read(cm_reader *r, float *buf, size_t max_frames, size_t *n_
 
     sf_count_t got = sf_readf_float(r->sf, buf, (sf_count_t)max_frames);
     if (got < 0) got = 0;
-    if ((size_t)got < max_frames) {
-        /* A short read is either the end or a decode error; libsndfile keeps the
-         * difference in the handle's error state. */
-        int err = sf_error(r->sf);
-        if (err != SF_ERR_NO_ERROR) {
-            r->pending = err == SF_ERR_SYSTEM ? CM_E_IO : CM_E_FORMAT;
-            snprintf(r->pending_msg, sizeof r->pending_msg,
-                     "%s: decode error after %llu frames: %s", r->path,
-                     (unsigned long long)(r->delivered + (uint64_t)got), sf_strerror(r->sf));
-            if (got == 0) return cm_diag_fail(why, r->pending, "%s", r->pending_msg);
-            /* Deliver what decoded; the error follows on the next call so no frame is lost. */
-        } else if (got == 0) {
-            r->at_eof = 1;
-        }
+    /* libsndfile flags a decode error on the handle of the read that hit it (a short
+     * block) and clears it on the next read, so it is checked after every call. */
+    int err = sf_error(r->sf);
+    if (err != SF_ERR_NO_ERROR) {
+        r->pending = err == SF_ERR_SYSTEM ? CM_E_IO : CM_E_FORMAT;
+        snprintf(r->pending_msg, sizeof r->pending_msg, "%s: decode error after %llu frames (data corrupt or cut off): %s",
+                 r->path, (unsigned long long)(r->delivered + (uint64_t)got), sf_strerror(r->sf));
+        if (got == 0) return cm_diag_fail(why, r->pending, "%s", r->pending_msg);
+        /* Deliver what decoded; the error follows on the next call so no frame is lost. */
+    } else if (got == 0) {
+        r->at_eof = 1;
     }
     r->delivered += (uint64_t)got;
     *n_frames = (size_t)got;
