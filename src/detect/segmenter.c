@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/* Segmenter: positive detector windows -> cores -> activity-snapped spans -> episodes with a
+ * merge gap and a minimum length. See include/crymeter/segmenter.h for the contract. */
+#include "crymeter/segmenter.h"
+
+#include <stdlib.h>
+
+/* Activity of the most recent frames, enough to snap an edge back and forth: the window
+ * centre lies half a window (50 frames) behind the newest frame, and an edge may move
+ * snap_frames either way. 1024 frames = 10.24 s covers windows of up to 8 s. */
+#define ACT_RING 1024u
+
+struct cm_seg {
+    cm_seg_config cfg;
+    uint8_t act[ACT_RING];
+    uint64_t n_frames; /* frames seen; frame f is known iff f < n_frames && n_frames-f <= ACT_RING */
+    bool open;
+    uint64_t start, end; /* inclusive frame span of the open episode */
+};
+
+cm_status cm_seg_create(const cm_seg_config *cfg, cm_seg **out, cm_diag *why)
+{
+    if (!out) return CM_E_INVAL;
+    *out = NULL;
+    if (!cfg) return CM_E_INVAL;
+    if (cfg->hop_frames < 1 || cfg->hop_frames > 1000)
+        return cm_diag_fail(why, CM_E_RANGE, "hop_frames=%u: must be 1..1000", cfg->hop_frames);
+    if (cfg->merge_gap_frames > 6000)
+        return cm_diag_fail(why, CM_E_RANGE, "merge_gap_frames=%u: must be 0..6000 (60 s)",
+                            cfg->merge_gap_frames);
+    if (cfg->snap_frames > 200)
+        return cm_diag_fail(why, CM_E_RANGE, "snap_frames=%u: must be 0..200", cfg->snap_frames);
+    cm_seg *s = calloc(1, sizeof *s);
+    if (!s) return CM_E_NOMEM;
+    s->cfg = *cfg;
+    *out = s;
+    return CM_OK;
+}
+
+void cm_seg_destroy(cm_seg *s) { free(s); }
+
+bool cm_seg_is_open(const cm_seg *s) { return s && s->open; }
+
+void cm_seg_frame(cm_seg *s, uint64_t frame, bool active)
+{
+    /* Frames arrive in order; a gap (never expected) is filled as inactive. */
+    while (s->n_frames < frame) s->act[s->n_frames++ % ACT_RING] = 0;
+    if (frame == s->n_frames) s->act[s->n_frames++ % ACT_RING] = active ? 1 : 0;
+}
+
+static bool known(const cm_seg *s, uint64_t f)
+{
+    return f < s->n_frames && s->n_frames - f <= ACT_RING;
+}
+
+static bool active_at(const cm_seg *s, uint64_t f) { return known(s, f) && s->act[f % ACT_RING]; }
+
+/* Start edge: inside activity, walk back to the start of the active run; outside, walk
+ * forward to the first active frame. Either way by at most snap_frames. */
+static uint64_t snap_start(const cm_seg *s, uint64_t f, uint64_t lo, uint64_t hi)
+{
+    unsigned k = s->cfg.snap_frames;
+    if (active_at(s, f)) {
+        while (k-- && f > lo && active_at(s, f - 1)) f--;
+        return f;
+    }
+    for (uint64_t g = f + 1; g <= hi && g <= f + k; g++)
+        if (active_at(s, g)) return g;
+    return f;
+}
+
+/* End edge, mirrored. */
+static uint64_t snap_end(const cm_seg *s, uint64_t f, uint64_t lo, uint64_t hi)
+{
+    unsigned k = s->cfg.snap_frames;
+    if (active_at(s, f)) {
+        while (k-- && f < hi && active_at(s, f + 1)) f++;
+        return f;
+    }
+    for (uint64_t g = f; g > lo && f - g < k; g--)
+        if (active_at(s, g - 1)) return g - 1;
+    return f;
+}
+
+static size_t close_open(cm_seg *s, cm_seg_update *u)
+{
+    s->open = false;
+    u->start_frame = s->start;
+    u->end_frame = s->end;
+    u->kind = (s->end - s->start + 1 >= s->cfg.min_frames) ? CM_SEG_CLOSE : CM_SEG_DROP;
+    return 1;
+}
+
+size_t cm_seg_window(cm_seg *s, uint64_t first, uint64_t last, bool positive,
+                     cm_seg_update out[3])
+{
+    size_t n = 0;
+    if (last < first) return 0;
+    uint64_t half = s->cfg.hop_frames / 2;
+    uint64_t centre = first + (last - first) / 2;
+    uint64_t core_s = centre > first + half ? centre - half : first;
+    uint64_t core_e = core_s + s->cfg.hop_frames - 1;
+    if (core_e > last) core_e = last;
+
+    if (!positive) {
+        /* The gap since the episode's end has outgrown the merge gap: it is over. */
+        if (s->open && core_e > s->end && core_e - s->end > s->cfg.merge_gap_frames)
+            n += close_open(s, &out[n]);
+        return n;
+    }
+    /* Edges may snap beyond the core but never beyond the window that saw the sound, nor
+     * back into an earlier episode. */
+    uint64_t lo = first;
+    if (s->open && lo <= s->end) lo = s->end + 1;
+    uint64_t sp_s = snap_start(s, core_s, lo < core_s ? lo : core_s, core_e);
+    uint64_t sp_e = snap_end(s, core_e, sp_s, last);
+    if (sp_e < sp_s) sp_e = sp_s;
+
+    if (s->open && (sp_s <= s->end || sp_s - s->end - 1 <= s->cfg.merge_gap_frames)) {
+        if (sp_e > s->end) {
+            s->end = sp_e;
+            out[n].kind = CM_SEG_EXTEND;
+            out[n].start_frame = s->start;
+            out[n].end_frame = s->end;
+            n++;
+        }
+        return n;
+    }
+    if (s->open) n += close_open(s, &out[n]);
+    s->open = true;
+    s->start = sp_s;
+    s->end = sp_e;
+    out[n].kind = CM_SEG_OPEN;
+    out[n].start_frame = s->start;
+    out[n].end_frame = s->end;
+    n++;
+    return n;
+}
+
+size_t cm_seg_finish(cm_seg *s, cm_seg_update out[1])
+{
+    if (!s->open) return 0;
+    return close_open(s, &out[0]);
+}
