@@ -132,6 +132,16 @@ static uint64_t announced_frames(const char *path, const SF_INFO *si)
     return (uint64_t)si->frames;
 }
 
+/* libsndfile's messages end in a full stop ("Format not recognised."); ours embed them
+ * mid-sentence. */
+static const char *sf_text(const char *t, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", t ? t : "unknown error");
+    size_t n = strlen(buf);
+    while (n > 0 && (buf[n - 1] == '.' || buf[n - 1] == ' ' || buf[n - 1] == '\n')) buf[--n] = 0;
+    return buf;
+}
+
 static void format_name(SNDFILE *sf, int format, char *out, size_t cap)
 {
     SF_FORMAT_INFO major = {.format = format & SF_FORMAT_TYPEMASK};
@@ -195,11 +205,13 @@ cm_status cm_reader_open(const char *path, cm_reader **out, cm_reader_info *info
          * failed open can overwrite it in between. Worst case the message names the
          * wrong reason; the status and the file name stay right. */
         int err = sf_error(NULL);
-        const char *text = sf_strerror(NULL);
+        char tb[256];
+        const char *text = sf_text(sf_strerror(NULL), tb, sizeof tb);
         if (err == SF_ERR_UNRECOGNISED_FORMAT)
             return cm_diag_fail(why, CM_E_FORMAT,
-                                "%s: not an audio file libsndfile recognises (%s; expected "
-                                "WAV, FLAC, Ogg Vorbis/Opus, MP3 or another libsndfile format)",
+                                "%s: not an audio file libsndfile recognises (libsndfile: %s; "
+                                "expected WAV, FLAC, Ogg Vorbis/Opus, MP3 or another format "
+                                "libsndfile reads)",
                                 path, text);
         if (err == SF_ERR_SYSTEM)
             return cm_diag_fail(why, CM_E_IO, "%s: cannot read: %s", path, text);
@@ -266,10 +278,12 @@ cm_status cm_reader_read(cm_reader *r, float *buf, size_t max_frames, size_t *n_
 {
     if (n_frames) *n_frames = 0;
     if (!r || !buf || !n_frames)
-        return cm_diag_fail(why, CM_E_INVAL, "cm_reader_read: r, buf and n_frames must not be NULL");
+        return cm_diag_fail(why, CM_E_INVAL,
+                            "cm_reader_read: r, buf and n_frames must not be NULL");
     if (max_frames == 0)
         return cm_diag_fail(why, CM_E_INVAL,
-                            "%s: max_frames=0: must be at least 1 (0 frames read means end of file)",
+                            "%s: max_frames=0: must be at least 1 (0 frames read means end "
+                            "of file)",
                             r->path);
     if (r->pending != CM_OK) return cm_diag_fail(why, r->pending, "%s", r->pending_msg);
     if (r->at_eof) return CM_OK;
@@ -285,8 +299,11 @@ cm_status cm_reader_read(cm_reader *r, float *buf, size_t max_frames, size_t *n_
     int err = sf_error(r->sf);
     if (err != SF_ERR_NO_ERROR) {
         r->pending = err == SF_ERR_SYSTEM ? CM_E_IO : CM_E_FORMAT;
-        snprintf(r->pending_msg, sizeof r->pending_msg, "%s: decode error after %llu frames (data corrupt or cut off): %s",
-                 r->path, (unsigned long long)(r->delivered + (uint64_t)got), sf_strerror(r->sf));
+        char tb[256];
+        snprintf(r->pending_msg, sizeof r->pending_msg,
+                 "%s: decode error after %llu frames (data corrupt or cut off): libsndfile: %s",
+                 r->path, (unsigned long long)(r->delivered + (uint64_t)got),
+                 sf_text(sf_strerror(r->sf), tb, sizeof tb));
         if (got == 0) return cm_diag_fail(why, r->pending, "%s", r->pending_msg);
         /* Deliver what decoded; the error follows on the next call so no frame is lost. */
     } else if (got == 0) {

@@ -98,7 +98,8 @@ static const struct {
     {"text.wav", MK_TEXT, CM_E_FORMAT, "not an audio file libsndfile recognises"},
     {"zero.wav", MK_ZERO_WAV, CM_E_FORMAT, "no audio frames"},
     {"headeronly.wav", MK_HEADER_ONLY, CM_E_FORMAT, "truncated (header announces 100 frames"},
-    {"rate4k.wav", MK_RATE_4K, CM_E_RANGE, "unsupported sample rate 4000 Hz (expected 8000..192000)"},
+    {"rate4k.wav", MK_RATE_4K, CM_E_RANGE,
+     "unsupported sample rate 4000 Hz (expected 8000..192000)"},
     {"ch65.wav", MK_CH_65, CM_E_RANGE, "unsupported channel count 65 (expected 1..64)"},
 };
 
@@ -125,8 +126,8 @@ START_TEST(test_bad_files)
         ck_assert_int_eq(truncate(path, 44), 0);
         break;
     case MK_RATE_4K:
-        ck_assert_int_eq(tu_write_audio(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 4000, 1, zeros, 100),
-                         0);
+        ck_assert_int_eq(
+            tu_write_audio(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 4000, 1, zeros, 100), 0);
         break;
     case MK_CH_65:
         ck_assert_int_eq(
