@@ -28,10 +28,14 @@ extern "C" {
 
 typedef struct cm_loud cm_loud;
 
-/* rate_hz in CM_RATE_MIN_HZ..CM_RATE_MAX_HZ, channels 1..CM_CHANNELS_MAX. With true_peak
- * false the true peak is not measured (cm_loud_true_peak_dbtp gives NAN): it costs an
- * oversampler per channel. Not thread-safe against other cm_loud_create calls (libebur128's
- * init writes shared tables): create on one thread. */
+/* rate_hz in CM_RATE_MIN_HZ..CM_RATE_MAX_HZ, channels 1..CM_CHANNELS_MAX (CM_E_RANGE
+ * otherwise; CM_E_NOMEM). With true_peak false the true peak is not measured
+ * (cm_loud_true_peak_dbtp gives NAN): it costs an oversampler per channel, about 3x the
+ * meter's time. Not thread-safe against other cm_loud_create calls (libebur128's init writes
+ * shared tables): create on one thread.
+ * Channel weights (BS.1770): 1 channel: weight 1 (not dual mono); 2: L R; 5: L R C Ls Rs and
+ * 6: L R C LFE Ls Rs (ITU order; LFE ignored, surrounds +1.5 dB); any other count (3, 4,
+ * 7..64, e.g. a microphone array): every channel weight 1, none ignored. */
 CM_NODISCARD cm_status cm_loud_create(unsigned rate_hz, unsigned channels, int true_peak,
                                       cm_loud **out, cm_diag *why);
 void cm_loud_destroy(cm_loud *l); /* NULL is a no-op */
@@ -39,6 +43,9 @@ void cm_loud_destroy(cm_loud *l); /* NULL is a no-op */
 /* Adds n interleaved frames (n * channels floats, full scale +-1, finite). */
 CM_NODISCARD cm_status cm_loud_add(cm_loud *l, const float *interleaved, size_t n_frames);
 
+/* The queries below return NAN for a NULL handle. Momentary and short-term sum the last
+ * 400 ms / 3 s of filtered audio on every call, so query them at most every 100 ms (query
+ * short-term rarely: every 100 ms costs ~7x the meter itself at 44.1 kHz stereo). */
 double cm_loud_momentary_lufs(const cm_loud *l);  /* last 400 ms; -INFINITY when silent */
 double cm_loud_shortterm_lufs(const cm_loud *l);  /* last 3 s */
 double cm_loud_integrated_lufs(const cm_loud *l); /* gated, whole input so far */
@@ -48,8 +55,11 @@ double cm_loud_true_peak_dbtp(const cm_loud *l);  /* max over channels, dBTP; NA
 
 typedef struct cm_aw cm_aw;
 
+/* rate_hz in CM_RATE_MIN_HZ..CM_RATE_MAX_HZ (CM_E_RANGE; CM_E_NOMEM). The response follows
+ * the analog IEC curve within 0.2 dB up to 10 kHz at 44.1/48 kHz, and within 0.8 dB below
+ * 0.45 rate_hz at any rate; at low rates the band above Nyquist simply does not exist. */
 CM_NODISCARD cm_status cm_aw_create(unsigned rate_hz, cm_aw **out, cm_diag *why);
-void cm_aw_destroy(cm_aw *a);
+void cm_aw_destroy(cm_aw *a); /* NULL is a no-op */
 void cm_aw_reset(cm_aw *a);
 /* Filters n mono samples. If ms_max is not NULL it receives the maximum, over the n samples,
  * of the Fast time-weighted mean square of the A-weighted signal (linear, full-scale square
