@@ -45,10 +45,11 @@ typedef struct cm_frame {
 
 typedef struct cm_front_config {
     unsigned n_mel;     /* mel bands, 8..CM_FRONT_MAX_MEL; default 40 */
-    float fmin_hz;      /* lower edge of mel and spectral-shape range; default 50 */
-    float fmax_hz;      /* upper edge, <= 8000; default 4000 so that 8 kHz and 16 kHz
-                           sources give the same features (phone uploads are 8 kHz) */
-    float f0_min_hz;    /* pitch search range; default 150 (adult speech) */
+    float fmin_hz;      /* lower edge of mel and spectral-shape range, 0..7900; default 50 */
+    float fmax_hz;      /* upper edge, fmin_hz+100..8000; default 4000 so that 8 kHz and
+                           16 kHz sources give the same features (phone uploads are 8 kHz) */
+    float f0_min_hz;    /* pitch search range, 146..2000; default 150 (adult speech). Lower
+                           pitch would need lags beyond the 25 ms frame's reach */
     float f0_max_hz;    /* default 1000 (infant cry); must be > f0_min_hz, <= 2000 */
     float voicing_threshold; /* 0..1: f0_hz is 0 below this voicing; default 0.45 */
 } cm_front_config;
@@ -62,15 +63,17 @@ CM_NODISCARD cm_status cm_front_create(const cm_front_config *cfg, cm_front **ou
 void cm_front_destroy(cm_front *f); /* NULL is a no-op */
 void cm_front_reset(cm_front *f);   /* back to t=0, same config */
 
-/* Worst-case number of frames produced by pushing n more samples (for sizing `out`). */
+/* Worst-case number of frames produced by pushing n more samples (for sizing `out`): the
+ * frames process emits plus those a flush right after would emit, i.e.
+ * ceil((samples_in + n) / hop) - frames emitted so far; 0 after flush. */
 size_t cm_front_frames_for(const cm_front *f, size_t n_samples);
 
 /* Consumes all n samples (16 kHz mono, full scale +-1). Writes up to out_cap frames to out and
  * their number to *n_out. CM_E_RANGE if out_cap < cm_front_frames_for(f, n) (nothing consumed). */
 CM_NODISCARD cm_status cm_front_process(cm_front *f, const float *x, size_t n, cm_frame *out,
                                         size_t out_cap, size_t *n_out);
-/* Emits the remaining frames (never more than cm_front_frames_for(f, 0)). Further process calls
- * are CM_E_STATE until reset. */
+/* Emits the remaining frames (exactly cm_front_frames_for(f, 0); CM_E_RANGE if out_cap is
+ * smaller). Further process calls are CM_E_STATE until reset; a second flush emits nothing. */
 CM_NODISCARD cm_status cm_front_flush(cm_front *f, cm_frame *out, size_t out_cap, size_t *n_out);
 
 /* Samples pushed so far. */

@@ -37,10 +37,14 @@
  * synthetic harmonic tones of tests/unit/test_frontend.c. */
 #define OCTAVE_TOL 0.9f
 
-#if defined(__GNUC__) || defined(__clang__)
-#define CM_HAVE_VEC 1 /* WIN is a multiple of 4, so the vector loops need no tail */
-typedef float v4f __attribute__((vector_size(16)));
+/* The hot loops use GCC/Clang generic vectors: 4 floats map to SSE on x86-64 and NEON on
+ * arm64 without target-specific intrinsics or -ffast-math. */
+#if !(defined(__GNUC__) || defined(__clang__))
+#error "frontend.c needs GCC or Clang vector extensions"
 #endif
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+#define ROUND4(n) (((n) + 3) & ~3)
 
 struct cm_front {
     cm_front_config cfg;
@@ -64,7 +68,11 @@ struct cm_front {
     float frame[WIN];      /* assembled frame when it straddles two pushes */
     float y[NFFT];         /* windowed frame, zero-padded: FFT input */
     kiss_fft_cpx spec[NBIN];
-    float pw[NBIN];        /* one-sided power spectrum, mean-square units */
+    int pw_hi;            /* highest bin any feature reads */
+    float pw[NBIN + 8];    /* one-sided power spectrum, mean-square units; zero padded so
+                              that 4-wide reads past a band's end stay finite */
+    float pf[NBIN + 8];    /* pw floored at POW_FLOOR over the shape range */
+    float mel_e[CM_FRONT_MAX_MEL];
     kiss_fft_cpx cspec[NBIN];
     float cacf[NFFT];
 
@@ -111,13 +119,29 @@ static inline float fast_log2(float x)
     return (float)e + p;
 }
 
+/* fast_log2 on four lanes at once; same polynomial, same error. */
+static inline v4f fast_log2_v(v4f x)
+{
+    v4i u = (v4i)x;
+    v4i e = ((u >> 23) & 0xff) - 127;
+    v4f m = (v4f)((u & 0x007fffff) | 0x3f800000);
+    v4i big = m > 1.41421356f; /* -1 where true */
+    e -= big;
+    m *= 1.0f + 0.5f * __builtin_convertvector(big, v4f); /* halve where big */
+    v4f t = (m - 1.0f) / (m + 1.0f);
+    v4f t2 = t * t;
+    v4f p = t * (2.88539008f + t2 * (0.96179669f + t2 * 0.57707801f));
+    return __builtin_convertvector(e, v4f) + p;
+}
+
+static inline float hsum(v4f v) { return (v[0] + v[1]) + (v[2] + v[3]); }
+
 #define DB_PER_LOG2 3.01029996f /* 10*log10(2) */
 
 static float dot(const float *a, const float *b, int n)
 {
     int i = 0;
-    float s = 0.0f;
-#ifdef CM_HAVE_VEC
+    float s;
     v4f acc0 = {0, 0, 0, 0}, acc1 = {0, 0, 0, 0};
     for (; i + 8 <= n; i += 8) {
         v4f a0, a1, b0, b1;
@@ -129,8 +153,7 @@ static float dot(const float *a, const float *b, int n)
         acc1 += a1 * b1;
     }
     acc0 += acc1;
-    s = (acc0[0] + acc0[1]) + (acc0[2] + acc0[3]);
-#endif
+    s = hsum(acc0);
     for (; i < n; i++) s += a[i] * b[i];
     return s;
 }
@@ -181,7 +204,7 @@ static cm_status build_mel(cm_front *f)
         int lo = (int)ceilf(edge[b] / BIN_HZ), hi = (int)floorf(edge[b + 2] / BIN_HZ);
         if (lo < 0) lo = 0;
         if (hi > NBIN - 1) hi = NBIN - 1;
-        total += (size_t)(hi >= lo ? hi - lo + 1 : 1);
+        total += (size_t)ROUND4(hi >= lo ? hi - lo + 1 : 1);
     }
     f->mel_w = calloc(total, sizeof *f->mel_w);
     if (!f->mel_w) return CM_E_NOMEM;
@@ -208,8 +231,9 @@ static cm_status build_mel(cm_front *f)
             w[0] = 1.0f;
         }
         f->mel_lo[b] = lo;
-        f->mel_n[b] = n;
-        off += (size_t)n;
+        f->mel_n[b] = ROUND4(n); /* padded with zero weights */
+        off += (size_t)ROUND4(n);
+        if (lo + ROUND4(n) - 1 > f->pw_hi) f->pw_hi = lo + ROUND4(n) - 1;
     }
     return CM_OK;
 }
@@ -270,6 +294,10 @@ cm_status cm_front_create(const cm_front_config *cfg, cm_front **out, cm_diag *w
     f->sh_lo = (int)ceilf(cfg->fmin_hz / BIN_HZ);
     f->sh_hi = (int)floorf(cfg->fmax_hz / BIN_HZ);
     if (f->sh_hi > NBIN - 1) f->sh_hi = NBIN - 1;
+
+    if (f->sh_hi > f->pw_hi) f->pw_hi = f->sh_hi;
+    if (f->nc / 2 > f->pw_hi) f->pw_hi = f->nc / 2;
+    if (f->pw_hi > NBIN - 1) f->pw_hi = NBIN - 1;
 
     f->lag_lo = (int)floorf(RATE / cfg->f0_max_hz);
     f->lag_hi = (int)ceilf(RATE / cfg->f0_min_hz);
@@ -450,9 +478,8 @@ static void pitch(cm_front *f, float r0, float *f0_hz, float *voicing)
 /* All features of one frame of WIN samples at x. */
 static void analyse(cm_front *f, const float *x, cm_frame *fr)
 {
-    float ss = 0.0f, r0 = 0.0f;
+    float ss, r0;
     int n = 0;
-#ifdef CM_HAVE_VEC
     v4f s4 = {0, 0, 0, 0}, r4 = {0, 0, 0, 0};
     for (; n + 4 <= WIN; n += 4) {
         v4f xv, wv;
@@ -465,57 +492,103 @@ static void analyse(cm_front *f, const float *x, cm_frame *fr)
     }
     ss = (s4[0] + s4[1]) + (s4[2] + s4[3]);
     r0 = (r4[0] + r4[1]) + (r4[2] + r4[3]);
-#else
-    for (; n < WIN; n++) {
-        float yv = x[n] * f->win[n];
-        f->y[n] = yv;
-        ss += x[n] * x[n];
-        r0 += yv * yv;
-    }
-#endif
     kiss_fftr(f->fwd, f->y, f->spec);
 
-    const float s1 = f->pow_scale, s2 = 2.0f * f->pow_scale;
-    f->pw[0] = s1 * (f->spec[0].r * f->spec[0].r + f->spec[0].i * f->spec[0].i);
-    for (int k = 1; k < NBIN - 1; k++)
+    /* Power only up to the highest bin any feature reads (bin 128 for the defaults). */
+    const float s2 = 2.0f * f->pow_scale;
+    const int hi = f->pw_hi;
+    for (int k = 0; k <= hi; k++)
         f->pw[k] = s2 * (f->spec[k].r * f->spec[k].r + f->spec[k].i * f->spec[k].i);
-    f->pw[NBIN - 1] = s1 * (f->spec[NBIN - 1].r * f->spec[NBIN - 1].r +
-                            f->spec[NBIN - 1].i * f->spec[NBIN - 1].i);
+    f->pw[0] *= 0.5f; /* DC and Nyquist are not mirrored */
+    if (hi == NBIN - 1) f->pw[hi] *= 0.5f;
 
     fr->index = f->frames_out;
-    fr->n_mel = f->cfg.n_mel;
+    const unsigned nb = f->cfg.n_mel;
+    fr->n_mel = nb;
     const float *w = f->mel_w;
-    float flux = 0.0f;
-    for (unsigned b = 0; b < f->cfg.n_mel; b++) {
-        float e = dot(w, f->pw + f->mel_lo[b], f->mel_n[b]);
+    for (unsigned b = 0; b < nb; b++) {
+        const float *p = f->pw + f->mel_lo[b];
+        v4f acc = {0, 0, 0, 0};
+        for (int k = 0; k < f->mel_n[b]; k += 4) {
+            v4f pv, wv;
+            memcpy(&pv, p + k, sizeof pv);
+            memcpy(&wv, w + k, sizeof wv);
+            acc += pv * wv;
+        }
         w += f->mel_n[b];
+        f->mel_e[b] = hsum(acc);
+    }
+    /* Log and flux four bands at a time; a band at or below the floor reads exactly -120. */
+    v4f fl4 = {0, 0, 0, 0};
+    unsigned b = 0;
+    for (; b + 4 <= nb; b += 4) {
+        v4f e, prev;
+        memcpy(&e, f->mel_e + b, sizeof e);
+        memcpy(&prev, f->prev_mel + b, sizeof prev);
+        v4i above = e > POW_FLOOR;
+        v4f db = DB_PER_LOG2 * fast_log2_v(e);
+        v4f floor_db = {-120.0f, -120.0f, -120.0f, -120.0f};
+        db = (v4f)(((v4i)db & above) | ((v4i)floor_db & ~above));
+        v4f up = db - prev;
+        fl4 += (v4f)((v4i)up & (up > 0.0f));
+        memcpy(fr->mel_db + b, &db, sizeof db);
+        memcpy(f->prev_mel + b, &db, sizeof db);
+    }
+    float flux = hsum(fl4);
+    for (; b < nb; b++) {
+        float e = f->mel_e[b];
         float db = e > POW_FLOOR ? DB_PER_LOG2 * fast_log2(e) : -120.0f;
-        fr->mel_db[b] = db;
         float up = db - f->prev_mel[b];
         flux += up > 0.0f ? up : 0.0f;
+        fr->mel_db[b] = db;
         f->prev_mel[b] = db;
     }
-    fr->flux = f->have_prev ? flux / (float)f->cfg.n_mel : 0.0f;
+    fr->flux = f->have_prev ? flux / (float)nb : 0.0f;
     f->have_prev = 1;
-    for (unsigned b = f->cfg.n_mel; b < CM_FRONT_MAX_MEL; b++) fr->mel_db[b] = 0.0f;
+    for (b = nb; b < CM_FRONT_MAX_MEL; b++) fr->mel_db[b] = 0.0f;
 
     /* Spectral shape over [fmin, fmax], each bin floored at -120 dB so that silence is a flat
      * floor (centroid mid-range, flatness 1) rather than 0/0. */
-    float tot = 0.0f, mom = 0.0f, lsum = 0.0f;
-    for (int k = f->sh_lo; k <= f->sh_hi; k++) {
-        float p = f->pw[k] > POW_FLOOR ? f->pw[k] : POW_FLOOR;
-        tot += p;
-        mom += p * f->bin_hz[k];
-        lsum += fast_log2(p);
+    const int lo = f->sh_lo, top = f->sh_hi;
+    v4f tot4 = {0, 0, 0, 0}, mom4 = {0, 0, 0, 0}, l4 = {0, 0, 0, 0};
+    int k = lo;
+    for (; k + 4 <= top + 1; k += 4) {
+        v4f pv, fv;
+        memcpy(&pv, f->pw + k, sizeof pv);
+        memcpy(&fv, f->bin_hz + k, sizeof fv);
+        v4i small = pv < POW_FLOOR;
+        v4f fl = {POW_FLOOR, POW_FLOOR, POW_FLOOR, POW_FLOOR};
+        pv = (v4f)(((v4i)pv & ~small) | ((v4i)fl & small));
+        memcpy(f->pf + k, &pv, sizeof pv);
+        tot4 += pv;
+        mom4 += pv * fv;
+        l4 += fast_log2_v(pv);
     }
-    float nsh = (float)(f->sh_hi - f->sh_lo + 1);
+    float tot = hsum(tot4), mom = hsum(mom4), lsum = hsum(l4);
+    for (; k <= top; k++) {
+        float pv = f->pw[k] > POW_FLOOR ? f->pw[k] : POW_FLOOR;
+        f->pf[k] = pv;
+        tot += pv;
+        mom += pv * f->bin_hz[k];
+        lsum += fast_log2(pv);
+    }
+    float nsh = (float)(top - lo + 1);
     fr->centroid_hz = mom / tot;
     float flat = exp2f(lsum / nsh) / (tot / nsh);
     fr->flatness = flat < 1.0f ? flat : 1.0f;
+    /* Roll-off: whole blocks of four while the running sum stays short of 85 %, then bins. */
     float lim = 0.85f * tot, cum = 0.0f;
-    int kr = f->sh_hi;
-    for (int k = f->sh_lo; k <= f->sh_hi; k++) {
-        cum += f->pw[k] > POW_FLOOR ? f->pw[k] : POW_FLOOR;
+    k = lo;
+    for (; k + 4 <= top + 1; k += 4) {
+        v4f pv;
+        memcpy(&pv, f->pf + k, sizeof pv);
+        float c = cum + hsum(pv);
+        if (c >= lim) break;
+        cum = c;
+    }
+    int kr = top;
+    for (; k <= top; k++) {
+        cum += f->pf[k];
         if (cum >= lim) {
             kr = k;
             break;
