@@ -1,11 +1,413 @@
 /* SPDX-License-Identifier: MIT */
-/* crymeter analyze: under construction in this session; replaced by its owner. */
+/* crymeter analyze: streams each file through cm_analyzer and reports its episodes and a
+ * summary. With -j 1 (the default) records are written as episodes end, so a long file's
+ * results so far are on disk whatever happens later; with -j N each file's records are
+ * buffered and written in input order as soon as every earlier file is done. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "cli/cli.h"
+#include "crymeter/analyzer.h"
+#include "crymeter/classifier.h"
+#include "crymeter/reader.h"
+#include "crymeter/report.h"
+
+#define READ_BLOCK_FRAMES 8192u
+
+static const char help[] =
+    "Usage: crymeter analyze [options] FILE...\n"
+    "\n"
+    "Finds episodes of crying and other vocalisation in recorded audio files and reports\n"
+    "their class, start, end, duration and loudness. Any format libsndfile reads (WAV,\n"
+    "FLAC, Ogg Vorbis, Opus, MP3, ...), 8-192 kHz, any channel count; memory stays constant\n"
+    "whatever the file's length.\n"
+    "\n"
+    "Output:\n"
+    "  -f, --format FMT     table (default on a terminal), jsonl (default otherwise),\n"
+    "                       csv, audacity (label track: start<TAB>end<TAB>label)\n"
+    "  -o, --output PATH    write records to PATH instead of standard output\n"
+    "      --force          overwrite PATH if it exists\n"
+    "      --progress       progress on stderr (default when stderr is a terminal)\n"
+    "      --no-progress    no progress\n"
+    "\n"
+    "Detection:\n"
+    "      --model FILE     classifier model (default: the built-in model)\n"
+    "      --merge-gap S    gaps shorter than S seconds join one episode (0..60;\n"
+    "                       default: the model's value, 5 s for crying)\n"
+    "      --min-episode S  drop episodes shorter than S seconds (default: model's, 0.5)\n"
+    "\n"
+    "Levels and excessive flags:\n"
+    "      --spl-offset DB  dB SPL of a 0 dB(A) re full-scale signal, from `crymeter\n"
+    "                       calibrate --tone` or your own measurement. Without it SPL\n"
+    "                       figures assume 0 dBFS = 100 dB SPL and are marked uncalibrated.\n"
+    "      --loud-db DB     flag episodes louder than DB dB(A) SPL as excessive (default\n"
+    "                       76: listeners rate cries of 76 dB(A) and more most annoying)\n"
+    "      --long-s S       flag episodes longer than S seconds as excessive (default 60)\n"
+    "      --no-true-peak   skip the true-peak measurement (faster)\n"
+    "\n"
+    "Performance:\n"
+    "  -j, --jobs N         analyse N files at once (default 1)\n"
+    "\n"
+    "Levels: LUFS (ITU-R BS.1770 via libebur128, on the original channels at the native\n"
+    "rate), dBFS (sample peak), dB(A) (IEC 61672 A-weighting, Fast, re full scale) and\n"
+    "dB SPL = dB(A) + offset. The JSON Lines schema is documented in README.md.\n"
+    "\n"
+    "Exit status: 0 all files analysed; 1 a file could not be read or had damaged audio\n"
+    "(truncated, NaN/Inf samples: analysed, reported, and flagged); 2 usage error.\n"
+    "\n"
+    "Examples:\n"
+    "  crymeter analyze night.flac\n"
+    "  crymeter analyze -f jsonl -j 2 -o episodes.jsonl rec/*.wav\n"
+    "  crymeter analyze -f audacity night.flac > night.txt   # open beside it in Audacity\n";
+
+typedef struct opts {
+    cm_format fmt;
+    const char *output;
+    bool force;
+    int progress; /* -1 auto */
+    unsigned jobs;
+    double spl_offset;
+    bool calibrated;
+    double loud_db, long_s, merge_gap, min_episode;
+    bool true_peak;
+    const char *model_path;
+} opts;
+
+typedef struct shared {
+    const opts *o;
+    const cm_model *model;
+    char **files;
+    size_t n_files;
+    FILE *out;
+    pthread_mutex_t lock;
+    pthread_cond_t turn;
+    size_t next_to_write; /* -j N: index of the file whose records go out next */
+    atomic_size_t next_file;
+    atomic_int failed;
+    atomic_int write_failed;
+    bool show_progress;
+    double t0;
+} shared;
+
+typedef struct file_ctx {
+    shared *sh;
+    const char *path;
+    FILE *out;           /* the output itself (-j 1) or a memory buffer */
+    cm_status write_st;
+} file_ctx;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
+{
+    file_ctx *fc = user;
+    if (kind != CM_EVENT_END || fc->write_st != CM_OK) return;
+    fc->write_st = cm_report_event(fc->out, fc->sh->o->fmt, fc->path, kind, ep);
+}
+
+static void progress_line(const char *path, double frac, double audio_s, double wall_s)
+{
+    double speed = wall_s > 0 ? audio_s / wall_s : 0.0;
+    const int width = 24;
+    int filled = (int)(frac * width + 0.5);
+    char bar[32];
+    for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
+    bar[width] = 0;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    fprintf(stderr, "\r%-28.28s [%s] %5.1f%%  %7.1fx real time ", base, bar, frac * 100.0,
+            speed);
+    fflush(stderr);
+}
+
+/* Analyses one file into fc->out. Returns 0 when the file was analysed cleanly, 1 when it
+ * failed or its audio was damaged. Writes an error record for a file that failed. */
+static int analyze_file(file_ctx *fc)
+{
+    shared *sh = fc->sh;
+    const opts *o = sh->o;
+    cm_diag why = {{0}};
+    cm_reader_info info;
+    cm_reader *rd = NULL;
+    cm_analyzer *an = NULL;
+    float *buf = NULL;
+    int rc = 0;
+    char msg[CM_DIAG_LEN + 64];
+    const bool prog = sh->show_progress && o->jobs == 1;
+    bool prog_drawn = false;
+
+    cm_status st = cm_reader_open(fc->path, &rd, &info, &why);
+    if (st != CM_OK) {
+        snprintf(msg, sizeof msg, "%s", why.msg[0] ? why.msg : cm_status_str(st));
+        goto fail;
+    }
+    cm_analyzer_config cfg = cm_analyzer_config_default(info.rate_hz, info.channels);
+    cfg.spl_offset_db = o->spl_offset;
+    cfg.calibrated = o->calibrated;
+    cfg.loud_db = o->loud_db;
+    cfg.long_s = o->long_s;
+    cfg.merge_gap_s = o->merge_gap;
+    cfg.min_episode_s = o->min_episode;
+    cfg.true_peak = o->true_peak;
+    cfg.model = sh->model;
+    cfg.on_event = on_event;
+    cfg.user = fc;
+    if ((st = cm_analyzer_create(&cfg, &an, &why)) != CM_OK) {
+        snprintf(msg, sizeof msg, "%s", why.msg[0] ? why.msg : cm_status_str(st));
+        goto fail;
+    }
+    buf = malloc((size_t)READ_BLOCK_FRAMES * info.channels * sizeof *buf);
+    if (!buf) {
+        snprintf(msg, sizeof msg, "out of memory");
+        goto fail;
+    }
+    double t_start = now_s(), t_last = 0.0;
+    for (;;) {
+        size_t n = 0;
+        st = cm_reader_read(rd, buf, READ_BLOCK_FRAMES, &n, &why);
+        if (st != CM_OK) {
+            /* Decode error mid-file: what came before is analysed and reported. */
+            cli_err("%s: %s; analysed the audio before it", fc->path,
+                    why.msg[0] ? why.msg : cm_status_str(st));
+            rc = 1;
+            break;
+        }
+        if (n == 0) break;
+        if ((st = cm_analyzer_push(an, buf, n)) != CM_OK) {
+            snprintf(msg, sizeof msg, "analysis failed: %s", cm_status_str(st));
+            goto fail;
+        }
+        if (fc->write_st != CM_OK) break;
+        if (prog) {
+            double t = now_s();
+            if (t - t_last > 0.2) {
+                t_last = t;
+                uint64_t done = cm_reader_frames_read(rd);
+                double frac = info.frames ? (double)done / (double)info.frames : 0.0;
+                if (frac > 1.0) frac = 1.0;
+                progress_line(fc->path, frac, (double)done / info.rate_hz, t - t_start);
+                prog_drawn = true;
+            }
+        }
+    }
+    if ((st = cm_analyzer_flush(an)) != CM_OK) {
+        snprintf(msg, sizeof msg, "analysis failed at the end of input: %s", cm_status_str(st));
+        goto fail;
+    }
+    if (prog) {
+        double t = now_s();
+        uint64_t done = cm_reader_frames_read(rd);
+        progress_line(fc->path, 1.0, (double)done / info.rate_hz, t - t_start);
+        fputc('\n', stderr);
+    }
+    cm_summary s;
+    cm_analyzer_summary(an, &s);
+    if (fc->write_st == CM_OK) fc->write_st = cm_report_summary(fc->out, o->fmt, fc->path, &s);
+    if (cm_reader_truncated(rd)) {
+        cli_err("%s: truncated: the header announced %llu frames but the file holds %llu; "
+                "analysed what is there", fc->path, (unsigned long long)info.frames,
+                (unsigned long long)cm_reader_frames_read(rd));
+        rc = 1;
+    }
+    if (s.nonfinite_samples) {
+        cli_err("%s: %llu NaN or infinite samples, analysed as silence", fc->path,
+                (unsigned long long)s.nonfinite_samples);
+        rc = 1;
+    }
+    if (s.frames_read == 0) {
+        cli_err("%s: no audio frames", fc->path);
+        rc = 1;
+    }
+    goto done;
+fail:
+    if (prog_drawn) fputc('\n', stderr);
+    cli_err("%s: %s", fc->path, msg);
+    if (fc->write_st == CM_OK) fc->write_st = cm_report_error(fc->out, o->fmt, fc->path, msg);
+    rc = 1;
+done:
+    free(buf);
+    cm_analyzer_destroy(an);
+    cm_reader_close(rd);
+    return rc;
+}
+
+/* -j N worker: takes files in order, buffers each file's records, writes them in order. */
+static void *worker(void *arg)
+{
+    shared *sh = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&sh->next_file, 1);
+        if (i >= sh->n_files) break;
+        char *mem = NULL;
+        size_t mem_n = 0;
+        FILE *m = open_memstream(&mem, &mem_n);
+        file_ctx fc = {.sh = sh, .path = sh->files[i], .out = m, .write_st = CM_OK};
+        int rc = m ? analyze_file(&fc) : 1;
+        if (m) fclose(m);
+        pthread_mutex_lock(&sh->lock);
+        while (sh->next_to_write != i) pthread_cond_wait(&sh->turn, &sh->lock);
+        if (rc) atomic_store(&sh->failed, 1);
+        if (!m || fc.write_st != CM_OK) atomic_store(&sh->write_failed, 1);
+        if (mem_n && !atomic_load(&sh->write_failed)) {
+            if (fwrite(mem, 1, mem_n, sh->out) != mem_n || fflush(sh->out) != 0)
+                atomic_store(&sh->write_failed, 1);
+        }
+        if (sh->show_progress) {
+            fprintf(stderr, "\r%zu/%zu files, %.1f s ", i + 1, sh->n_files, now_s() - sh->t0);
+            fflush(stderr);
+        }
+        sh->next_to_write++;
+        pthread_cond_broadcast(&sh->turn);
+        pthread_mutex_unlock(&sh->lock);
+        free(mem);
+    }
+    return NULL;
+}
 
 int cmd_analyze(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    cli_err("analyze: not built yet");
-    return CM_EXIT_FAIL;
+    enum { O_FORCE = 256, O_PROGRESS, O_NO_PROGRESS, O_MODEL, O_MERGE, O_MIN, O_SPL, O_LOUD,
+           O_LONG, O_NO_TP };
+    static const struct option lopts[] = {
+        {"format", required_argument, 0, 'f'},   {"output", required_argument, 0, 'o'},
+        {"force", no_argument, 0, O_FORCE},       {"progress", no_argument, 0, O_PROGRESS},
+        {"no-progress", no_argument, 0, O_NO_PROGRESS},
+        {"model", required_argument, 0, O_MODEL}, {"merge-gap", required_argument, 0, O_MERGE},
+        {"min-episode", required_argument, 0, O_MIN},
+        {"spl-offset", required_argument, 0, O_SPL}, {"loud-db", required_argument, 0, O_LOUD},
+        {"long-s", required_argument, 0, O_LONG}, {"no-true-peak", no_argument, 0, O_NO_TP},
+        {"jobs", required_argument, 0, 'j'},     {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    opts o = {.fmt = CM_FORMAT_TABLE, .progress = -1, .jobs = 1,
+              .spl_offset = CM_SPL_OFFSET_DEFAULT_DB, .loud_db = 76.0, .long_s = 60.0,
+              .merge_gap = -1.0, .min_episode = -1.0, .true_peak = true};
+    bool fmt_given = false;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":f:o:j:h", lopts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            if (cm_format_parse(optarg, &o.fmt) != 0) {
+                cli_err("--format=%s: expected table, jsonl, csv or audacity", optarg);
+                goto usage;
+            }
+            fmt_given = true;
+            break;
+        case 'o': o.output = optarg; break;
+        case O_FORCE: o.force = true; break;
+        case O_PROGRESS: o.progress = 1; break;
+        case O_NO_PROGRESS: o.progress = 0; break;
+        case O_MODEL: o.model_path = optarg; break;
+        case O_MERGE:
+            if (cli_parse_double("--merge-gap", optarg, 0.0, 60.0, &o.merge_gap)) goto usage;
+            break;
+        case O_MIN:
+            if (cli_parse_double("--min-episode", optarg, 0.0, 600.0, &o.min_episode)) goto usage;
+            break;
+        case O_SPL:
+            if (cli_parse_double("--spl-offset", optarg, -200.0, 200.0, &o.spl_offset)) goto usage;
+            o.calibrated = true;
+            break;
+        case O_LOUD:
+            if (cli_parse_double("--loud-db", optarg, -200.0, 300.0, &o.loud_db)) goto usage;
+            break;
+        case O_LONG:
+            if (cli_parse_double("--long-s", optarg, 0.01, 1e7, &o.long_s)) goto usage;
+            break;
+        case O_NO_TP: o.true_peak = false; break;
+        case 'j':
+            if (cli_parse_uint("--jobs", optarg, 1, 256, &o.jobs)) goto usage;
+            break;
+        case 'h': fputs(help, stdout); return CM_EXIT_OK;
+        case ':': cli_err("option %s needs a value", argv[optind - 1]); goto usage;
+        default: cli_err("unknown option '%s'", argv[optind - 1]); goto usage;
+        }
+    }
+    if (optind >= argc) {
+        cli_err("analyze: no input files");
+        goto usage;
+    }
+
+    FILE *out = stdout;
+    if (o.output && strcmp(o.output, "-") != 0) {
+        out = fopen(o.output, o.force ? "w" : "wx");
+        if (!out) {
+            if (errno == EEXIST) {
+                cli_err("%s: exists; use --force to overwrite it", o.output);
+                return CM_EXIT_USAGE;
+            }
+            cli_err("%s: cannot write: %s", o.output, strerror(errno));
+            return CM_EXIT_FAIL;
+        }
+    }
+    if (!fmt_given) o.fmt = isatty(fileno(out)) ? CM_FORMAT_TABLE : CM_FORMAT_JSONL;
+
+    cm_model *model = NULL;
+    cm_diag why = {{0}};
+    cm_status st = o.model_path ? cm_model_load_file(o.model_path, &model, &why)
+                                : cm_model_load_default(&model, &why);
+    if (st != CM_OK) {
+        cli_err("%s: %s", o.model_path ? o.model_path : "built-in model",
+                why.msg[0] ? why.msg : cm_status_str(st));
+        if (out != stdout) fclose(out);
+        return CM_EXIT_FAIL;
+    }
+
+    shared sh = {.o = &o, .model = model, .files = argv + optind,
+                 .n_files = (size_t)(argc - optind), .out = out, .t0 = now_s()};
+    sh.show_progress = o.progress < 0 ? isatty(STDERR_FILENO) : o.progress;
+    pthread_mutex_init(&sh.lock, NULL);
+    pthread_cond_init(&sh.turn, NULL);
+    atomic_init(&sh.next_file, 0);
+    atomic_init(&sh.failed, 0);
+    atomic_init(&sh.write_failed, 0);
+
+    if (cm_report_begin(out, o.fmt) != CM_OK) atomic_store(&sh.write_failed, 1);
+    if (o.jobs == 1 || sh.n_files == 1) {
+        o.jobs = 1;
+        for (size_t i = 0; i < sh.n_files && !atomic_load(&sh.write_failed); i++) {
+            file_ctx fc = {.sh = &sh, .path = sh.files[i], .out = out, .write_st = CM_OK};
+            if (analyze_file(&fc)) atomic_store(&sh.failed, 1);
+            if (fc.write_st != CM_OK || fflush(out) != 0) atomic_store(&sh.write_failed, 1);
+        }
+    } else {
+        unsigned nt = o.jobs < sh.n_files ? o.jobs : (unsigned)sh.n_files;
+        pthread_t *th = calloc(nt, sizeof *th);
+        unsigned started = 0;
+        for (; th && started < nt; started++)
+            if (pthread_create(&th[started], NULL, worker, &sh) != 0) break;
+        if (started == 0) worker(&sh);
+        for (unsigned i = 0; i < started; i++) pthread_join(th[i], NULL);
+        free(th);
+        if (sh.show_progress) fputc('\n', stderr);
+    }
+    int rc = atomic_load(&sh.failed) ? CM_EXIT_FAIL : CM_EXIT_OK;
+    if (fflush(out) != 0 || ferror(out)) atomic_store(&sh.write_failed, 1);
+    if (out != stdout && fclose(out) != 0) atomic_store(&sh.write_failed, 1);
+    if (atomic_load(&sh.write_failed)) {
+        cli_err("%s: write failed (%s); records before the failure were written",
+                o.output ? o.output : "standard output", errno ? strerror(errno) : "I/O error");
+        rc = CM_EXIT_FAIL;
+    }
+    pthread_mutex_destroy(&sh.lock);
+    pthread_cond_destroy(&sh.turn);
+    cm_model_destroy(model);
+    return rc;
+usage:
+    fputs("Try 'crymeter analyze --help'.\n", stderr);
+    return CM_EXIT_USAGE;
 }

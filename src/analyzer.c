@@ -1,0 +1,600 @@
+/* SPDX-License-Identifier: MIT */
+/* cm_analyzer: wires the stages into one streaming pipeline shared by analyze and monitor.
+ *
+ * Input is re-blocked into 100 ms blocks of native frames (block k ends at frame
+ * floor((k+1) * rate / 10)), so every stage sees the same blocks whatever the caller's
+ * chunking. Per block, at the native rate: non-finite samples -> 0, libebur128 on the
+ * original channels, A-weighted Fast level and sample peak on the channel mean; one level
+ * reading per block. The channel mean then goes to 16 kHz (soxr) -> frames (10 ms) ->
+ * activity (level above the noise floor) and the detector (1 s windows every 0.25 s) ->
+ * one segmenter per reported class -> episodes, whose statistics are aggregated lazily from
+ * bounded histories of readings and frames as their spans grow. Memory is constant. */
+#include "crymeter/analyzer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crymeter/classifier.h"
+#include "crymeter/frontend.h"
+#include "crymeter/loudness.h"
+#include "crymeter/resample.h"
+#include "crymeter/segmenter.h"
+
+#define BLOCKS_PER_S 10u
+/* History rings: they must cover the longest merge gap (60 s) plus the detector's delay. */
+#define READ_RING 1024u  /* readings, 102.4 s */
+#define FRAME_RING 8192u /* frames, 81.92 s */
+/* F0 histogram for the episode median: 1/10 semitone bins from 50 Hz up (64 semitones,
+ * to 2 kHz), so the median is exact to 0.3 % whatever the episode length. */
+#define F0_BINS 640u
+#define F0_LO_HZ 50.0
+/* Frame activity: a frame is active when its RMS is at least ACT_MARGIN_DB above the noise
+ * floor and above ACT_ABS_DBFS. The floor is the minimum frame RMS over the last
+ * FLOOR_BLOCKS blocks of FLOOR_BLOCK_FRAMES frames (minimum statistics, Martin 2001): 5 s
+ * is longer than the pauses between cry units (about 1.4 s units, DESIGN.md), so a crying
+ * bout does not lift the floor onto itself. 9 dB clears the spread of 25 ms frame RMS in
+ * stationary noise (its minimum lies a few dB under its mean). */
+#define ACT_MARGIN_DB 9.0f
+#define ACT_ABS_DBFS (-70.0f)
+#define FLOOR_BLOCK_FRAMES 50u
+#define FLOOR_BLOCKS 10u
+/* How far an episode edge may move from the window core to meet activity: 0.5 s. */
+#define SNAP_FRAMES 50u
+#define MERGE_GAP_MAX_S 60.0
+
+/* Classes that get their own segmenter and episodes. */
+static const cm_class seg_classes[] = {CM_CLASS_CRY, CM_CLASS_VOCAL};
+#define N_SEG (sizeof seg_classes / sizeof seg_classes[0])
+
+typedef struct reading {
+    double lufs_m, dba, peak;
+} reading;
+
+typedef struct frame_info {
+    float f0_hz; /* 0 when unvoiced */
+} frame_info;
+
+typedef struct episode_acc {
+    cm_class cls;
+    cm_seg *seg;
+    bool open, started;
+    unsigned sent; /* CM_EXCESS_* bits already announced */
+    uint64_t id;
+    uint64_t start_f, end_f;
+    uint64_t next_f;         /* next frame to aggregate */
+    uint64_t next_k;         /* next reading to aggregate for dB(A) and peak */
+    uint64_t next_km;        /* next reading to aggregate for momentary LUFS */
+    double lufs_max, dba_max, peak_max;
+    double conf_sum;
+    uint64_t conf_n;
+    uint64_t n_voiced;
+    uint32_t f0_hist[F0_BINS];
+} episode_acc;
+
+struct cm_analyzer {
+    cm_analyzer_config cfg;
+    cm_model *own_model;
+    const cm_model *model;
+    cm_detect_params params;
+    cm_loud *loud;
+    cm_aw *aw;
+    cm_rs *rs;
+    cm_front *front;
+    cm_detector *det;
+
+    /* re-blocking */
+    float *stage;          /* one block of interleaved native frames */
+    size_t stage_n;        /* frames in stage */
+    uint64_t blocks_done;  /* k of the next block */
+    float *mono;           /* channel mean of one block */
+    float *rs_out;
+    size_t rs_cap;
+    cm_frame *frames;
+    size_t frames_cap;
+
+    /* histories */
+    reading reads[READ_RING];
+    uint64_t n_reads;
+    frame_info finfo[FRAME_RING];
+    uint64_t n_frames;
+
+    /* noise floor */
+    float floor_blk[FLOOR_BLOCKS];
+    float cur_min;
+    unsigned cur_count;
+    uint64_t floor_blocks_done;
+
+    /* detector state */
+    cm_class cur_cls;
+    float cur_score;
+
+    episode_acc acc[N_SEG];
+    uint64_t next_id;
+
+    cm_summary sum;
+    bool flushed;
+};
+
+static const char *const class_names[CM_N_CLASSES] = {"background", "vocal", "cry", "sob"};
+
+cm_analyzer_config cm_analyzer_config_default(unsigned rate_hz, unsigned channels)
+{
+    cm_analyzer_config c;
+    memset(&c, 0, sizeof c);
+    c.rate_hz = rate_hz;
+    c.channels = channels;
+    c.spl_offset_db = CM_SPL_OFFSET_DEFAULT_DB;
+    c.calibrated = false;
+    c.loud_db = 76.0;
+    c.long_s = 60.0;
+    c.merge_gap_s = -1.0;
+    c.min_episode_s = -1.0;
+    c.true_peak = true;
+    return c;
+}
+
+static double frame_start_s(uint64_t f)
+{
+    /* A frame "owns" the 10 ms hop around its window centre (12.5 ms into the window). */
+    return ((double)f * CM_FRONT_HOP_SAMPLES + CM_FRONT_WIN_SAMPLES / 2.0 -
+            CM_FRONT_HOP_SAMPLES / 2.0) / CM_FRONT_RATE_HZ;
+}
+
+static double frame_end_s(uint64_t f) { return frame_start_s(f) + 0.01; }
+
+void cm_analyzer_destroy(cm_analyzer *a)
+{
+    if (!a) return;
+    for (size_t i = 0; i < N_SEG; i++) cm_seg_destroy(a->acc[i].seg);
+    cm_detector_destroy(a->det);
+    cm_front_destroy(a->front);
+    cm_rs_destroy(a->rs);
+    cm_aw_destroy(a->aw);
+    cm_loud_destroy(a->loud);
+    cm_model_destroy(a->own_model);
+    free(a->stage);
+    free(a->mono);
+    free(a->rs_out);
+    free(a->frames);
+    free(a);
+}
+
+static size_t block_frames(const cm_analyzer *a, uint64_t k)
+{
+    uint64_t r = a->cfg.rate_hz;
+    return (size_t)(((k + 1) * r) / BLOCKS_PER_S - (k * r) / BLOCKS_PER_S);
+}
+
+cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, cm_diag *why)
+{
+    if (!out) return CM_E_INVAL;
+    *out = NULL;
+    if (!cfg) return CM_E_INVAL;
+    if (cfg->rate_hz < CM_RATE_MIN_HZ || cfg->rate_hz > CM_RATE_MAX_HZ)
+        return cm_diag_fail(why, CM_E_RANGE, "sample rate %u Hz: must be %u..%u", cfg->rate_hz,
+                            CM_RATE_MIN_HZ, CM_RATE_MAX_HZ);
+    if (cfg->channels < 1 || cfg->channels > CM_CHANNELS_MAX)
+        return cm_diag_fail(why, CM_E_RANGE, "channels=%u: must be 1..%u", cfg->channels,
+                            CM_CHANNELS_MAX);
+    if (!isfinite(cfg->spl_offset_db) || fabs(cfg->spl_offset_db) > 200.0)
+        return cm_diag_fail(why, CM_E_RANGE, "spl_offset_db=%g: must be -200..200",
+                            cfg->spl_offset_db);
+    if (!isfinite(cfg->loud_db))
+        return cm_diag_fail(why, CM_E_RANGE, "loud_db=%g: must be finite", cfg->loud_db);
+    if (!(cfg->long_s > 0.0) || !isfinite(cfg->long_s))
+        return cm_diag_fail(why, CM_E_RANGE, "long_s=%g: must be > 0", cfg->long_s);
+    if (isnan(cfg->merge_gap_s) || cfg->merge_gap_s > MERGE_GAP_MAX_S)
+        return cm_diag_fail(why, CM_E_RANGE, "merge_gap_s=%g: must be 0..%g (or < 0 for the "
+                            "model's value)", cfg->merge_gap_s, MERGE_GAP_MAX_S);
+    if (isnan(cfg->min_episode_s) || cfg->min_episode_s > 600.0)
+        return cm_diag_fail(why, CM_E_RANGE, "min_episode_s=%g: must be 0..600 (or < 0 for "
+                            "the model's value)", cfg->min_episode_s);
+
+    cm_analyzer *a = calloc(1, sizeof *a);
+    if (!a) return CM_E_NOMEM;
+    a->cfg = *cfg;
+    cm_status st;
+    if (cfg->model) {
+        a->model = cfg->model;
+    } else {
+        st = cm_model_load_default(&a->own_model, why);
+        if (st != CM_OK) goto fail;
+        a->model = a->own_model;
+    }
+    a->params = *cm_model_params(a->model);
+    if (cfg->merge_gap_s >= 0.0)
+        for (unsigned c = 0; c < CM_N_CLASSES; c++) a->params.merge_gap_s[c] = (float)cfg->merge_gap_s;
+    if (cfg->min_episode_s >= 0.0) a->params.min_episode_s = (float)cfg->min_episode_s;
+
+    cm_front_config fc = cm_model_front_config(a->model);
+    if ((st = cm_loud_create(cfg->rate_hz, cfg->channels, cfg->true_peak, &a->loud, why)) ||
+        (st = cm_aw_create(cfg->rate_hz, &a->aw, why)) ||
+        (st = cm_rs_create(cfg->rate_hz, CM_FRONT_RATE_HZ, &a->rs, why)) ||
+        (st = cm_front_create(&fc, &a->front, why)) ||
+        (st = cm_detector_create(a->model, &a->det, why)))
+        goto fail;
+
+    size_t max_block = cfg->rate_hz / BLOCKS_PER_S + 1;
+    a->stage = malloc(max_block * cfg->channels * sizeof *a->stage);
+    a->mono = malloc(max_block * sizeof *a->mono);
+    a->rs_cap = cm_rs_out_for(a->rs, max_block);
+    if (a->rs_cap < cm_rs_out_for(a->rs, 0)) a->rs_cap = cm_rs_out_for(a->rs, 0);
+    a->rs_out = malloc(a->rs_cap * sizeof *a->rs_out);
+    a->frames_cap = cm_front_frames_for(a->front, a->rs_cap) + 8;
+    a->frames = malloc(a->frames_cap * sizeof *a->frames);
+    if (!a->stage || !a->mono || !a->rs_out || !a->frames) {
+        st = cm_diag_fail(why, CM_E_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < N_SEG; i++) {
+        cm_class c = seg_classes[i];
+        float gap = a->params.merge_gap_s[c];
+        if (!(gap >= 0.0f) || gap > MERGE_GAP_MAX_S) {
+            st = cm_diag_fail(why, CM_E_RANGE, "merge_gap_s[%s]=%g: must be 0..%g",
+                              class_names[c], gap, MERGE_GAP_MAX_S);
+            goto fail;
+        }
+        cm_seg_config sc = {
+            .hop_frames = CM_DET_HOP_FRAMES,
+            .merge_gap_frames = (unsigned)lrintf(gap * 100.0f),
+            .min_frames = (unsigned)lrintf(a->params.min_episode_s * 100.0f),
+            .snap_frames = SNAP_FRAMES,
+        };
+        a->acc[i].cls = c;
+        if ((st = cm_seg_create(&sc, &a->acc[i].seg, why))) goto fail;
+    }
+    a->cur_min = INFINITY;
+    for (unsigned i = 0; i < FLOOR_BLOCKS; i++) a->floor_blk[i] = INFINITY;
+    a->cur_cls = CM_CLASS_BACKGROUND;
+    a->sum.lufs_integrated = -INFINITY;
+    a->sum.sample_peak_dbfs = -INFINITY;
+    a->sum.true_peak_dbtp = NAN;
+    *out = a;
+    return CM_OK;
+fail:
+    cm_analyzer_destroy(a);
+    return st;
+}
+
+double cm_analyzer_latency_s(const cm_analyzer *a)
+{
+    (void)a;
+    /* A decision about time t needs the whole window ending half a window after it, plus
+     * the 100 ms block and the front end's 25 ms window. */
+    return (double)CM_DET_WIN_FRAMES * 0.01 + 0.1 + 0.025;
+}
+
+/* ---- episode statistics ---------------------------------------------------------------- */
+
+static void acc_reset(episode_acc *e, uint64_t id, uint64_t start_f, uint64_t end_f)
+{
+    cm_seg *seg = e->seg;
+    cm_class cls = e->cls;
+    memset(e, 0, sizeof *e);
+    e->seg = seg;
+    e->cls = cls;
+    e->open = true;
+    e->id = id;
+    e->start_f = start_f;
+    e->end_f = end_f;
+    e->next_f = start_f;
+    e->lufs_max = -INFINITY;
+    e->dba_max = -INFINITY;
+    e->peak_max = -INFINITY;
+    double t0 = frame_start_s(start_f);
+    e->next_k = (uint64_t)floor(t0 * BLOCKS_PER_S);
+    /* Momentary readings whose 400 ms window is centred inside the episode: reading k covers
+     * [(k-3)/10, (k+1)/10) s, centred at (k-1)/10 s. */
+    e->next_km = (uint64_t)ceil(t0 * BLOCKS_PER_S) + 1;
+}
+
+static void acc_aggregate(cm_analyzer *a, episode_acc *e, bool final)
+{
+    /* Frames: F0 of voiced frames inside the span. Frames older than the ring are gone;
+     * the span never reaches that far back (merge gap <= 60 s < ring). */
+    if (e->next_f + FRAME_RING < a->n_frames) e->next_f = a->n_frames - FRAME_RING;
+    for (; e->next_f <= e->end_f && e->next_f < a->n_frames; e->next_f++) {
+        float f0 = a->finfo[e->next_f % FRAME_RING].f0_hz;
+        if (f0 > 0.0f) {
+            double b = 120.0 * log2(f0 / F0_LO_HZ);
+            if (b >= 0.0 && b < F0_BINS) {
+                e->f0_hist[(unsigned)b]++;
+                e->n_voiced++;
+            }
+        }
+    }
+    double t1 = frame_end_s(e->end_f);
+    uint64_t k_end = (uint64_t)floor(t1 * BLOCKS_PER_S - 1e-9);
+    if (e->next_k + READ_RING < a->n_reads) e->next_k = a->n_reads - READ_RING;
+    for (; e->next_k <= k_end && e->next_k < a->n_reads; e->next_k++) {
+        const reading *r = &a->reads[e->next_k % READ_RING];
+        if (r->dba > e->dba_max) e->dba_max = r->dba;
+        if (r->peak > e->peak_max) e->peak_max = r->peak;
+    }
+    uint64_t km_end = (uint64_t)floor(t1 * BLOCKS_PER_S) + 1;
+    if (e->next_km + READ_RING < a->n_reads) e->next_km = a->n_reads - READ_RING;
+    for (; e->next_km <= km_end && e->next_km < a->n_reads; e->next_km++) {
+        double l = a->reads[e->next_km % READ_RING].lufs_m;
+        if (l > e->lufs_max) e->lufs_max = l;
+    }
+    if (final && e->lufs_max == -INFINITY) {
+        /* Episode shorter than one momentary hop: take the reading nearest its middle. */
+        double mid = 0.5 * (frame_start_s(e->start_f) + t1);
+        uint64_t k = (uint64_t)llround(mid * BLOCKS_PER_S) + 1;
+        if (k >= a->n_reads && a->n_reads) k = a->n_reads - 1;
+        if (k < a->n_reads && a->n_reads - k <= READ_RING) e->lufs_max = a->reads[k % READ_RING].lufs_m;
+    }
+}
+
+static double f0_median(const episode_acc *e)
+{
+    if (!e->n_voiced) return NAN;
+    uint64_t half = (e->n_voiced + 1) / 2, c = 0;
+    for (unsigned b = 0; b < F0_BINS; b++) {
+        c += e->f0_hist[b];
+        if (c >= half) return F0_LO_HZ * exp2((b + 0.5) / 120.0);
+    }
+    return NAN;
+}
+
+static void acc_fill(const cm_analyzer *a, const episode_acc *e, cm_episode *ep)
+{
+    memset(ep, 0, sizeof *ep);
+    ep->id = e->id;
+    ep->cls = e->cls;
+    ep->start_s = frame_start_s(e->start_f);
+    ep->end_s = frame_end_s(e->end_f);
+    ep->duration_s = ep->end_s - ep->start_s;
+    ep->confidence = e->conf_n ? (float)(e->conf_sum / (double)e->conf_n) : 0.0f;
+    ep->lufs_momentary_max = e->lufs_max;
+    ep->dba_max = e->dba_max;
+    ep->peak_dbfs = e->peak_max;
+    ep->spl_db_max = e->dba_max + a->cfg.spl_offset_db;
+    ep->calibrated = a->cfg.calibrated;
+    ep->f0_median_hz = f0_median(e);
+    if (ep->spl_db_max >= a->cfg.loud_db) {
+        ep->excessive |= CM_EXCESS_LOUD;
+        ep->loud_excess_db = ep->spl_db_max - a->cfg.loud_db;
+    }
+    if (ep->duration_s >= a->cfg.long_s) {
+        ep->excessive |= CM_EXCESS_LONG;
+        ep->long_excess_s = ep->duration_s - a->cfg.long_s;
+    }
+}
+
+static void emit(cm_analyzer *a, cm_event_kind kind, const cm_episode *ep)
+{
+    if (a->cfg.on_event) a->cfg.on_event(a->cfg.user, kind, ep);
+}
+
+/* After the span grew: announce the start once it is long enough to be kept, and any
+ * threshold crossed for the first time. */
+static void acc_progress(cm_analyzer *a, episode_acc *e)
+{
+    acc_aggregate(a, e, false);
+    cm_episode ep;
+    acc_fill(a, e, &ep);
+    if (!e->started && ep.duration_s + 1e-9 >= a->params.min_episode_s) {
+        e->started = true;
+        e->id = ep.id = ++a->next_id;
+        emit(a, CM_EVENT_START, &ep);
+    }
+    if (e->started && (ep.excessive & ~e->sent)) {
+        e->sent |= ep.excessive;
+        emit(a, CM_EVENT_EXCESSIVE, &ep);
+    }
+}
+
+static void apply_update(cm_analyzer *a, episode_acc *e, const cm_seg_update *u)
+{
+    switch (u->kind) {
+    case CM_SEG_OPEN:
+        acc_reset(e, 0, u->start_frame, u->end_frame);
+        acc_progress(a, e);
+        break;
+    case CM_SEG_EXTEND:
+        e->end_f = u->end_frame;
+        acc_progress(a, e);
+        break;
+    case CM_SEG_CLOSE: {
+        e->start_f = u->start_frame;
+        e->end_f = u->end_frame;
+        acc_aggregate(a, e, true);
+        if (!e->started) e->id = ++a->next_id;
+        cm_episode ep;
+        acc_fill(a, e, &ep);
+        if (!e->started) emit(a, CM_EVENT_START, &ep);
+        if (ep.excessive & ~e->sent) emit(a, CM_EVENT_EXCESSIVE, &ep);
+        emit(a, CM_EVENT_END, &ep);
+        a->sum.episodes++;
+        a->sum.episodes_by_class[e->cls]++;
+        e->open = false;
+        break;
+    }
+    case CM_SEG_DROP:
+        e->open = false;
+        break;
+    }
+}
+
+/* ---- per-window and per-frame work ------------------------------------------------------- */
+
+static void on_window(cm_analyzer *a, const cm_window_scores *w)
+{
+    const cm_detect_params *p = &a->params;
+    cm_class label = CM_CLASS_BACKGROUND;
+    if (w->p[CM_CLASS_CRY] >= p->threshold[CM_CLASS_CRY])
+        label = CM_CLASS_CRY;
+    else if (w->p[CM_CLASS_VOCAL] >= p->threshold[CM_CLASS_VOCAL])
+        label = CM_CLASS_VOCAL;
+    a->cur_cls = label;
+    a->cur_score = w->p[label];
+    for (size_t i = 0; i < N_SEG; i++) {
+        episode_acc *e = &a->acc[i];
+        bool pos = (label == e->cls);
+        cm_seg_update u[3];
+        size_t n = cm_seg_window(e->seg, w->first_frame, w->last_frame, pos, u);
+        for (size_t j = 0; j < n; j++) apply_update(a, e, &u[j]);
+        if (pos && e->open) {
+            e->conf_sum += w->p[e->cls];
+            e->conf_n++;
+        }
+    }
+}
+
+static bool frame_active(cm_analyzer *a, float rms_dbfs)
+{
+    if (rms_dbfs < a->cur_min) a->cur_min = rms_dbfs;
+    float floor_db = a->cur_min;
+    for (unsigned i = 0; i < FLOOR_BLOCKS; i++)
+        if (a->floor_blk[i] < floor_db) floor_db = a->floor_blk[i];
+    if (++a->cur_count == FLOOR_BLOCK_FRAMES) {
+        a->floor_blk[a->floor_blocks_done++ % FLOOR_BLOCKS] = a->cur_min;
+        a->cur_min = INFINITY;
+        a->cur_count = 0;
+    }
+    return rms_dbfs >= ACT_ABS_DBFS && rms_dbfs >= floor_db + ACT_MARGIN_DB;
+}
+
+static void on_frames(cm_analyzer *a, const cm_frame *fr, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool act = frame_active(a, fr[i].rms_dbfs);
+        a->finfo[fr[i].index % FRAME_RING].f0_hz = fr[i].f0_hz;
+        a->n_frames = fr[i].index + 1;
+        for (size_t s = 0; s < N_SEG; s++) cm_seg_frame(a->acc[s].seg, fr[i].index, act);
+        cm_window_scores w;
+        if (cm_detector_push(a->det, &fr[i], &w)) on_window(a, &w);
+    }
+}
+
+static cm_status run_front(cm_analyzer *a, const float *x, size_t n)
+{
+    size_t nf = 0;
+    cm_status st = cm_front_process(a->front, x, n, a->frames, a->frames_cap, &nf);
+    if (st == CM_OK) on_frames(a, a->frames, nf);
+    return st;
+}
+
+/* One 100 ms block of native frames in a->stage. */
+static cm_status process_block(cm_analyzer *a, size_t n)
+{
+    const unsigned ch = a->cfg.channels;
+    float *x = a->stage;
+    float peak = 0.0f;
+    for (size_t i = 0; i < n * ch; i++) {
+        float v = x[i];
+        if (!isfinite(v)) {
+            x[i] = v = 0.0f;
+            a->sum.nonfinite_samples++;
+        }
+        float m = fabsf(v);
+        if (m > peak) peak = m;
+    }
+    cm_status st = cm_loud_add(a->loud, x, n);
+    if (st != CM_OK) return st;
+    const float *mono = x;
+    if (ch > 1) {
+        const float g = 1.0f / (float)ch;
+        for (size_t i = 0; i < n; i++) {
+            float s = 0.0f;
+            for (unsigned c = 0; c < ch; c++) s += x[i * ch + c];
+            a->mono[i] = s * g;
+        }
+        mono = a->mono;
+    }
+    double ms_max = 0.0;
+    cm_aw_process(a->aw, mono, n, &ms_max);
+
+    reading *r = &a->reads[a->n_reads % READ_RING];
+    r->lufs_m = cm_loud_momentary_lufs(a->loud);
+    r->dba = cm_db_from_ms(ms_max);
+    r->peak = peak > 0.0f ? 20.0 * log10((double)peak) : -INFINITY;
+    a->n_reads++;
+
+    size_t nr = 0;
+    if ((st = cm_rs_process(a->rs, mono, n, a->rs_out, a->rs_cap, &nr))) return st;
+    if ((st = run_front(a, a->rs_out, nr))) return st;
+    a->blocks_done++;
+    a->sum.frames_analyzed += n;
+
+    if (a->cfg.on_level) {
+        cm_level lv = {
+            .t_s = (double)(a->sum.frames_analyzed) / a->cfg.rate_hz,
+            .lufs_momentary = r->lufs_m,
+            .dba_fast = r->dba,
+            .spl_db = r->dba + a->cfg.spl_offset_db,
+            .peak_dbfs = r->peak,
+            .cls = a->cur_cls,
+            .score = a->cur_score,
+            .in_episode = false,
+        };
+        for (size_t s = 0; s < N_SEG; s++) lv.in_episode |= a->acc[s].open && a->acc[s].started;
+        a->cfg.on_level(a->cfg.user, &lv);
+    }
+    return CM_OK;
+}
+
+cm_status cm_analyzer_push(cm_analyzer *a, const float *x, size_t n_frames)
+{
+    if (!a || (!x && n_frames)) return CM_E_INVAL;
+    if (a->flushed) return CM_E_STATE;
+    const unsigned ch = a->cfg.channels;
+    while (n_frames) {
+        size_t want = block_frames(a, a->blocks_done) - a->stage_n;
+        size_t take = n_frames < want ? n_frames : want;
+        memcpy(a->stage + a->stage_n * ch, x, take * ch * sizeof *x);
+        a->stage_n += take;
+        a->sum.frames_read += take;
+        x += take * ch;
+        n_frames -= take;
+        if (a->stage_n == block_frames(a, a->blocks_done)) {
+            cm_status st = process_block(a, a->stage_n);
+            a->stage_n = 0;
+            if (st != CM_OK) return st;
+        }
+    }
+    return CM_OK;
+}
+
+cm_status cm_analyzer_flush(cm_analyzer *a)
+{
+    if (!a) return CM_E_INVAL;
+    if (a->flushed) return CM_E_STATE;
+    a->flushed = true;
+    cm_status st = CM_OK;
+    if (a->stage_n) {
+        st = process_block(a, a->stage_n);
+        a->stage_n = 0;
+        if (st) return st;
+    }
+    size_t nr = 0;
+    if ((st = cm_rs_flush(a->rs, a->rs_out, a->rs_cap, &nr))) return st;
+    if ((st = run_front(a, a->rs_out, nr))) return st;
+    size_t nf = 0;
+    if ((st = cm_front_flush(a->front, a->frames, a->frames_cap, &nf))) return st;
+    on_frames(a, a->frames, nf);
+    cm_window_scores w;
+    if (cm_detector_flush(a->det, &w)) on_window(a, &w);
+    for (size_t i = 0; i < N_SEG; i++) {
+        cm_seg_update u[1];
+        if (cm_seg_finish(a->acc[i].seg, u)) apply_update(a, &a->acc[i], &u[0]);
+    }
+    return CM_OK;
+}
+
+void cm_analyzer_summary(const cm_analyzer *a, cm_summary *out)
+{
+    if (!out) return;
+    if (!a) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    *out = a->sum;
+    out->duration_s = (double)a->sum.frames_read / a->cfg.rate_hz;
+    out->lufs_integrated = cm_loud_integrated_lufs(a->loud);
+    out->lra_lu = cm_loud_range_lu(a->loud);
+    out->sample_peak_dbfs = cm_loud_sample_peak_dbfs(a->loud);
+    out->true_peak_dbtp = a->cfg.true_peak ? cm_loud_true_peak_dbtp(a->loud) : NAN;
+}
