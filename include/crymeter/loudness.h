@@ -56,7 +56,7 @@ double cm_loud_true_peak_dbtp(const cm_loud *l);  /* max over channels, dBTP; NA
 typedef struct cm_aw cm_aw;
 
 /* rate_hz in CM_RATE_MIN_HZ..CM_RATE_MAX_HZ (CM_E_RANGE; CM_E_NOMEM). The response follows
- * the analog IEC curve within 0.2 dB up to 10 kHz at 44.1/48 kHz, and within 0.8 dB below
+ * the analog IEC curve within 0.2 dB up to 10 kHz at 44.1/48 kHz, and within 1.0 dB below
  * 0.45 rate_hz at any rate; at low rates the band above Nyquist simply does not exist. */
 CM_NODISCARD cm_status cm_aw_create(unsigned rate_hz, cm_aw **out, cm_diag *why);
 void cm_aw_destroy(cm_aw *a); /* NULL is a no-op */
