@@ -7,7 +7,7 @@
  * Costs measured on the project machine (libebur128 1.2.6, 1 h of noise added in 100 ms blocks):
  * 16 kHz mono 0.58 s/h, 44.1 kHz stereo 3.3 s/h; each momentary query sums the last 400 ms
  * again (+0.13 s/h and +0.75 s/h when queried every 100 ms); true peak (4x oversampling below
- * 96 kHz) raises these to 2.3 s/h and 13.4 s/h. ffmpeg's ebur128 filter took 2.0 s/h and
+ * 96 kHz) raises the totals with those queries to 2.3 s/h and 13.4 s/h. ffmpeg's ebur128 filter took 2.0 s/h and
  * 4.9 s/h (including decoding) on the same kinds of input. */
 #include "crymeter/loudness.h"
 
