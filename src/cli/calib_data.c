@@ -1,0 +1,610 @@
+/* SPDX-License-Identifier: MIT */
+/* Labelled clips for `calibrate` and `evaluate` (see calib_data.h): the file reading and
+ * threading around the library's pure training code. Audio goes through the same path as
+ * `analyze` (cm_reader -> channel mean -> cm_rs to 16 kHz -> cm_front), so the features a
+ * model is trained on are the features it will see. */
+#include "cli/calib_data.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "crymeter/reader.h"
+#include "crymeter/resample.h"
+
+void cd_hash_hex(const void *p, size_t n, char out[17])
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+char *cd_read_file(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cli_err("%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap + 1);
+    for (;;) {
+        if (!buf) break;
+        if (len == cap) {
+            char *nb = realloc(buf, 2 * cap + 1);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t r = fread(buf + len, 1, cap - len, f);
+        len += r;
+        if (r == 0) break;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (!buf || err) {
+        cli_err("%s: %s", path, buf ? "read error" : "out of memory");
+        free(buf);
+        return NULL;
+    }
+    buf[len] = 0;
+    *n = len;
+    return buf;
+}
+
+static char *join_path(const char *root, const char *p)
+{
+    size_t a = root ? strlen(root) : 0, b = strlen(p);
+    char *s = malloc(a + b + 2);
+    if (!s) return NULL;
+    if (root && p[0] != '/' && a) {
+        memcpy(s, root, a);
+        s[a] = '/';
+        memcpy(s + a + 1, p, b + 1);
+    } else {
+        memcpy(s, p, b + 1);
+    }
+    return s;
+}
+
+static int add_clip(cd_set *set, size_t *cap, cd_clip c)
+{
+    if (set->n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 256;
+        cd_clip *v = realloc(set->clip, nc * sizeof *v);
+        if (!v) return -1;
+        set->clip = v;
+        *cap = nc;
+    }
+    set->clip[set->n++] = c;
+    return 0;
+}
+
+static const char *const cls_names[] = {"background", "vocal", "cry", "sob"};
+
+int cd_load_manifest(const char *manifest, const char *root, size_t min_per_class, cd_set *set)
+{
+    size_t n;
+    char *text = cd_read_file(manifest, &n);
+    if (!text) return -1;
+    cd_hash_hex(text, n, set->manifest_hash);
+    set->manifest_path = manifest;
+    cm_manifest *m = NULL;
+    cm_diag why = {{0}};
+    if (cm_manifest_parse(text, n, &m, &why) != CM_OK) {
+        cli_err("%s: %s", manifest, why.msg);
+        free(text);
+        return -1;
+    }
+    size_t cap = set->n;
+    int bad = 0;
+    for (size_t i = 0; i < m->n && bad < 10; i++) {
+        const cm_manifest_row *r = &m->rows[i];
+        cm_class c;
+        if (cm_label_to_class(r->label, r->hint, &c) != 0) {
+            cli_err("%s: line %zu: unknown label '%s' (expected background, vocal, cry or a "
+                    "dataset label such as cry_infant, speech, laugh, noise, dog; see "
+                    "'crymeter calibrate --help')",
+                    manifest, r->line, r->label);
+            bad++;
+            continue;
+        }
+        if (c == CM_CLASS_SOB) {
+            cli_err("%s: line %zu: class 'sob' is not trained yet", manifest, r->line);
+            bad++;
+            continue;
+        }
+        cd_clip cl;
+        memset(&cl, 0, sizeof cl);
+        cl.path = join_path(root, r->path);
+        cl.label = strdup(r->label);
+        cl.group = strdup(r->group[0] ? r->group : r->path); /* no group: each clip its own */
+        cl.cls = c;
+        cl.line = r->line;
+        struct stat st;
+        if (!cl.path || !cl.label || !cl.group || add_clip(set, &cap, cl) != 0) {
+            cli_err("out of memory");
+            free(cl.path), free(cl.label), free(cl.group);
+            bad++;
+            break;
+        }
+        if (stat(cl.path, &st) != 0) {
+            cli_err("%s: line %zu: %s: %s%s", manifest, r->line, cl.path, strerror(errno),
+                    root ? "" : " (relative paths need --data-root DIR)");
+            bad++;
+        }
+    }
+    cm_manifest_free(m);
+    free(text);
+    if (bad) return -1;
+    size_t cnt[CM_N_CLASSES] = {0};
+    for (size_t i = 0; i < set->n; i++) cnt[set->clip[i].cls]++;
+    for (int c = 0; c < 3 && min_per_class; c++)
+        if (cnt[c] < min_per_class) {
+            cli_err("%s: %zu %s clip%s, need at least %zu of each of background, vocal and cry "
+                    "(have %zu, %zu, %zu)",
+                    manifest, cnt[c], cls_names[c], cnt[c] == 1 ? "" : "s", min_per_class,
+                    cnt[0], cnt[1], cnt[2]);
+            return -1;
+        }
+    return 0;
+}
+
+int cd_add_labelled_files(char **files, size_t n, cd_set *set)
+{
+    size_t cap = set->n;
+    for (size_t i = 0; i < n; i++) {
+        const char *a = files[i];
+        size_t la = strlen(a);
+        const char *dot = strrchr(a, '.');
+        const char *slash = strrchr(a, '/');
+        size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - a) : la;
+        char *txt = malloc(stem + 5);
+        if (!txt) return -1;
+        memcpy(txt, a, stem);
+        memcpy(txt + stem, ".txt", 5);
+        size_t tn;
+        char *t = cd_read_file(txt, &tn);
+        if (!t) {
+            cli_err("%s: needs Audacity labels beside it in %s", a, txt);
+            free(txt);
+            return -1;
+        }
+        cm_label *lab = NULL;
+        size_t nl = 0;
+        cm_diag why = {{0}};
+        if (cm_labels_parse(t, tn, &lab, &nl, &why) != CM_OK) {
+            cli_err("%s: %s", txt, why.msg);
+            free(t), free(txt);
+            return -1;
+        }
+        cm_class cls = CM_CLASS_BACKGROUND;
+        for (size_t j = 0; j < nl; j++) {
+            cm_class c;
+            if (cm_label_to_class(lab[j].text, NULL, &c) != 0) {
+                cli_err("%s: line %zu: unknown label '%s'", txt, lab[j].line, lab[j].text);
+                free(lab), free(t), free(txt);
+                return -1;
+            }
+            if (c == CM_CLASS_CRY || (c == CM_CLASS_VOCAL && cls == CM_CLASS_BACKGROUND)) cls = c;
+        }
+        cd_clip cl;
+        memset(&cl, 0, sizeof cl);
+        cl.path = strdup(a);
+        cl.label = strdup(cls_names[cls]);
+        cl.group = strdup(a);
+        cl.cls = cls;
+        cl.line = 0;
+        free(lab), free(t), free(txt);
+        if (!cl.path || !cl.label || !cl.group || add_clip(set, &cap, cl) != 0) return -1;
+    }
+    return 0;
+}
+
+void cd_free(cd_set *set)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        cd_clip *c = &set->clip[i];
+        free(c->path), free(c->label), free(c->group);
+        free(c->clean.x), free(c->clean.peak), free(c->aug.x), free(c->aug.peak);
+    }
+    free(set->clip);
+    memset(set, 0, sizeof *set);
+}
+
+int cd_read_16k(const char *path, float **x, size_t *n, unsigned *rate_hz)
+{
+    *x = NULL;
+    *n = 0;
+    cm_reader *r = NULL;
+    cm_reader_info info;
+    cm_diag why = {{0}};
+    if (cm_reader_open(path, &r, &info, &why) != CM_OK) {
+        cli_err("%s", why.msg);
+        return -1;
+    }
+    if (rate_hz) *rate_hz = info.rate_hz;
+    cm_rs *rs = NULL;
+    if (cm_rs_create(info.rate_hz, CM_FRONT_RATE_HZ, &rs, &why) != CM_OK) {
+        cli_err("%s: %s", path, why.msg);
+        cm_reader_close(r);
+        return -1;
+    }
+    enum { BLK = 4096 };
+    float *blk = malloc(sizeof(float) * BLK * info.channels), mono[BLK];
+    size_t cap = 1 << 16, len = 0;
+    float *out = malloc(cap * sizeof *out);
+    int rc = -1;
+    if (!blk || !out) goto done;
+    for (;;) {
+        size_t got = 0;
+        if (cm_reader_read(r, blk, BLK, &got, &why) != CM_OK) {
+            cli_err("%s", why.msg);
+            goto done;
+        }
+        for (size_t i = 0; i < got; i++) {
+            float s = 0.f;
+            for (unsigned c = 0; c < info.channels; c++) s += blk[i * info.channels + c];
+            mono[i] = s / (float)info.channels;
+        }
+        size_t need = cm_rs_out_for(rs, got);
+        while (len + need > cap) {
+            float *no = realloc(out, 2 * cap * sizeof *no);
+            if (!no) goto done;
+            out = no;
+            cap *= 2;
+        }
+        size_t w = 0;
+        if (got) {
+            if (cm_rs_process(rs, mono, got, out + len, cap - len, &w) != CM_OK) goto done;
+        } else {
+            if (cm_rs_flush(rs, out + len, cap - len, &w) != CM_OK) goto done;
+        }
+        len += w;
+        if (got == 0) break;
+    }
+    rc = 0;
+done:
+    if (rc != 0 && !why.msg[0]) cli_err("%s: decoding or resampling failed", path);
+    free(blk);
+    cm_rs_destroy(rs);
+    cm_reader_close(r);
+    if (rc != 0) {
+        free(out);
+        return -1;
+    }
+    *x = out;
+    *n = len;
+    return 0;
+}
+
+int cd_frames(const float *x, size_t n, const cm_front_config *fc, cm_frame **fr, size_t *nfr)
+{
+    *fr = NULL;
+    *nfr = 0;
+    cm_front *f = NULL;
+    cm_diag why = {{0}};
+    if (cm_front_create(fc, &f, &why) != CM_OK) {
+        cli_err("front end: %s", why.msg);
+        return -1;
+    }
+    size_t cap = cm_front_frames_for(f, n) + cm_front_frames_for(f, 0) + 1;
+    cm_frame *v = malloc(cap * sizeof *v);
+    size_t a = 0, b = 0;
+    int ok = v && cm_front_process(f, x, n, v, cap, &a) == CM_OK &&
+             cm_front_flush(f, v + a, cap - a, &b) == CM_OK;
+    cm_front_destroy(f);
+    if (!ok) {
+        free(v);
+        cli_err("front end failed");
+        return -1;
+    }
+    *fr = v;
+    *nfr = a + b;
+    return 0;
+}
+
+int cd_window_feats(const float *x, size_t n, const cm_front_config *fc, cd_feats *out)
+{
+    memset(out, 0, sizeof *out);
+    cm_frame *fr;
+    size_t nfr;
+    if (cd_frames(x, n, fc, &fr, &nfr) != 0) return -1;
+    size_t nw = cm_wf_n_windows(nfr);
+    out->x = malloc((nw ? nw : 1) * CM_WF_DIM * sizeof(float));
+    out->peak = malloc((nw ? nw : 1) * sizeof(float));
+    if (!out->x || !out->peak) {
+        free(fr);
+        free(out->x), free(out->peak);
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    for (size_t w = 0; w < nw; w++) {
+        size_t s = cm_wf_window_start(nfr, w);
+        size_t len = nfr - s < CM_DET_WIN_FRAMES ? nfr - s : CM_DET_WIN_FRAMES;
+        out->peak[w] = cm_wf_compute(fr + s, len, out->x + w * CM_WF_DIM);
+    }
+    out->n_win = nw;
+    free(fr);
+    return 0;
+}
+
+/* ---- parallel extraction ---------------------------------------------------------------- */
+
+typedef struct job {
+    cd_set *set;
+    const cm_front_config *fc;
+    int augment;
+    uint64_t seed;
+    size_t *beds; /* background clip indices per fold, concatenated */
+    size_t *bed_off, *bed_cnt;
+    atomic_size_t next;
+    atomic_int failed;
+    atomic_size_t done;
+    int verbose;
+} job;
+
+static int make_aug(job *j, size_t i, const float *x, size_t n)
+{
+    cd_clip *c = &j->set->clip[i];
+    int f = c->fold;
+    if (j->bed_cnt[f] == 0 || n == 0) return 0;
+    uint64_t rng = j->seed ^ (0x9E3779B97F4A7C15ULL * (i + 1));
+    size_t b = j->beds[j->bed_off[f] + cm_rng_next(&rng) % j->bed_cnt[f]];
+    float *bx;
+    size_t bn;
+    if (cd_read_16k(j->set->clip[b].path, &bx, &bn, NULL) != 0) return -1;
+    float *bed = malloc(n * sizeof *bed), *mix = malloc(n * sizeof *mix);
+    if (!bed || !mix || bn == 0) {
+        free(bx), free(bed), free(mix);
+        return bn == 0 ? 0 : -1;
+    }
+    size_t off = bn > n ? (size_t)(cm_rng_next(&rng) % (bn - n)) : 0;
+    for (size_t k = 0; k < n; k++) bed[k] = bx[(off + k) % bn]; /* loop a short bed */
+    /* SNR 0..20 dB: the range the event-based target is defined on. */
+    cm_mix_config mc = {CM_FRONT_RATE_HZ, 0.0, 20.0, 0.0, 0.0, rng};
+    cm_mix_item it = {x, n, (int)c->cls};
+    cm_mix_event ev;
+    size_t ne = 0;
+    cm_diag why = {{0}};
+    int rc = cm_mix_generate(&mc, bed, n, &it, 1, mix, &ev, 1, &ne, &why) == CM_OK ? 0 : -1;
+    if (rc == 0 && ne == 1) {
+        c->aug_snr_db = ev.snr_db;
+        rc = cd_window_feats(mix, n, j->fc, &c->aug);
+    }
+    free(bx), free(bed), free(mix);
+    return rc;
+}
+
+static void *worker(void *arg)
+{
+    job *j = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&j->next, 1);
+        if (i >= j->set->n || atomic_load(&j->failed)) break;
+        cd_clip *c = &j->set->clip[i];
+        float *x;
+        size_t n;
+        if (cd_read_16k(c->path, &x, &n, &c->rate_hz) != 0) {
+            atomic_store(&j->failed, 1);
+            break;
+        }
+        c->duration_s = (double)n / CM_FRONT_RATE_HZ;
+        int rc = cd_window_feats(x, n, j->fc, &c->clean);
+        if (rc == 0 && j->augment && c->cls != CM_CLASS_BACKGROUND) rc = make_aug(j, i, x, n);
+        free(x);
+        if (rc != 0) {
+            cli_err("%s: feature extraction failed", c->path);
+            atomic_store(&j->failed, 1);
+            break;
+        }
+        size_t d = atomic_fetch_add(&j->done, 1) + 1;
+        if (j->verbose && (d % 250 == 0 || d == j->set->n))
+            fprintf(stderr, "crymeter: features: %zu/%zu clips\n", d, j->set->n);
+    }
+    return NULL;
+}
+
+int cd_extract(cd_set *set, const cm_front_config *fc, unsigned jobs, int augment, uint64_t seed,
+               int verbose)
+{
+    job j;
+    memset(&j, 0, sizeof j);
+    j.set = set;
+    j.fc = fc;
+    j.augment = augment;
+    j.seed = seed;
+    j.verbose = verbose;
+    atomic_init(&j.next, 0);
+    atomic_init(&j.failed, 0);
+    atomic_init(&j.done, 0);
+    int maxf = 0;
+    for (size_t i = 0; i < set->n; i++)
+        if (set->clip[i].fold > maxf) maxf = set->clip[i].fold;
+    j.beds = malloc((set->n + 1) * sizeof *j.beds);
+    j.bed_off = calloc((size_t)maxf + 1, sizeof *j.bed_off);
+    j.bed_cnt = calloc((size_t)maxf + 1, sizeof *j.bed_cnt);
+    if (!j.beds || !j.bed_off || !j.bed_cnt) {
+        free(j.beds), free(j.bed_off), free(j.bed_cnt);
+        cli_err("out of memory");
+        return -1;
+    }
+    size_t k = 0;
+    for (int f = 0; f <= maxf; f++) {
+        j.bed_off[f] = k;
+        for (size_t i = 0; i < set->n; i++)
+            if (set->clip[i].fold == f && set->clip[i].cls == CM_CLASS_BACKGROUND) j.beds[k++] = i;
+        j.bed_cnt[f] = k - j.bed_off[f];
+    }
+    if (jobs < 1) jobs = 1;
+    if (jobs > 64) jobs = 64;
+    pthread_t th[64];
+    unsigned started = 0;
+    for (unsigned t = 1; t < jobs; t++)
+        if (pthread_create(&th[started], NULL, worker, &j) == 0) started++;
+    worker(&j);
+    for (unsigned t = 0; t < started; t++) pthread_join(th[t], NULL);
+    free(j.beds), free(j.bed_off), free(j.bed_cnt);
+    return atomic_load(&j.failed) ? -1 : 0;
+}
+
+/* ---- folds and training sets ------------------------------------------------------------ */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void cd_assign_folds(cd_set *set, unsigned k, uint64_t seed)
+{
+    /* Unique groups in sorted order (independent of manifest order), each with the class of
+     * its first clip in that order. */
+    char **g = malloc((set->n + 1) * sizeof *g);
+    if (!g) return;
+    for (size_t i = 0; i < set->n; i++) g[i] = set->clip[i].group;
+    qsort(g, set->n, sizeof *g, cmp_str);
+    size_t ng = 0;
+    for (size_t i = 0; i < set->n; i++)
+        if (ng == 0 || strcmp(g[ng - 1], g[i]) != 0) g[ng++] = g[i];
+    int *gfold = malloc((ng + 1) * sizeof *gfold);
+    int *gcls = malloc((ng + 1) * sizeof *gcls);
+    size_t *ord = malloc((ng + 1) * sizeof *ord);
+    if (!gfold || !gcls || !ord) {
+        free(g), free(gfold), free(gcls), free(ord);
+        return;
+    }
+    for (size_t q = 0; q < ng; q++) gcls[q] = -1;
+    for (size_t i = 0; i < set->n; i++) {
+        char *key = set->clip[i].group;
+        char **hit = bsearch(&key, g, ng, sizeof *g, cmp_str);
+        size_t q = (size_t)(hit - g);
+        int c = (int)set->clip[i].cls;
+        if (gcls[q] < c) gcls[q] = c; /* a group with any cry counts as cry for balance */
+    }
+    uint64_t rng = seed ? seed : 1;
+    unsigned deal = 0;
+    for (int c = 0; c < CM_N_CLASSES; c++) {
+        size_t m = 0;
+        for (size_t q = 0; q < ng; q++)
+            if (gcls[q] == c) ord[m++] = q;
+        for (size_t i = m; i > 1; i--) {
+            size_t r = (size_t)(cm_rng_next(&rng) % i);
+            size_t t = ord[i - 1];
+            ord[i - 1] = ord[r];
+            ord[r] = t;
+        }
+        for (size_t i = 0; i < m; i++) gfold[ord[i]] = (int)(deal++ % k);
+    }
+    for (size_t i = 0; i < set->n; i++) {
+        char *key = set->clip[i].group;
+        char **hit = bsearch(&key, g, ng, sizeof *g, cmp_str);
+        set->clip[i].fold = gfold[hit - g];
+    }
+    free(g), free(gfold), free(gcls), free(ord);
+}
+
+void cd_trainset_free(cd_trainset *t)
+{
+    if (!t) return;
+    free(t->x), free(t->w), free(t->y);
+    free(t);
+}
+
+cd_trainset *cd_trainset_build(const cd_set *set, int skip_fold, float silence_dbfs)
+{
+    size_t tot = 0;
+    for (size_t i = 0; i < set->n; i++)
+        if (set->clip[i].fold != skip_fold)
+            tot += set->clip[i].clean.n_win + set->clip[i].aug.n_win;
+    cd_trainset *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->x = malloc((tot + 1) * CM_WF_DIM * sizeof(float));
+    t->w = malloc((tot + 1) * sizeof(float));
+    t->y = malloc(tot + 1);
+    size_t *gi = malloc((tot + 1) * sizeof *gi); /* example -> clip */
+    if (!t->x || !t->w || !t->y || !gi) {
+        free(gi);
+        cd_trainset_free(t);
+        return NULL;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        const cd_clip *c = &set->clip[i];
+        if (c->fold == skip_fold) continue;
+        for (int v = 0; v < 2; v++) {
+            const cd_feats *f = v ? &c->aug : &c->clean;
+            float top = -200.f;
+            for (size_t w = 0; w < f->n_win; w++)
+                if (f->peak[w] > top) top = f->peak[w];
+            for (size_t w = 0; w < f->n_win; w++) {
+                if (f->peak[w] < silence_dbfs) continue;
+                /* A quiet stretch of a cry or vocal clip is not what the label says. */
+                if (c->cls != CM_CLASS_BACKGROUND && f->peak[w] < top - 30.f) continue;
+                memcpy(t->x + k * CM_WF_DIM, f->x + w * CM_WF_DIM, CM_WF_DIM * sizeof(float));
+                t->y[k] = (uint8_t)c->cls;
+                gi[k] = i;
+                k++;
+            }
+        }
+    }
+    /* Weights: each group gets sqrt(its example count) in total, then every class sums to
+     * the same, so that neither the 500-clip digit speakers nor the class sizes dominate. */
+    double cls_sum[CM_N_CLASSES] = {0};
+    /* Count examples per group. */
+    size_t *grp_cnt = calloc(set->n + 1, sizeof *grp_cnt);
+    size_t *clip_grp = malloc((set->n + 1) * sizeof *clip_grp);
+    char **names = malloc((set->n + 1) * sizeof *names);
+    if (!grp_cnt || !clip_grp || !names) {
+        free(grp_cnt), free(clip_grp), free(names), free(gi);
+        cd_trainset_free(t);
+        return NULL;
+    }
+    for (size_t i = 0; i < set->n; i++) names[i] = set->clip[i].group;
+    qsort(names, set->n, sizeof *names, cmp_str);
+    size_t ng = 0;
+    for (size_t i = 0; i < set->n; i++)
+        if (ng == 0 || strcmp(names[ng - 1], names[i]) != 0) names[ng++] = names[i];
+    for (size_t i = 0; i < set->n; i++) {
+        char *key = set->clip[i].group;
+        clip_grp[i] = (size_t)((char **)bsearch(&key, names, ng, sizeof *names, cmp_str) - names);
+    }
+    for (size_t e = 0; e < k; e++) grp_cnt[clip_grp[gi[e]]]++;
+    for (size_t e = 0; e < k; e++) {
+        double w = 1.0 / sqrt((double)grp_cnt[clip_grp[gi[e]]]);
+        t->w[e] = (float)w;
+        cls_sum[t->y[e]] += w;
+    }
+    int ncls = 0;
+    for (int c = 0; c < CM_N_CLASSES; c++) ncls += cls_sum[c] > 0;
+    for (size_t e = 0; e < k; e++) t->w[e] = (float)(t->w[e] / (cls_sum[t->y[e]] * ncls) * (double)k);
+    free(grp_cnt), free(clip_grp), free(names), free(gi);
+    t->set.n = k;
+    t->set.x = t->x;
+    t->set.y = t->y;
+    t->set.weight = t->w;
+    return t;
+}
+
+float cd_clip_score(const cm_model *m, const cd_feats *f, cm_class c)
+{
+    if (f->n_win == 0) return 0.f;
+    float *p = malloc(f->n_win * CM_N_CLASSES * sizeof *p);
+    if (!p) return 0.f;
+    cm_model_score_clip(m, f->x, f->peak, f->n_win, p);
+    float best = 0.f;
+    for (size_t w = 0; w < f->n_win; w++)
+        if (p[w * CM_N_CLASSES + c] > best) best = p[w * CM_N_CLASSES + c];
+    free(p);
+    return best;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/* Labelled clips for `calibrate` and `evaluate`: manifest loading (with checks that name the
+ * line), audio decoding to 16 kHz mono, parallel window-feature extraction (with optional
+ * noise-mixing augmentation), group-wise folds and cross-validated training. CLI-private:
+ * it prints diagnostics. */
+#ifndef CM_CALIB_DATA_H
+#define CM_CALIB_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crymeter/classifier.h"
+#include "crymeter/metrics.h"
+#include "crymeter/train.h"
+
+typedef struct cd_feats {
+    size_t n_win;
+    float *x;    /* n_win * CM_WF_DIM */
+    float *peak; /* n_win, window loudest frame, dBFS */
+} cd_feats;
+
+typedef struct cd_clip {
+    char *path;      /* resolved */
+    char *label;     /* as in the manifest */
+    char *group;
+    cm_class cls;
+    size_t line;     /* manifest line */
+    unsigned rate_hz;
+    double duration_s;
+    int fold;        /* 0..k-1 */
+    cd_feats clean;
+    cd_feats aug;    /* the clip mixed onto a background bed of its fold (training only) */
+    double aug_snr_db;
+} cd_clip;
+
+typedef struct cd_set {
+    cd_clip *clip;
+    size_t n;
+    char manifest_hash[17]; /* FNV-1a 64 of the manifest bytes, hex */
+    const char *manifest_path;
+} cd_set;
+
+/* Reads a whole file; NULL with a message printed on failure. */
+char *cd_read_file(const char *path, size_t *n);
+
+/* Loads and checks a manifest: every row's label known, every file present, at least
+ * min_per_class clips in each of background, vocal and cry (0 disables). Prints what is
+ * wrong (with the line) and returns -1. */
+int cd_load_manifest(const char *manifest, const char *root, size_t min_per_class, cd_set *set);
+/* Adds audio files given on the command line with Audacity labels beside them (x.wav ->
+ * x.txt): each becomes one clip whose class is cry when a label maps to cry, else vocal when
+ * one maps to vocal, else background. */
+int cd_add_labelled_files(char **files, size_t n, cd_set *set);
+void cd_free(cd_set *set);
+
+/* Decodes a file to 16 kHz mono (channel mean). *x malloc'ed. Prints on failure, returns -1. */
+int cd_read_16k(const char *path, float **x, size_t *n, unsigned *rate_hz);
+/* Frame features of a 16 kHz signal. *fr malloc'ed. Returns -1 on failure (printed). */
+int cd_frames(const float *x, size_t n, const cm_front_config *fc, cm_frame **fr, size_t *nfr);
+/* Window features of a 16 kHz signal. */
+int cd_window_feats(const float *x, size_t n, const cm_front_config *fc, cd_feats *out);
+
+/* Extracts clean features of every clip (and, with augment, the mixed copy of each cry and
+ * vocal clip) using `jobs` threads. Folds must be assigned first when augmenting. Prints
+ * progress to stderr when verbose. Returns -1 when a clip fails (printed). */
+int cd_extract(cd_set *set, const cm_front_config *fc, unsigned jobs, int augment, uint64_t seed,
+               int verbose);
+
+/* Group-wise folds, stratified by class: groups shuffled with the seed and dealt round-robin
+ * per class so every fold has each class. */
+void cd_assign_folds(cd_set *set, unsigned k, uint64_t seed);
+
+/* Training examples from the clips with fold != skip_fold (skip_fold < 0: all clips),
+ * clean windows and augmented ones, excluding windows quieter than silence_dbfs or more than
+ * 30 dB below the clip's loudest window. Weights balance classes and, within a class, give
+ * each group sqrt(its window count) in total so that the 500-clip digit speakers do not
+ * drown the rest. Returns a malloc'ed set (free with cd_trainset_free) or NULL. */
+typedef struct cd_trainset {
+    cm_train_set set;
+    float *x, *w;
+    uint8_t *y;
+} cd_trainset;
+cd_trainset *cd_trainset_build(const cd_set *set, int skip_fold, float silence_dbfs);
+void cd_trainset_free(cd_trainset *t);
+
+/* Clip score for class c: the maximum over windows of the detector's smoothed probability
+ * (a clip "contains" the class when the detector would fire somewhere in it). */
+float cd_clip_score(const cm_model *m, const cd_feats *f, cm_class c);
+
+/* FNV-1a 64-bit hash as 16 hex digits. */
+void cd_hash_hex(const void *p, size_t n, char out[17]);
+
+#endif

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/* The streaming window detector: keeps the last CM_DET_WIN_FRAMES frames, and every
+ * CM_DET_HOP_FRAMES frames computes the window features, runs the model and averages the
+ * probabilities of the last smooth_windows windows (a cry unit lasts about 1.4 s, so a
+ * 0.75 s average removes single-window flickers without blurring episode edges by more than
+ * a hop or two). The same windowing and smoothing as cm_model_score_clip, which training and
+ * evaluation use, so calibrated thresholds mean the same here. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crymeter/train.h"
+#include "detect/model_internal.h"
+
+#define MAX_SMOOTH 16u
+
+struct cm_detector {
+    const cm_model *m;
+    cm_frame ring[CM_DET_WIN_FRAMES]; /* frame k lives at ring[k % WIN] */
+    cm_frame lin[CM_DET_WIN_FRAMES];  /* the window, oldest first */
+    uint64_t pushed;                  /* frames pushed */
+    uint64_t scored_at;               /* value of pushed when the last window was scored */
+    float hist[MAX_SMOOTH][CM_N_CLASSES];
+    unsigned n_hist;                  /* windows so far, capped at smooth_windows */
+    unsigned hist_pos;                /* next slot to write */
+};
+
+cm_status cm_detector_create(const cm_model *m, cm_detector **out, cm_diag *why)
+{
+    if (!out) return CM_E_INVAL;
+    *out = NULL;
+    if (!m) return cm_diag_fail(why, CM_E_INVAL, "detector: NULL model");
+    cm_detector *d = calloc(1, sizeof *d);
+    if (!d) return cm_diag_fail(why, CM_E_NOMEM, "detector: out of memory");
+    d->m = m;
+    *out = d;
+    return CM_OK;
+}
+
+void cm_detector_destroy(cm_detector *d) { free(d); }
+
+void cm_detector_reset(cm_detector *d)
+{
+    if (!d) return;
+    d->pushed = d->scored_at = 0;
+    d->n_hist = d->hist_pos = 0;
+}
+
+/* Scores the last n frames (n <= WIN) as one window. */
+static void score(cm_detector *d, size_t n, cm_window_scores *out)
+{
+    uint64_t first = d->pushed - n;
+    for (size_t i = 0; i < n; i++) d->lin[i] = d->ring[(first + i) % CM_DET_WIN_FRAMES];
+    float feat[CM_WF_DIM];
+    float peak = cm_wf_compute(d->lin, n, feat);
+    float p[CM_N_CLASSES];
+    cm_model_window_probs(d->m, feat, peak, p);
+
+    unsigned k = cm_model_smooth_windows(d->m);
+    if (k > MAX_SMOOTH) k = MAX_SMOOTH;
+    if (k < 1) k = 1;
+    memcpy(d->hist[d->hist_pos], p, sizeof p);
+    d->hist_pos = (d->hist_pos + 1) % k;
+    if (d->n_hist < k) d->n_hist++;
+    /* Sum oldest to newest, the order cm_model_score_clip uses, for identical floats. */
+    unsigned oldest = (d->hist_pos + k - d->n_hist) % k;
+    for (int c = 0; c < CM_N_CLASSES; c++) {
+        float s = 0.f;
+        for (unsigned j = 0; j < d->n_hist; j++) s += d->hist[(oldest + j) % k][c];
+        out->p[c] = s / (float)d->n_hist;
+    }
+    out->first_frame = d->lin[0].index;
+    out->last_frame = d->lin[n - 1].index;
+    d->scored_at = d->pushed;
+}
+
+int cm_detector_push(cm_detector *d, const cm_frame *fr, cm_window_scores *out)
+{
+    if (!d || !fr || !out) return 0;
+    d->ring[d->pushed % CM_DET_WIN_FRAMES] = *fr;
+    d->pushed++;
+    if (d->pushed >= CM_DET_WIN_FRAMES &&
+        (d->pushed - CM_DET_WIN_FRAMES) % CM_DET_HOP_FRAMES == 0) {
+        score(d, CM_DET_WIN_FRAMES, out);
+        return 1;
+    }
+    return 0;
+}
+
+int cm_detector_flush(cm_detector *d, cm_window_scores *out)
+{
+    if (!d || !out || d->pushed == 0 || d->pushed == d->scored_at) return 0;
+    score(d, d->pushed < CM_DET_WIN_FRAMES ? (size_t)d->pushed : CM_DET_WIN_FRAMES, out);
+    return 1;
+}

@@ -1,0 +1,677 @@
+/* SPDX-License-Identifier: MIT */
+/* Model files: JSON (format in models/README.md) parsed with cJSON and checked field by
+ * field before use, so that a truncated, edited or hostile file gives a message naming the
+ * field ("network.w1[3][7]: not a finite number") instead of garbage scores or a crash.
+ * Numbers are written with 9 significant digits, enough to round-trip every float, so a
+ * saved model scores bit-identically after loading. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "crymeter/train.h"
+#include "detect/model_internal.h"
+
+#define CM_MODEL_FORMAT "crymeter-model"
+#define CM_MODEL_FORMAT_VERSION 1
+#define CM_MODEL_MAX_BYTES (16u << 20) /* 16 MiB: a real model is < 200 KB */
+
+extern const unsigned char cm_default_model_json[];
+extern const size_t cm_default_model_json_len;
+
+static const char *const class_keys[CM_N_CLASSES] = {"background", "vocal", "cry", "sob"};
+
+struct cm_model {
+    cm_front_config front;
+    cm_net *net;
+    cm_detect_params params;
+    unsigned smooth_windows;
+    float silence_dbfs;
+    char *provenance; /* JSON object text or NULL */
+};
+
+void cm_model_destroy(cm_model *m)
+{
+    if (!m) return;
+    cm_net_free(m->net);
+    free(m->provenance);
+    free(m);
+}
+
+const cm_detect_params *cm_model_params(const cm_model *m) { return &m->params; }
+cm_front_config cm_model_front_config(const cm_model *m) { return m->front; }
+const cm_net *cm_model_net(const cm_model *m) { return m->net; }
+unsigned cm_model_smooth_windows(const cm_model *m) { return m->smooth_windows; }
+float cm_model_silence_dbfs(const cm_model *m) { return m->silence_dbfs; }
+
+/* ---- checks shared by the loader and the constructors ---------------------------------- */
+
+static cm_status check_params(const cm_detect_params *p, cm_diag *why)
+{
+    for (int c = 0; c < CM_N_CLASSES; c++) {
+        if (!(p->threshold[c] >= 0.f && p->threshold[c] <= 1.f))
+            return cm_diag_fail(why, CM_E_RANGE, "detector.threshold.%s=%g: must be 0..1",
+                                class_keys[c], (double)p->threshold[c]);
+        if (!(p->merge_gap_s[c] >= 0.f && p->merge_gap_s[c] <= 600.f))
+            return cm_diag_fail(why, CM_E_RANGE, "detector.merge_gap_s.%s=%g: must be 0..600",
+                                class_keys[c], (double)p->merge_gap_s[c]);
+    }
+    if (!(p->min_episode_s >= 0.f && p->min_episode_s <= 60.f))
+        return cm_diag_fail(why, CM_E_RANGE, "detector.min_episode_s=%g: must be 0..60",
+                            (double)p->min_episode_s);
+    return CM_OK;
+}
+
+static cm_status check_front(const cm_front_config *f, cm_diag *why)
+{
+    if (f->n_mel < 8 || f->n_mel > CM_FRONT_MAX_MEL)
+        return cm_diag_fail(why, CM_E_RANGE, "front_end.n_mel=%u: must be 8..%u", f->n_mel,
+                            CM_FRONT_MAX_MEL);
+    if (!(f->fmin_hz >= 0.f && f->fmax_hz > f->fmin_hz && f->fmax_hz <= 8000.f))
+        return cm_diag_fail(why, CM_E_RANGE,
+                            "front_end.fmin_hz=%g, fmax_hz=%g: need 0 <= fmin < fmax <= 8000",
+                            (double)f->fmin_hz, (double)f->fmax_hz);
+    if (!(f->f0_min_hz > 0.f && f->f0_max_hz > f->f0_min_hz && f->f0_max_hz <= 2000.f))
+        return cm_diag_fail(why, CM_E_RANGE,
+                            "front_end.f0_min_hz=%g, f0_max_hz=%g: need 0 < min < max <= 2000",
+                            (double)f->f0_min_hz, (double)f->f0_max_hz);
+    if (!(f->voicing_threshold >= 0.f && f->voicing_threshold <= 1.f))
+        return cm_diag_fail(why, CM_E_RANGE, "front_end.voicing_threshold=%g: must be 0..1",
+                            (double)f->voicing_threshold);
+    return CM_OK;
+}
+
+static cm_status check_finite(const float *v, size_t n, const char *name, unsigned row_len,
+                              cm_diag *why)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i])) {
+            if (row_len)
+                return cm_diag_fail(why, CM_E_FORMAT, "network.%s[%zu][%zu]: not a finite number",
+                                    name, i / row_len, i % row_len);
+            return cm_diag_fail(why, CM_E_FORMAT, "network.%s[%zu]: not a finite number", name, i);
+        }
+    return CM_OK;
+}
+
+static cm_status check_net(const cm_net *n, cm_diag *why)
+{
+    if (n->n_in != CM_WF_DIM)
+        return cm_diag_fail(why, CM_E_FORMAT, "network.n_in=%u: expected %u (feature version %u)",
+                            n->n_in, CM_WF_DIM, CM_WF_VERSION);
+    if (n->n_hidden > CM_NET_MAX_HIDDEN)
+        return cm_diag_fail(why, CM_E_RANGE, "network.n_hidden=%u: must be 0..%u", n->n_hidden,
+                            CM_NET_MAX_HIDDEN);
+    unsigned last = n->n_hidden ? n->n_hidden : n->n_in;
+    cm_status st;
+    if ((st = check_finite(n->mean, n->n_in, "mean", 0, why)) != CM_OK) return st;
+    if ((st = check_finite(n->std, n->n_in, "std", 0, why)) != CM_OK) return st;
+    for (unsigned i = 0; i < n->n_in; i++)
+        if (!(n->std[i] > 0.f))
+            return cm_diag_fail(why, CM_E_RANGE, "network.std[%u]=%g: must be > 0", i,
+                                (double)n->std[i]);
+    if (n->n_hidden) {
+        if ((st = check_finite(n->w1, (size_t)n->n_hidden * n->n_in, "w1", n->n_in, why)) != CM_OK)
+            return st;
+        if ((st = check_finite(n->b1, n->n_hidden, "b1", 0, why)) != CM_OK) return st;
+    }
+    if ((st = check_finite(n->w2, (size_t)CM_NET_CLASSES * last, "w2", last, why)) != CM_OK)
+        return st;
+    return check_finite(n->b2, CM_NET_CLASSES, "b2", 0, why);
+}
+
+static cm_net *net_copy(const cm_net *s)
+{
+    cm_net *n = cm_net_new(s->n_in, s->n_hidden);
+    if (!n) return NULL;
+    unsigned last = s->n_hidden ? s->n_hidden : s->n_in;
+    memcpy(n->mean, s->mean, s->n_in * sizeof(float));
+    memcpy(n->std, s->std, s->n_in * sizeof(float));
+    if (s->n_hidden) {
+        memcpy(n->w1, s->w1, (size_t)s->n_hidden * s->n_in * sizeof(float));
+        memcpy(n->b1, s->b1, s->n_hidden * sizeof(float));
+    }
+    memcpy(n->w2, s->w2, (size_t)CM_NET_CLASSES * last * sizeof(float));
+    memcpy(n->b2, s->b2, CM_NET_CLASSES * sizeof(float));
+    return n;
+}
+
+static cm_status check_provenance(const char *text, char **copy, cm_diag *why)
+{
+    *copy = NULL;
+    if (!text) return CM_OK;
+    cJSON *j = cJSON_Parse(text);
+    if (!j || !cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return cm_diag_fail(why, CM_E_FORMAT, "provenance: not a JSON object");
+    }
+    cJSON_Delete(j);
+    *copy = strdup(text);
+    return *copy ? CM_OK : cm_diag_fail(why, CM_E_NOMEM, "provenance: out of memory");
+}
+
+cm_status cm_model_create(const cm_net *net, const cm_front_config *front,
+                          const cm_detect_params *params, unsigned smooth_windows,
+                          float silence_dbfs, const char *provenance_json, cm_model **out,
+                          cm_diag *why)
+{
+    if (!out) return CM_E_INVAL;
+    *out = NULL;
+    if (!net || !front || !params) return cm_diag_fail(why, CM_E_INVAL, "model: NULL argument");
+    cm_status st;
+    if ((st = check_net(net, why)) != CM_OK) return st;
+    if ((st = check_front(front, why)) != CM_OK) return st;
+    if ((st = check_params(params, why)) != CM_OK) return st;
+    if (smooth_windows < 1 || smooth_windows > 16)
+        return cm_diag_fail(why, CM_E_RANGE, "detector.smooth_windows=%u: must be 1..16",
+                            smooth_windows);
+    if (!(silence_dbfs >= -200.f && silence_dbfs <= 0.f))
+        return cm_diag_fail(why, CM_E_RANGE, "detector.silence_dbfs=%g: must be -200..0",
+                            (double)silence_dbfs);
+    cm_model *m = calloc(1, sizeof *m);
+    if (!m) return cm_diag_fail(why, CM_E_NOMEM, "model: out of memory");
+    m->front = *front;
+    m->params = *params;
+    m->smooth_windows = smooth_windows;
+    m->silence_dbfs = silence_dbfs;
+    m->net = net_copy(net);
+    if (!m->net) {
+        cm_model_destroy(m);
+        return cm_diag_fail(why, CM_E_NOMEM, "model: out of memory");
+    }
+    if ((st = check_provenance(provenance_json, &m->provenance, why)) != CM_OK) {
+        cm_model_destroy(m);
+        return st;
+    }
+    *out = m;
+    return CM_OK;
+}
+
+cm_status cm_model_set_provenance(cm_model *m, const char *provenance_json, cm_diag *why)
+{
+    if (!m) return CM_E_INVAL;
+    char *c;
+    cm_status st = check_provenance(provenance_json, &c, why);
+    if (st != CM_OK) return st;
+    free(m->provenance);
+    m->provenance = c;
+    return CM_OK;
+}
+
+cm_status cm_model_set_params(cm_model *m, const cm_detect_params *p, cm_diag *why)
+{
+    if (!m || !p) return CM_E_INVAL;
+    cm_status st = check_params(p, why);
+    if (st == CM_OK) m->params = *p;
+    return st;
+}
+
+/* ---- parsing --------------------------------------------------------------------------- */
+
+static cm_status get_item(const cJSON *o, const char *key, const char *path, cJSON **it,
+                          cm_diag *why)
+{
+    *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!*it) return cm_diag_fail(why, CM_E_FORMAT, "%s%s: missing", path, key);
+    return CM_OK;
+}
+
+static cm_status get_num(const cJSON *o, const char *key, const char *path, double lo, double hi,
+                         double *v, cm_diag *why)
+{
+    cJSON *it;
+    cm_status st = get_item(o, key, path, &it, why);
+    if (st != CM_OK) return st;
+    if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble))
+        return cm_diag_fail(why, CM_E_FORMAT, "%s%s: expected a number", path, key);
+    if (!(it->valuedouble >= lo && it->valuedouble <= hi))
+        return cm_diag_fail(why, CM_E_RANGE, "%s%s=%g: must be %g..%g", path, key,
+                            it->valuedouble, lo, hi);
+    *v = it->valuedouble;
+    return CM_OK;
+}
+
+static cm_status get_uint(const cJSON *o, const char *key, const char *path, unsigned lo,
+                          unsigned hi, unsigned *v, cm_diag *why)
+{
+    double d;
+    cm_status st = get_num(o, key, path, lo, hi, &d, why);
+    if (st != CM_OK) return st;
+    if (d != floor(d))
+        return cm_diag_fail(why, CM_E_FORMAT, "%s%s=%g: expected a whole number", path, key, d);
+    *v = (unsigned)d;
+    return CM_OK;
+}
+
+static cm_status get_obj(const cJSON *o, const char *key, const char *path, cJSON **it,
+                         cm_diag *why)
+{
+    cm_status st = get_item(o, key, path, it, why);
+    if (st != CM_OK) return st;
+    if (!cJSON_IsObject(*it))
+        return cm_diag_fail(why, CM_E_FORMAT, "%s%s: expected an object", path, key);
+    return CM_OK;
+}
+
+/* A flat array of exactly n numbers (all finite: NaN cannot even be written in JSON, but
+ * 1e999 parses to inf). */
+static cm_status get_vec(const cJSON *o, const char *key, size_t n, float *dst, cm_diag *why)
+{
+    cJSON *a;
+    cm_status st = get_item(o, key, "network.", &a, why);
+    if (st != CM_OK) return st;
+    if (!cJSON_IsArray(a))
+        return cm_diag_fail(why, CM_E_FORMAT, "network.%s: expected an array", key);
+    size_t k = (size_t)cJSON_GetArraySize(a);
+    if (k != n)
+        return cm_diag_fail(why, CM_E_FORMAT, "network.%s: %zu values, expected %zu", key, k, n);
+    size_t i = 0;
+    for (cJSON *e = a->child; e; e = e->next, i++) {
+        if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble))
+            return cm_diag_fail(why, CM_E_FORMAT, "network.%s[%zu]: not a finite number", key, i);
+        dst[i] = (float)e->valuedouble;
+        if (!isfinite(dst[i]))
+            return cm_diag_fail(why, CM_E_FORMAT, "network.%s[%zu]: out of float range", key, i);
+    }
+    return CM_OK;
+}
+
+/* A rows x cols matrix as an array of arrays. */
+static cm_status get_mat(const cJSON *o, const char *key, size_t rows, size_t cols, float *dst,
+                         cm_diag *why)
+{
+    cJSON *a;
+    cm_status st = get_item(o, key, "network.", &a, why);
+    if (st != CM_OK) return st;
+    if (!cJSON_IsArray(a))
+        return cm_diag_fail(why, CM_E_FORMAT, "network.%s: expected an array of arrays", key);
+    size_t k = (size_t)cJSON_GetArraySize(a);
+    if (k != rows)
+        return cm_diag_fail(why, CM_E_FORMAT, "network.%s: %zu rows, expected %zu", key, k, rows);
+    size_t r = 0;
+    for (cJSON *row = a->child; row; row = row->next, r++) {
+        if (!cJSON_IsArray(row))
+            return cm_diag_fail(why, CM_E_FORMAT, "network.%s[%zu]: expected an array", key, r);
+        size_t kc = (size_t)cJSON_GetArraySize(row);
+        if (kc != cols)
+            return cm_diag_fail(why, CM_E_FORMAT, "network.%s[%zu]: %zu values, expected %zu",
+                                key, r, kc, cols);
+        size_t c = 0;
+        for (cJSON *e = row->child; e; e = e->next, c++) {
+            float v = cJSON_IsNumber(e) ? (float)e->valuedouble : NAN;
+            if (!isfinite(v))
+                return cm_diag_fail(why, CM_E_FORMAT, "network.%s[%zu][%zu]: not a finite number",
+                                    key, r, c);
+            dst[r * cols + c] = v;
+        }
+    }
+    return CM_OK;
+}
+
+static cm_status get_class_floats(const cJSON *det, const char *key, float lo, float hi,
+                                  float *dst, cm_diag *why)
+{
+    cJSON *o;
+    char path[64];
+    cm_status st = get_obj(det, key, "detector.", &o, why);
+    if (st != CM_OK) return st;
+    snprintf(path, sizeof path, "detector.%s.", key);
+    for (int c = 0; c < CM_N_CLASSES; c++) {
+        double v;
+        if ((st = get_num(o, class_keys[c], path, lo, hi, &v, why)) != CM_OK) return st;
+        dst[c] = (float)v;
+    }
+    return CM_OK;
+}
+
+static cm_status parse_model(const cJSON *root, cm_model *m, cm_diag *why)
+{
+    cm_status st;
+    cJSON *it;
+    if (!cJSON_IsObject(root)) return cm_diag_fail(why, CM_E_FORMAT, "model: not a JSON object");
+    if ((st = get_item(root, "format", "", &it, why)) != CM_OK) return st;
+    if (!cJSON_IsString(it) || strcmp(it->valuestring, CM_MODEL_FORMAT) != 0)
+        return cm_diag_fail(why, CM_E_FORMAT, "format: expected \"%s\"", CM_MODEL_FORMAT);
+    unsigned u;
+    if ((st = get_item(root, "format_version", "", &it, why)) != CM_OK) return st;
+    if (!cJSON_IsNumber(it) || it->valuedouble != CM_MODEL_FORMAT_VERSION)
+        return cm_diag_fail(why, CM_E_FORMAT, "format_version=%g: expected %d",
+                            cJSON_IsNumber(it) ? it->valuedouble : NAN, CM_MODEL_FORMAT_VERSION);
+    if ((st = get_uint(root, "sample_rate_hz", "", 0, 1000000, &u, why)) != CM_OK) return st;
+    if (u != CM_FRONT_RATE_HZ)
+        return cm_diag_fail(why, CM_E_FORMAT, "sample_rate_hz=%u: expected %u", u,
+                            CM_FRONT_RATE_HZ);
+
+    cJSON *fe;
+    double d;
+    if ((st = get_obj(root, "front_end", "", &fe, why)) != CM_OK) return st;
+    if ((st = get_uint(fe, "n_mel", "front_end.", 8, CM_FRONT_MAX_MEL, &m->front.n_mel, why)))
+        return st;
+    if ((st = get_num(fe, "fmin_hz", "front_end.", 0, 8000, &d, why))) return st;
+    m->front.fmin_hz = (float)d;
+    if ((st = get_num(fe, "fmax_hz", "front_end.", 0, 8000, &d, why))) return st;
+    m->front.fmax_hz = (float)d;
+    if ((st = get_num(fe, "f0_min_hz", "front_end.", 0, 2000, &d, why))) return st;
+    m->front.f0_min_hz = (float)d;
+    if ((st = get_num(fe, "f0_max_hz", "front_end.", 0, 2000, &d, why))) return st;
+    m->front.f0_max_hz = (float)d;
+    if ((st = get_num(fe, "voicing_threshold", "front_end.", 0, 1, &d, why))) return st;
+    m->front.voicing_threshold = (float)d;
+    if ((st = check_front(&m->front, why)) != CM_OK) return st;
+
+    cJSON *ft;
+    if ((st = get_obj(root, "features", "", &ft, why)) != CM_OK) return st;
+    if ((st = get_uint(ft, "version", "features.", 0, 1000000, &u, why))) return st;
+    if (u != CM_WF_VERSION)
+        return cm_diag_fail(why, CM_E_FORMAT, "features.version=%u: this build computes version %u",
+                            u, CM_WF_VERSION);
+    if ((st = get_uint(ft, "window_frames", "features.", 0, 1000000, &u, why))) return st;
+    if (u != CM_DET_WIN_FRAMES)
+        return cm_diag_fail(why, CM_E_FORMAT, "features.window_frames=%u: expected %u", u,
+                            CM_DET_WIN_FRAMES);
+    if ((st = get_uint(ft, "hop_frames", "features.", 0, 1000000, &u, why))) return st;
+    if (u != CM_DET_HOP_FRAMES)
+        return cm_diag_fail(why, CM_E_FORMAT, "features.hop_frames=%u: expected %u", u,
+                            CM_DET_HOP_FRAMES);
+    if ((st = get_item(ft, "names", "features.", &it, why)) != CM_OK) return st;
+    if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) != (int)CM_WF_DIM)
+        return cm_diag_fail(why, CM_E_FORMAT, "features.names: expected an array of %u names",
+                            CM_WF_DIM);
+    size_t i = 0;
+    for (cJSON *e = it->child; e; e = e->next, i++)
+        if (!cJSON_IsString(e) || strcmp(e->valuestring, cm_wf_name(i)) != 0)
+            return cm_diag_fail(why, CM_E_FORMAT, "features.names[%zu]: expected \"%s\"", i,
+                                cm_wf_name(i));
+
+    if ((st = get_item(root, "classes", "", &it, why)) != CM_OK) return st;
+    if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) != (int)CM_NET_CLASSES)
+        return cm_diag_fail(why, CM_E_FORMAT, "classes: expected [\"background\", \"vocal\", \"cry\"]");
+    i = 0;
+    for (cJSON *e = it->child; e; e = e->next, i++)
+        if (!cJSON_IsString(e) || strcmp(e->valuestring, class_keys[i]) != 0)
+            return cm_diag_fail(why, CM_E_FORMAT, "classes[%zu]: expected \"%s\"", i,
+                                class_keys[i]);
+
+    cJSON *nw;
+    unsigned n_in, n_hidden;
+    if ((st = get_obj(root, "network", "", &nw, why)) != CM_OK) return st;
+    if ((st = get_item(nw, "activation", "network.", &it, why)) != CM_OK) return st;
+    if (!cJSON_IsString(it) || strcmp(it->valuestring, "tanh") != 0)
+        return cm_diag_fail(why, CM_E_FORMAT, "network.activation: expected \"tanh\"");
+    if ((st = get_uint(nw, "n_in", "network.", 1, 100000, &n_in, why))) return st;
+    if (n_in != CM_WF_DIM)
+        return cm_diag_fail(why, CM_E_FORMAT, "network.n_in=%u: expected %u", n_in, CM_WF_DIM);
+    if ((st = get_uint(nw, "n_hidden", "network.", 0, CM_NET_MAX_HIDDEN, &n_hidden, why)))
+        return st;
+    m->net = cm_net_new(n_in, n_hidden);
+    if (!m->net) return cm_diag_fail(why, CM_E_NOMEM, "network: out of memory");
+    unsigned last = n_hidden ? n_hidden : n_in;
+    if ((st = get_vec(nw, "mean", n_in, m->net->mean, why))) return st;
+    if ((st = get_vec(nw, "std", n_in, m->net->std, why))) return st;
+    if (n_hidden) {
+        if ((st = get_mat(nw, "w1", n_hidden, n_in, m->net->w1, why))) return st;
+        if ((st = get_vec(nw, "b1", n_hidden, m->net->b1, why))) return st;
+    } else if (cJSON_GetObjectItemCaseSensitive(nw, "w1")) {
+        return cm_diag_fail(why, CM_E_FORMAT, "network.w1: present but n_hidden is 0");
+    }
+    if ((st = get_mat(nw, "w2", CM_NET_CLASSES, last, m->net->w2, why))) return st;
+    if ((st = get_vec(nw, "b2", CM_NET_CLASSES, m->net->b2, why))) return st;
+    if ((st = check_net(m->net, why)) != CM_OK) return st;
+
+    cJSON *det;
+    if ((st = get_obj(root, "detector", "", &det, why)) != CM_OK) return st;
+    if ((st = get_class_floats(det, "threshold", 0.f, 1.f, m->params.threshold, why))) return st;
+    if ((st = get_class_floats(det, "merge_gap_s", 0.f, 600.f, m->params.merge_gap_s, why)))
+        return st;
+    if ((st = get_num(det, "min_episode_s", "detector.", 0, 60, &d, why))) return st;
+    m->params.min_episode_s = (float)d;
+    if ((st = get_uint(det, "smooth_windows", "detector.", 1, 16, &m->smooth_windows, why)))
+        return st;
+    if ((st = get_num(det, "silence_dbfs", "detector.", -200, 0, &d, why))) return st;
+    m->silence_dbfs = (float)d;
+
+    it = cJSON_GetObjectItemCaseSensitive(root, "provenance");
+    if (it) {
+        if (!cJSON_IsObject(it))
+            return cm_diag_fail(why, CM_E_FORMAT, "provenance: expected an object");
+        m->provenance = cJSON_PrintUnformatted(it);
+        if (!m->provenance) return cm_diag_fail(why, CM_E_NOMEM, "provenance: out of memory");
+    }
+    return CM_OK;
+}
+
+cm_status cm_model_load_buffer(const char *json, size_t n, cm_model **out, cm_diag *why)
+{
+    if (!out) return CM_E_INVAL;
+    *out = NULL;
+    if (!json) return cm_diag_fail(why, CM_E_INVAL, "model: NULL buffer");
+    if (n == 0) return cm_diag_fail(why, CM_E_FORMAT, "model: empty");
+    if (n > CM_MODEL_MAX_BYTES)
+        return cm_diag_fail(why, CM_E_FORMAT, "model: %zu bytes, larger than %u", n,
+                            CM_MODEL_MAX_BYTES);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(json, n, &end, 0);
+    if (!root) {
+        /* Name the line of the error so a hand-edited file can be fixed. */
+        size_t off = (end && end >= json && end <= json + n) ? (size_t)(end - json) : 0;
+        if (!end) {
+            const char *e = cJSON_GetErrorPtr();
+            if (e >= json && e <= json + n) off = (size_t)(e - json);
+        }
+        unsigned line = 1;
+        for (size_t i = 0; i < off && i < n; i++) line += json[i] == '\n';
+        return cm_diag_fail(why, CM_E_FORMAT, "model: invalid or truncated JSON near line %u",
+                            line);
+    }
+    cm_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        cJSON_Delete(root);
+        return cm_diag_fail(why, CM_E_NOMEM, "model: out of memory");
+    }
+    cm_status st = parse_model(root, m, why);
+    cJSON_Delete(root);
+    if (st != CM_OK) {
+        cm_model_destroy(m);
+        return st;
+    }
+    *out = m;
+    return CM_OK;
+}
+
+cm_status cm_model_load_file(const char *path, cm_model **out, cm_diag *why)
+{
+    if (!out) return CM_E_INVAL;
+    *out = NULL;
+    if (!path) return cm_diag_fail(why, CM_E_INVAL, "model: NULL path");
+    FILE *f = fopen(path, "rb");
+    if (!f) return cm_diag_fail(why, CM_E_IO, "%s: cannot open", path);
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n == cap) {
+            if (cap >= CM_MODEL_MAX_BYTES + 1) break;
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) break;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (!buf) return cm_diag_fail(why, CM_E_NOMEM, "%s: out of memory", path);
+    if (err) {
+        free(buf);
+        return cm_diag_fail(why, CM_E_IO, "%s: read error", path);
+    }
+    cm_diag inner = {{0}};
+    cm_status st = cm_model_load_buffer(buf, n, out, &inner);
+    free(buf);
+    if (st != CM_OK) return cm_diag_fail(why, st, "%s: %s", path, inner.msg);
+    return CM_OK;
+}
+
+cm_status cm_model_load_default(cm_model **out, cm_diag *why)
+{
+    if (!out) return CM_E_INVAL;
+    *out = NULL;
+    if (cm_default_model_json_len == 0)
+        return cm_diag_fail(why, CM_E_FORMAT,
+                            "no default model compiled in (models/default.json was missing at "
+                            "build time)");
+    cm_diag inner = {{0}};
+    cm_status st = cm_model_load_buffer((const char *)cm_default_model_json,
+                                        cm_default_model_json_len, out, &inner);
+    if (st != CM_OK) return cm_diag_fail(why, st, "default model: %s", inner.msg);
+    return CM_OK;
+}
+
+/* ---- writing --------------------------------------------------------------------------- */
+
+static cJSON *num(double v)
+{
+    char b[40];
+    snprintf(b, sizeof b, "%.9g", v);
+    return cJSON_CreateRaw(b);
+}
+
+static cJSON *vec(const float *v, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++) cJSON_AddItemToArray(a, num(v[i]));
+    return a;
+}
+
+static cJSON *mat(const float *v, size_t rows, size_t cols)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t r = 0; a && r < rows; r++) cJSON_AddItemToArray(a, vec(v + r * cols, cols));
+    return a;
+}
+
+static cJSON *class_obj(const float *v)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int c = 0; o && c < CM_N_CLASSES; c++) cJSON_AddItemToObject(o, class_keys[c], num(v[c]));
+    return o;
+}
+
+char *cm_model_to_json(const cm_model *m)
+{
+    if (!m) return NULL;
+    cJSON *r = cJSON_CreateObject();
+    if (!r) return NULL;
+    cJSON_AddStringToObject(r, "format", CM_MODEL_FORMAT);
+    cJSON_AddNumberToObject(r, "format_version", CM_MODEL_FORMAT_VERSION);
+    cJSON_AddNumberToObject(r, "sample_rate_hz", CM_FRONT_RATE_HZ);
+    cJSON *fe = cJSON_AddObjectToObject(r, "front_end");
+    if (fe) {
+        cJSON_AddNumberToObject(fe, "n_mel", m->front.n_mel);
+        cJSON_AddItemToObject(fe, "fmin_hz", num(m->front.fmin_hz));
+        cJSON_AddItemToObject(fe, "fmax_hz", num(m->front.fmax_hz));
+        cJSON_AddItemToObject(fe, "f0_min_hz", num(m->front.f0_min_hz));
+        cJSON_AddItemToObject(fe, "f0_max_hz", num(m->front.f0_max_hz));
+        cJSON_AddItemToObject(fe, "voicing_threshold", num(m->front.voicing_threshold));
+    }
+    cJSON *ft = cJSON_AddObjectToObject(r, "features");
+    if (ft) {
+        cJSON_AddNumberToObject(ft, "version", CM_WF_VERSION);
+        cJSON_AddNumberToObject(ft, "window_frames", CM_DET_WIN_FRAMES);
+        cJSON_AddNumberToObject(ft, "hop_frames", CM_DET_HOP_FRAMES);
+        cJSON *names = cJSON_AddArrayToObject(ft, "names");
+        for (size_t i = 0; names && i < CM_WF_DIM; i++)
+            cJSON_AddItemToArray(names, cJSON_CreateString(cm_wf_name(i)));
+    }
+    cJSON *cl = cJSON_AddArrayToObject(r, "classes");
+    for (unsigned c = 0; cl && c < CM_NET_CLASSES; c++)
+        cJSON_AddItemToArray(cl, cJSON_CreateString(class_keys[c]));
+    const cm_net *n = m->net;
+    unsigned last = n->n_hidden ? n->n_hidden : n->n_in;
+    cJSON *nw = cJSON_AddObjectToObject(r, "network");
+    if (nw) {
+        cJSON_AddStringToObject(nw, "activation", "tanh");
+        cJSON_AddNumberToObject(nw, "n_in", n->n_in);
+        cJSON_AddNumberToObject(nw, "n_hidden", n->n_hidden);
+        cJSON_AddItemToObject(nw, "mean", vec(n->mean, n->n_in));
+        cJSON_AddItemToObject(nw, "std", vec(n->std, n->n_in));
+        if (n->n_hidden) {
+            cJSON_AddItemToObject(nw, "w1", mat(n->w1, n->n_hidden, n->n_in));
+            cJSON_AddItemToObject(nw, "b1", vec(n->b1, n->n_hidden));
+        }
+        cJSON_AddItemToObject(nw, "w2", mat(n->w2, CM_NET_CLASSES, last));
+        cJSON_AddItemToObject(nw, "b2", vec(n->b2, CM_NET_CLASSES));
+    }
+    cJSON *det = cJSON_AddObjectToObject(r, "detector");
+    if (det) {
+        cJSON_AddItemToObject(det, "threshold", class_obj(m->params.threshold));
+        cJSON_AddItemToObject(det, "merge_gap_s", class_obj(m->params.merge_gap_s));
+        cJSON_AddItemToObject(det, "min_episode_s", num(m->params.min_episode_s));
+        cJSON_AddNumberToObject(det, "smooth_windows", m->smooth_windows);
+        cJSON_AddItemToObject(det, "silence_dbfs", num(m->silence_dbfs));
+    }
+    if (m->provenance) {
+        cJSON *p = cJSON_Parse(m->provenance);
+        if (p) cJSON_AddItemToObject(r, "provenance", p);
+    }
+    char *s = cJSON_Print(r);
+    cJSON_Delete(r);
+    return s;
+}
+
+cm_status cm_model_save_file(const cm_model *m, const char *path, cm_diag *why)
+{
+    if (!m || !path) return cm_diag_fail(why, CM_E_INVAL, "model: NULL argument");
+    char *s = cm_model_to_json(m);
+    if (!s) return cm_diag_fail(why, CM_E_NOMEM, "model: out of memory while writing");
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        free(s);
+        return cm_diag_fail(why, CM_E_IO, "%s: cannot create", path);
+    }
+    size_t len = strlen(s);
+    int bad = fwrite(s, 1, len, f) != len || fputc('\n', f) == EOF;
+    bad |= fclose(f) != 0;
+    free(s);
+    if (bad) return cm_diag_fail(why, CM_E_IO, "%s: write failed", path);
+    return CM_OK;
+}
+
+/* ---- scoring, shared by the detector and clip scoring ------------------------------------ */
+
+void cm_model_window_probs(const cm_model *m, const float *feat, float peak_dbfs,
+                           float p[CM_N_CLASSES])
+{
+    p[CM_CLASS_SOB] = 0.f;
+    if (!(peak_dbfs >= m->silence_dbfs)) {
+        p[CM_CLASS_BACKGROUND] = 1.f;
+        p[CM_CLASS_VOCAL] = p[CM_CLASS_CRY] = 0.f;
+        return;
+    }
+    cm_net_forward(m->net, feat, p);
+}
+
+void cm_model_score_clip(const cm_model *m, const float *feats, const float *peak_dbfs,
+                         size_t n_windows, float *p_out)
+{
+    unsigned k = m->smooth_windows;
+    for (size_t w = 0; w < n_windows; w++)
+        cm_model_window_probs(m, feats + w * CM_WF_DIM, peak_dbfs[w], p_out + w * CM_N_CLASSES);
+    if (k <= 1) return;
+    /* Causal moving average over the last k windows, in place from the end backwards. */
+    for (size_t w = n_windows; w-- > 0;) {
+        size_t lo = w + 1 >= k ? w + 1 - k : 0;
+        for (int c = 0; c < CM_N_CLASSES; c++) {
+            float s = 0.f;
+            for (size_t j = lo; j <= w; j++) s += p_out[j * CM_N_CLASSES + c];
+            p_out[w * CM_N_CLASSES + c] = s / (float)(w + 1 - lo);
+        }
+    }
+}
