@@ -104,8 +104,8 @@ typedef struct cm_train_set {
 } cm_train_set;
 
 typedef struct cm_train_config {
-    unsigned n_hidden;   /* 0 = logistic regression; default 24 */
-    unsigned epochs;     /* passes over the data; default 60 */
+    unsigned n_hidden;   /* 0 = logistic regression; default 48 */
+    unsigned epochs;     /* passes over the data; default 100 */
     unsigned batch;      /* examples per step; default 128 */
     float learning_rate; /* Adam step size; default 0.003 */
     float l2;            /* weight decay per step on weights (not biases); default 1e-4 */

@@ -44,8 +44,8 @@ static const char help[] =
     "  --folds K             group-wise cross-validation folds, 2..20 (default 5)\n"
     "  --seed N              fold assignment, augmentation and training seed (default 1);\n"
     "                        the same seed and data give the same model, bit for bit\n"
-    "  --hidden H            hidden units, 0 = logistic regression (default 24)\n"
-    "  --epochs E            training passes (default 60)\n"
+    "  --hidden H            hidden units, 0 = logistic regression (default 48)\n"
+    "  --epochs E            training passes (default 100)\n"
     "  --smooth W            windows (0.25 s apart) the detector averages, 1..16 (default 3)\n"
     "  --no-augment          do not add noise-mixed copies of cry and vocal clips\n"
     "  -j, --jobs N          feature-extraction threads (default 2)\n"
@@ -246,7 +246,7 @@ static char *provenance(const opts *o, const cd_set *set, const report *r, doubl
 static int parse(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->folds = 5, o->smooth = 3, o->hidden = 24, o->epochs = 60, o->jobs = 2, o->seed = 1, o->augment = 1;
+    o->folds = 5, o->smooth = 3, o->hidden = 48, o->epochs = 100, o->jobs = 2, o->seed = 1, o->augment = 1;
     o->files = calloc((size_t)argc + 1, sizeof *o->files);
     if (!o->files) return -1;
     for (int i = 1; i < argc; i++) {

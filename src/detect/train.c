@@ -16,8 +16,8 @@
 cm_train_config cm_train_config_default(void)
 {
     cm_train_config c;
-    c.n_hidden = 24;
-    c.epochs = 60;
+    c.n_hidden = 48;
+    c.epochs = 100;
     c.batch = 128;
     c.learning_rate = 0.003f;
     c.l2 = 1e-4f;

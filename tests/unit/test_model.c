@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/* Model files (round trip, every kind of damage named), the compiled-in default model, and
+ * the streaming detector against clip scoring. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crymeter/train.h"
+#include "testutil.h"
+
+static cm_detect_params params(void)
+{
+    cm_detect_params p;
+    memset(&p, 0, sizeof p);
+    p.threshold[CM_CLASS_VOCAL] = 0.5f;
+    p.threshold[CM_CLASS_CRY] = 0.6f;
+    p.threshold[CM_CLASS_SOB] = 1.f;
+    p.merge_gap_s[CM_CLASS_CRY] = 5.f;
+    p.min_episode_s = 0.5f;
+    return p;
+}
+
+static cm_model *random_model(unsigned hidden, uint64_t seed)
+{
+    cm_net *n = cm_net_new(CM_WF_DIM, hidden);
+    uint64_t s = seed;
+    unsigned last = hidden ? hidden : CM_WF_DIM;
+    for (unsigned i = 0; i < CM_WF_DIM; i++) {
+        n->mean[i] = (float)tu_gauss(&s);
+        n->std[i] = (float)(0.5 + tu_uniform(&s));
+    }
+    for (size_t i = 0; i < (size_t)hidden * CM_WF_DIM; i++) n->w1[i] = (float)(0.3 * tu_gauss(&s));
+    for (size_t i = 0; i < (size_t)CM_NET_CLASSES * last; i++) n->w2[i] = (float)(0.3 * tu_gauss(&s));
+    cm_front_config fc = cm_front_config_default();
+    cm_detect_params p = params();
+    cm_model *m = NULL;
+    cm_diag why;
+    ck_assert_int_eq(cm_model_create(n, &fc, &p, 3, -80.f, "{\"note\":\"test\"}", &m, &why), CM_OK);
+    cm_net_free(n);
+    return m;
+}
+
+START_TEST(round_trip)
+{
+    cm_model *m = random_model(_i ? 7 : 0, tu_seed());
+    char *js = cm_model_to_json(m);
+    ck_assert_ptr_nonnull(js);
+    cm_model *b = NULL;
+    cm_diag why;
+    ck_assert_msg(cm_model_load_buffer(js, strlen(js), &b, &why) == CM_OK, "%s", why.msg);
+    char *js2 = cm_model_to_json(b);
+    ck_assert_str_eq(js, js2); /* 9 significant digits round-trip floats exactly */
+    const char *path = tu_path("m.json");
+    ck_assert_int_eq(cm_model_save_file(m, path, &why), CM_OK);
+    cm_model *c = NULL;
+    ck_assert_int_eq(cm_model_load_file(path, &c, &why), CM_OK);
+    ck_assert_float_eq(cm_model_params(c)->threshold[CM_CLASS_CRY], 0.6f);
+    ck_assert_uint_eq(cm_model_front_config(c).n_mel, cm_front_config_default().n_mel);
+    free(js), free(js2);
+    cm_model_destroy(m), cm_model_destroy(b), cm_model_destroy(c);
+}
+END_TEST
+
+/* Damage one model text in a named way; the loader must fail and name the field. */
+static const struct {
+    const char *find, *replace, *expect;
+} damage[] = {
+    {"\"format_version\": 1", "\"format_version\": 3", "format_version=3"},
+    {"\"format\": \"crymeter-model\"", "\"format\": \"other\"", "format"},
+    {"\"sample_rate_hz\": 16000", "\"sample_rate_hz\": 8000", "sample_rate_hz=8000"},
+    {"\"version\": 1", "\"version\": 2", "features.version=2"},
+    {"\"n_hidden\": 7", "\"n_hidden\": 8", "network.w1: 7 rows, expected 8"},
+    {"\"n_in\": 56", "\"n_in\": 55", "network.n_in=55"},
+    {"\"activation\": \"tanh\"", "\"activation\": \"relu\"", "network.activation"},
+    {"\"cry\": 0.600000024", "\"cry\": 1.5", "detector.threshold.cry=1.5"},
+    {"\"min_episode_s\": 0.5", "\"min_episode_s\": -1", "detector.min_episode_s=-1"},
+    {"\"smooth_windows\": 3", "\"smooth_windows\": 0", "detector.smooth_windows=0"},
+    {"\"n_mel\": 40", "\"n_mel\": 2", "front_end.n_mel=2"},
+    {"\"mel_shape_00\"", "\"mel_shape_xx\"", "features.names[0]"},
+    {"\"b2\": [0, 0, 0]", "\"b2\": [1e999, 0, 0]", "network.b2[0]: not a finite number"},
+    {"\"b2\": [", "\"b2\": [0, ", "network.b2: 4 values, expected 3"},
+    {"\"w2\": [[", "\"w2\": [[1e999, ", "network.w2[0]"},
+    {"\"w1\": [[", "\"w1\": [[\"x\", ", "network.w1[0]"},
+    {"\"std\": [", "\"std\": [0, ", "network.std"},
+    {"\"detector\"", "\"detectorX\"", "detector: missing"},
+    {"\"classes\": [", "\"classes\": [\"sob\", ", "classes"},
+};
+
+START_TEST(damaged)
+{
+    cm_model *m = random_model(7, 99);
+    char *js = cm_model_to_json(m);
+    cm_model_destroy(m);
+    for (char *q = js; *q; q++)
+        if (*q == '\t') *q = ' '; /* cJSON indents with tabs; the fixtures use spaces */
+    const char *at = strstr(js, damage[_i].find);
+    ck_assert_msg(at != NULL, "fixture '%s' not found", damage[_i].find);
+    size_t n = strlen(js), lf = strlen(damage[_i].find), lr = strlen(damage[_i].replace);
+    char *bad = malloc(n + lr + 1);
+    size_t pre = (size_t)(at - js);
+    memcpy(bad, js, pre);
+    memcpy(bad + pre, damage[_i].replace, lr);
+    strcpy(bad + pre + lr, at + lf);
+    cm_model *b = (cm_model *)1;
+    cm_diag why;
+    why.msg[0] = 0;
+    ck_assert_int_ne(cm_model_load_buffer(bad, strlen(bad), &b, &why), CM_OK);
+    ck_assert_ptr_null(b);
+    ck_assert_msg(strstr(why.msg, damage[_i].expect) != NULL, "case %d: '%s' lacks '%s'", _i,
+                  why.msg, damage[_i].expect);
+    free(bad), free(js);
+}
+END_TEST
+
+START_TEST(truncated)
+{
+    cm_model *m = random_model(4, 5);
+    char *js = cm_model_to_json(m);
+    cm_model_destroy(m);
+    size_t n = strlen(js);
+    /* Every prefix must fail cleanly (sampled: every 97th length, and the edges). */
+    for (size_t k = 0; k < n; k += (k < 64 || k + 64 > n) ? 1 : 97) {
+        cm_model *b = (cm_model *)1;
+        cm_diag why;
+        ck_assert_int_ne(cm_model_load_buffer(js, k, &b, &why), CM_OK);
+        ck_assert_ptr_null(b);
+    }
+    cm_diag why;
+    cm_model *b;
+    ck_assert_int_eq(cm_model_load_file(tu_path("does-not-exist.json"), &b, &why), CM_E_IO);
+    ck_assert(strstr(why.msg, "does-not-exist.json") != NULL);
+    free(js);
+}
+END_TEST
+
+START_TEST(default_model)
+{
+    cm_model *m = NULL;
+    cm_diag why;
+    ck_assert_msg(cm_model_load_default(&m, &why) == CM_OK, "%s", why.msg);
+    const cm_detect_params *p = cm_model_params(m);
+    ck_assert(p->threshold[CM_CLASS_CRY] > 0.f && p->threshold[CM_CLASS_CRY] <= 1.f);
+    ck_assert_float_eq(cm_model_front_config(m).fmax_hz, 4000.f);
+    cm_model_destroy(m);
+}
+END_TEST
+
+/* Frames with random but plausible features. */
+static void random_frames(cm_frame *fr, size_t n, uint64_t *s)
+{
+    for (size_t k = 0; k < n; k++) {
+        memset(&fr[k], 0, sizeof fr[k]);
+        fr[k].index = k;
+        fr[k].n_mel = 40;
+        for (int b = 0; b < 40; b++) fr[k].mel_db[b] = (float)(-60 + 10 * tu_gauss(s));
+        fr[k].centroid_hz = (float)(500 + 1000 * tu_uniform(s));
+        fr[k].flatness = (float)tu_uniform(s);
+        fr[k].rolloff_hz = (float)(1000 + 2000 * tu_uniform(s));
+        fr[k].flux = (float)(3 * tu_uniform(s));
+        fr[k].rms_dbfs = (float)(-40 + 15 * tu_gauss(s));
+        fr[k].voicing = (float)tu_uniform(s);
+        fr[k].f0_hz = fr[k].voicing > 0.45f ? (float)(200 + 400 * tu_uniform(s)) : 0.f;
+    }
+}
+
+START_TEST(detector_matches_clip_scoring)
+{
+    static const size_t lens[] = {1, 50, 100, 101, 125, 237, 400};
+    size_t n = lens[_i];
+    uint64_t s = tu_seed() + n;
+    cm_frame *fr = malloc(n * sizeof *fr);
+    random_frames(fr, n, &s);
+    cm_model *m = random_model(6, 11);
+    cm_detector *d = NULL;
+    cm_diag why;
+    ck_assert_int_eq(cm_detector_create(m, &d, &why), CM_OK);
+    size_t nw = cm_wf_n_windows(n);
+    float *feat = malloc(nw * CM_WF_DIM * sizeof *feat), *peak = malloc(nw * sizeof *peak);
+    float *p = malloc(nw * CM_N_CLASSES * sizeof *p);
+    for (size_t w = 0; w < nw; w++) {
+        size_t st = cm_wf_window_start(n, w), len = n - st < 100 ? n - st : 100;
+        peak[w] = cm_wf_compute(fr + st, len, feat + w * CM_WF_DIM);
+    }
+    cm_model_score_clip(m, feat, peak, nw, p);
+    size_t got = 0;
+    cm_window_scores ws;
+    for (size_t k = 0; k < n; k++)
+        if (cm_detector_push(d, &fr[k], &ws)) {
+            ck_assert_uint_lt(got, nw);
+            ck_assert_uint_eq(ws.first_frame, cm_wf_window_start(n, got));
+            ck_assert(!memcmp(ws.p, p + got * CM_N_CLASSES, sizeof ws.p));
+            got++;
+        }
+    if (cm_detector_flush(d, &ws)) {
+        ck_assert_uint_lt(got, nw);
+        ck_assert_uint_eq(ws.last_frame, n - 1);
+        ck_assert(!memcmp(ws.p, p + got * CM_N_CLASSES, sizeof ws.p));
+        got++;
+    }
+    ck_assert_uint_eq(got, nw);
+    float sum = ws.p[0] + ws.p[1] + ws.p[2];
+    ck_assert_float_eq_tol(sum, 1.f, 1e-5f);
+    ck_assert_float_eq(ws.p[CM_CLASS_SOB], 0.f);
+    /* Reset gives the same again. */
+    cm_detector_reset(d);
+    size_t again = 0;
+    for (size_t k = 0; k < n; k++) again += (size_t)cm_detector_push(d, &fr[k], &ws);
+    again += (size_t)cm_detector_flush(d, &ws);
+    ck_assert_uint_eq(again, nw);
+    cm_detector_destroy(d);
+    cm_model_destroy(m);
+    free(fr), free(feat), free(peak), free(p);
+}
+END_TEST
+
+START_TEST(features_gain_independent)
+{
+    uint64_t s = tu_seed();
+    cm_frame fr[100], g[100];
+    random_frames(fr, 100, &s);
+    for (int k = 0; k < 100; k++) {
+        g[k] = fr[k];
+        g[k].rms_dbfs += 17.f; /* 17 dB louder: every level shifts, nothing else */
+        for (int b = 0; b < 40; b++) g[k].mel_db[b] += 17.f;
+    }
+    float a[CM_WF_DIM], b[CM_WF_DIM];
+    float pa = cm_wf_compute(fr, 100, a), pb = cm_wf_compute(g, 100, b);
+    ck_assert_float_eq_tol(pb - pa, 17.f, 1e-3f);
+    for (unsigned i = 0; i < CM_WF_DIM; i++)
+        ck_assert_msg(fabsf(a[i] - b[i]) <= 1e-3f * (1 + fabsf(a[i])), "%s: %g vs %g",
+                      cm_wf_name(i), (double)a[i], (double)b[i]);
+    ck_assert_ptr_null(cm_wf_name(CM_WF_DIM));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("model");
+    TCase *tc = tcase_create("core");
+    tcase_add_loop_test(tc, round_trip, 0, 2);
+    tcase_add_loop_test(tc, damaged, 0, (int)(sizeof damage / sizeof damage[0]));
+    tcase_add_test(tc, truncated);
+    tcase_add_test(tc, default_model);
+    tcase_add_loop_test(tc, detector_matches_clip_scoring, 0, 7);
+    tcase_add_test(tc, features_gain_independent);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int nf = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    tu_tmpdir_cleanup();
+    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+}
