@@ -1,11 +1,561 @@
 /* SPDX-License-Identifier: MIT */
-/* crymeter evaluate: under construction in this session; replaced by its owner. */
+/* crymeter evaluate: how well a model finds crying. Clip level (precision, recall, F1, ROC
+ * AUC, precision-recall curve as SVG), false cry episodes per hour over all non-cry clips
+ * run back to back through the real analyzer, and event-based (1 s onset collar) and
+ * segment-based (1 s) F1 on generated mixtures or on recordings with Audacity labels.
+ * With --cv K it trains one model per group-wise fold and scores every clip with the model
+ * that never saw its group, so the figures are out-of-sample. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sndfile.h>
+
+#include "cli/calib_data.h"
 #include "cli/cli.h"
+#include "crymeter/analyzer.h"
+
+static const char help[] =
+    "Usage: crymeter evaluate [--model M] --manifest CSV [--data-root DIR] [options]\n"
+    "       crymeter evaluate [--model M] FILE...   (Audacity labels beside each file)\n"
+    "\n"
+    "Measures how well a model finds crying.\n"
+    "  Clip level: precision, recall and F1 of 'this clip contains crying' at the model's cry\n"
+    "    threshold, and ROC AUC of the clip score (the highest smoothed cry probability).\n"
+    "  False alarms: all non-cry clips run back to back through the analyzer; cry episodes\n"
+    "    found there, per hour.\n"
+    "  Events (--mix, or FILEs with labels): event-based F1 with a 1 s onset collar and\n"
+    "    segment-based F1 on 1 s segments (DCASE / sed_eval conventions), cry class.\n"
+    "\n"
+    "Options:\n"
+    "  --model FILE          model to evaluate (default: the built-in model)\n"
+    "  --manifest CSV        labelled clips, as for calibrate; --data-root DIR for its paths\n"
+    "  --cv K                train K group-wise fold models (same settings as calibrate:\n"
+    "                        --seed, --hidden, --epochs, --no-augment) and score each clip\n"
+    "                        with the model that did not see its group; the cry threshold of\n"
+    "                        fold f is chosen on the other folds' out-of-fold scores\n"
+    "  --mix                 also build mixtures per fold: the fold's cry and vocal clips\n"
+    "                        placed 2-6 s apart on its background clips at 0-20 dB SNR\n"
+    "  --mix-out DIR         write those mixtures (WAV) and their Audacity labels to DIR\n"
+    "  --plot FILE.svg       draw the clip-level precision-recall curve and operating point\n"
+    "  --seed N, -j N, --hidden H, --epochs E, --no-augment   as for calibrate\n"
+    "  --force               overwrite --plot output\n"
+    "\n"
+    "Example (the figures in models/README.md):\n"
+    "  crymeter evaluate --manifest ../shared/data/manifest.csv --data-root ../shared/data \\\n"
+    "      --cv 5 --seed 1 --mix --plot pr.svg\n"
+    "\n"
+    "Exit status: 0 ok, 1 a file or training failed, 2 usage error.\n";
+
+typedef struct opts {
+    const char *model, *manifest, *root, *plot, *mix_out;
+    unsigned cv, seed, jobs, hidden, epochs;
+    int augment, mix, force;
+    char **files;
+    size_t n_files;
+} opts;
+
+/* ---- analyzer runs ----------------------------------------------------------------------- */
+
+typedef struct collect {
+    cm_span *v;
+    size_t n, cap;
+} collect;
+
+static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
+{
+    collect *c = user;
+    if (kind != CM_EVENT_END || ep->cls != CM_CLASS_CRY) return;
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? 2 * c->cap : 64;
+        cm_span *v = realloc(c->v, nc * sizeof *v);
+        if (!v) return;
+        c->v = v;
+        c->cap = nc;
+    }
+    c->v[c->n].onset_s = ep->start_s;
+    c->v[c->n].offset_s = ep->end_s;
+    c->n++;
+}
+
+/* Cry episodes of a 16 kHz mono signal under model m. */
+static int run_analyzer(const cm_model *m, const float *x, size_t n, collect *out)
+{
+    cm_analyzer_config cfg = cm_analyzer_config_default(CM_FRONT_RATE_HZ, 1);
+    cfg.model = m;
+    cfg.true_peak = false;
+    cfg.on_event = on_event;
+    cfg.user = out;
+    cm_analyzer *a = NULL;
+    cm_diag why = {{0}};
+    if (cm_analyzer_create(&cfg, &a, &why) != CM_OK) {
+        cli_err("analyzer: %s", why.msg);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i += 16000) {
+        size_t k = n - i < 16000 ? n - i : 16000;
+        if (cm_analyzer_push(a, x + i, k) != CM_OK) rc = -1;
+    }
+    if (rc == 0 && cm_analyzer_flush(a) != CM_OK) rc = -1;
+    cm_analyzer_destroy(a);
+    if (rc) cli_err("analyzer failed");
+    return rc;
+}
+
+/* Appends a clip's 16 kHz audio to a growing buffer. */
+static int append_clip(const char *path, float **buf, size_t *n, size_t *cap)
+{
+    float *x;
+    size_t k;
+    if (cd_read_16k(path, &x, &k, NULL) != 0) return -1;
+    if (*n + k > *cap) {
+        size_t nc = (*n + k) * 2;
+        float *nb = realloc(*buf, nc * sizeof *nb);
+        if (!nb) {
+            free(x);
+            return -1;
+        }
+        *buf = nb;
+        *cap = nc;
+    }
+    memcpy(*buf + *n, x, k * sizeof *x);
+    *n += k;
+    free(x);
+    return 0;
+}
+
+static int write_wav_labels(const char *dir, unsigned fold, const float *x, size_t n,
+                            const cm_mix_event *ev, size_t ne);
+
+/* ---- SVG ------------------------------------------------------------------------------- */
+
+static int write_plot(const char *path, const cm_pr_point *pr, size_t n, double op_p,
+                      double op_r, float thr, double auc, const char *title)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        cli_err("%s: cannot create", path);
+        return -1;
+    }
+    const double W = 480, H = 400, L = 60, T = 40, PW = 380, PH = 300;
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\" "
+               "font-family=\"sans-serif\" font-size=\"12\">\n", W, H);
+    fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+    fprintf(f, "<text x=\"%g\" y=\"22\" font-size=\"14\">%s (ROC AUC %.4f)</text>\n", L, title,
+            auc);
+    fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" "
+               "stroke=\"black\"/>\n", L, T, PW, PH);
+    for (int k = 0; k <= 10; k += 2) {
+        double gx = L + PW * k / 10.0, gy = T + PH - PH * k / 10.0;
+        fprintf(f, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#ddd\"/>\n", gx, T,
+                gx, T + PH);
+        fprintf(f, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#ddd\"/>\n", L, gy,
+                L + PW, gy);
+        fprintf(f, "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">%.1f</text>\n", gx,
+                T + PH + 16, k / 10.0);
+        fprintf(f, "<text x=\"%g\" y=\"%g\" text-anchor=\"end\">%.1f</text>\n", L - 6, gy + 4,
+                k / 10.0);
+    }
+    fprintf(f, "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">recall</text>\n", L + PW / 2,
+            T + PH + 34);
+    fprintf(f, "<text x=\"16\" y=\"%g\" transform=\"rotate(-90 16 %g)\" "
+               "text-anchor=\"middle\">precision</text>\n", T + PH / 2, T + PH / 2);
+    fprintf(f, "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%.1f,%.1f ", L + PW * pr[i].recall, T + PH - PH * pr[i].precision);
+    fprintf(f, "\"/>\n");
+    fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"#d62728\"/>\n", L + PW * op_r,
+            T + PH - PH * op_p);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">threshold %.3f: P %.3f, R %.3f"
+               "</text>\n", L + PW * op_r - 10, T + PH - PH * op_p + 18, (double)thr, op_p, op_r);
+    fprintf(f, "</svg>\n");
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/* ---- main ------------------------------------------------------------------------------ */
+
+static int parse(int argc, char **argv, opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->seed = 1, o->jobs = 2, o->hidden = 48, o->epochs = 100, o->augment = 1;
+    o->files = calloc((size_t)argc + 1, sizeof *o->files);
+    if (!o->files) return -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = !strcmp(a, "--model") || !strcmp(a, "--manifest") ||
+                    !strcmp(a, "--data-root") || !strcmp(a, "--plot") ||
+                    !strcmp(a, "--mix-out") || !strcmp(a, "--cv") || !strcmp(a, "--seed") ||
+                    !strcmp(a, "-j") || !strcmp(a, "--jobs") || !strcmp(a, "--hidden") ||
+                    !strcmp(a, "--epochs");
+        if (takes && !v) {
+            cli_err("evaluate: %s needs a value", a);
+            return -1;
+        }
+        if (takes) i++;
+        if (!strcmp(a, "--model")) o->model = v;
+        else if (!strcmp(a, "--manifest")) o->manifest = v;
+        else if (!strcmp(a, "--data-root")) o->root = v;
+        else if (!strcmp(a, "--plot")) o->plot = v;
+        else if (!strcmp(a, "--mix-out")) o->mix_out = v, o->mix = 1;
+        else if (!strcmp(a, "--cv")) {
+            if (cli_parse_uint(a, v, 2, 20, &o->cv)) return -1;
+        } else if (!strcmp(a, "--seed")) {
+            if (cli_parse_uint(a, v, 0, 4000000000u, &o->seed)) return -1;
+        } else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
+            if (cli_parse_uint(a, v, 1, 64, &o->jobs)) return -1;
+        } else if (!strcmp(a, "--hidden")) {
+            if (cli_parse_uint(a, v, 0, CM_NET_MAX_HIDDEN, &o->hidden)) return -1;
+        } else if (!strcmp(a, "--epochs")) {
+            if (cli_parse_uint(a, v, 1, 10000, &o->epochs)) return -1;
+        } else if (!strcmp(a, "--mix")) o->mix = 1;
+        else if (!strcmp(a, "--no-augment")) o->augment = 0;
+        else if (!strcmp(a, "--force")) o->force = 1;
+        else if (a[0] == '-' && a[1]) {
+            cli_err("evaluate: unknown option '%s'", a);
+            return -1;
+        } else o->files[o->n_files++] = argv[i];
+    }
+    if (!o->manifest && !o->n_files) {
+        cli_err("evaluate: nothing to evaluate (give --manifest CSV or labelled files)");
+        return -1;
+    }
+    if ((o->cv || o->mix) && !o->manifest) {
+        cli_err("evaluate: --cv and --mix need --manifest");
+        return -1;
+    }
+    if (o->cv && o->model) {
+        cli_err("evaluate: --cv trains its own fold models; drop --model");
+        return -1;
+    }
+    if (o->plot && !o->force && access(o->plot, F_OK) == 0) {
+        cli_err("evaluate: %s exists (use --force to overwrite)", o->plot);
+        return -1;
+    }
+    return 0;
+}
+
+/* Event and segment counts for time-stamped files (labels beside the audio). */
+static int eval_labelled_files(const opts *o, const cm_model *m)
+{
+    cm_counts ev = {0}, seg = {0};
+    for (size_t i = 0; i < o->n_files; i++) {
+        const char *a = o->files[i];
+        size_t la = strlen(a);
+        const char *dot = strrchr(a, '.');
+        size_t stem = dot && dot > strrchr(a, '/') ? (size_t)(dot - a) : la;
+        char *txt = malloc(stem + 5);
+        if (!txt) return -1;
+        memcpy(txt, a, stem);
+        memcpy(txt + stem, ".txt", 5);
+        size_t tn;
+        char *t = cd_read_file(txt, &tn);
+        cm_label *lab = NULL;
+        size_t nl = 0;
+        cm_diag why = {{0}};
+        if (!t || cm_labels_parse(t, tn, &lab, &nl, &why) != CM_OK) {
+            if (t) cli_err("%s: %s", txt, why.msg);
+            free(t), free(txt);
+            return -1;
+        }
+        cm_span *ref = malloc((nl + 1) * sizeof *ref);
+        size_t nr = 0;
+        for (size_t j = 0; ref && j < nl; j++) {
+            cm_class c;
+            if (cm_label_to_class(lab[j].text, NULL, &c) != 0) {
+                cli_err("%s: line %zu: unknown label '%s'", txt, lab[j].line, lab[j].text);
+                free(ref), free(lab), free(t), free(txt);
+                return -1;
+            }
+            if (c == CM_CLASS_CRY) ref[nr].onset_s = lab[j].start_s, ref[nr++].offset_s = lab[j].end_s;
+        }
+        float *x;
+        size_t n;
+        collect est = {0};
+        int rc = ref && cd_read_16k(a, &x, &n, NULL) == 0 ? 0 : -1;
+        if (rc == 0) {
+            rc = run_analyzer(m, x, n, &est);
+            free(x);
+        }
+        if (rc == 0) {
+            cm_event_counts(ref, nr, est.v, est.n, 1.0, &ev);
+            cm_segment_counts(ref, nr, est.v, est.n, (double)n / CM_FRONT_RATE_HZ, 1.0, &seg);
+        }
+        free(est.v), free(ref), free(lab), free(t), free(txt);
+        if (rc) return -1;
+    }
+    printf("Labelled recordings (%zu), cry class:\n", o->n_files);
+    printf("  event-based (1 s onset collar): P %.3f R %.3f F1 %.3f (TP %zu, FP %zu, FN %zu)\n",
+           cm_precision(ev), cm_recall(ev), cm_f1(ev), ev.tp, ev.fp, ev.fn);
+    printf("  segment-based (1 s):            P %.3f R %.3f F1 %.3f\n", cm_precision(seg),
+           cm_recall(seg), cm_f1(seg));
+    return 0;
+}
 
 int cmd_evaluate(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    cli_err("evaluate: not built yet");
-    return CM_EXIT_FAIL;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(help, stdout);
+            return CM_EXIT_OK;
+        }
+    opts o;
+    if (parse(argc, argv, &o) != 0) {
+        free(o.files);
+        fputs("Try 'crymeter evaluate --help'.\n", stderr);
+        return CM_EXIT_USAGE;
+    }
+    int rc = CM_EXIT_FAIL;
+    cm_model *given = NULL, **fm = NULL;
+    cd_set set;
+    memset(&set, 0, sizeof set);
+    float *sc = NULL;
+    uint8_t *pos = NULL;
+    cm_pr_point *pr = NULL;
+    cm_diag why = {{0}};
+    unsigned K = o.cv ? o.cv : 1;
+    if (!o.cv) {
+        cm_status st = o.model ? cm_model_load_file(o.model, &given, &why)
+                               : cm_model_load_default(&given, &why);
+        if (st != CM_OK) {
+            cli_err("%s", why.msg);
+            goto out;
+        }
+    }
+    if (o.n_files && given && eval_labelled_files(&o, given) != 0) goto out;
+    if (!o.manifest) {
+        rc = CM_EXIT_OK;
+        goto out;
+    }
+    if (cd_load_manifest(o.manifest, o.root, 0, &set) != 0) goto out;
+    fm = calloc(K, sizeof *fm);
+    sc = calloc(set.n + 1, sizeof *sc);
+    pos = calloc(set.n + 1, 1);
+    pr = calloc(set.n + 1, sizeof *pr);
+    if (!fm || !sc || !pos || !pr) goto out;
+    cd_assign_folds(&set, K, o.seed);
+    cm_front_config fc = o.cv ? cm_front_config_default() : cm_model_front_config(given);
+    if (cd_extract(&set, &fc, o.jobs, o.cv && o.augment, o.seed, 0) != 0) goto out;
+    for (unsigned f = 0; f < K; f++) {
+        if (!o.cv) {
+            fm[f] = given;
+            continue;
+        }
+        cm_train_config tc = cm_train_config_default();
+        tc.n_hidden = o.hidden, tc.epochs = o.epochs, tc.seed = o.seed;
+        cd_trainset *ts = cd_trainset_build(&set, (int)f, -80.f);
+        cm_net *net = NULL;
+        cm_model *dm = NULL;
+        if (cm_model_load_default(&dm, &why) != CM_OK) {
+            cli_err("%s", why.msg);
+            cd_trainset_free(ts);
+            goto out;
+        }
+        cm_detect_params par = *cm_model_params(dm);
+        unsigned smooth = cm_model_smooth_windows(dm);
+        cm_model_destroy(dm);
+        int ok = ts && cm_train(&ts->set, &tc, &net, &why) == CM_OK &&
+                 cm_model_create(net, &fc, &par, smooth, -80.f, NULL, &fm[f], &why) == CM_OK;
+        cm_net_free(net);
+        cd_trainset_free(ts);
+        if (!ok) {
+            cli_err("evaluate: fold %u: %s", f + 1, why.msg[0] ? why.msg : "out of memory");
+            goto out;
+        }
+        fprintf(stderr, "crymeter: fold %u/%u trained\n", f + 1, K);
+    }
+    for (size_t i = 0; i < set.n; i++) {
+        int f = set.clip[i].fold;
+        sc[i] = cd_clip_score(fm[f], &set.clip[i].clean, CM_CLASS_CRY);
+        pos[i] = set.clip[i].cls == CM_CLASS_CRY;
+    }
+    /* Thresholds: the model's own, or in CV for fold f chosen on the other folds' scores. */
+    float *thr = calloc(K, sizeof *thr);
+    if (!thr) goto out;
+    for (unsigned f = 0; f < K; f++) {
+        thr[f] = cm_model_params(fm[f])->threshold[CM_CLASS_CRY];
+        if (!o.cv) continue;
+        float *s2 = malloc((set.n + 1) * sizeof *s2);
+        uint8_t *p2 = malloc(set.n + 1);
+        size_t m = 0;
+        for (size_t i = 0; s2 && p2 && i < set.n; i++)
+            if (set.clip[i].fold != (int)f) s2[m] = sc[i], p2[m++] = pos[i];
+        float t;
+        if (m && cm_choose_threshold(s2, p2, m, 0, &t, NULL, NULL, NULL) == CM_OK) thr[f] = t;
+        cm_detect_params par = *cm_model_params(fm[f]);
+        par.threshold[CM_CLASS_CRY] = thr[f];
+        if (cm_model_set_params(fm[f], &par, &why) != CM_OK) cli_err("%s", why.msg);
+        free(s2), free(p2);
+    }
+    cm_counts all = {0}, r8 = {0}, r16 = {0};
+    for (size_t i = 0; i < set.n; i++) {
+        int d = sc[i] >= thr[set.clip[i].fold], t = pos[i];
+        cm_counts *c = set.clip[i].rate_hz <= 8000 ? &r8 : &r16;
+        for (int k = 0; k < 2; k++) {
+            cm_counts *z = k ? c : &all;
+            z->tp += t && d, z->fp += !t && d, z->fn += t && !d, z->tn += !t && !d;
+        }
+    }
+    double auc = cm_roc_auc(sc, pos, set.n);
+    char title[96];
+    snprintf(title, sizeof title, "%s, %zu clips", o.cv ? "group-wise CV" : "model as given",
+             set.n);
+    printf("Clip level, cry (%s):\n", title);
+    printf("  precision %.4f  recall %.4f  F1 %.4f  ROC AUC %.4f  (TP %zu FP %zu FN %zu TN %zu)\n",
+           cm_precision(all), cm_recall(all), cm_f1(all), auc, all.tp, all.fp, all.fn, all.tn);
+    printf("  8 kHz sources:  P %.4f R %.4f F1 %.4f (%zu clips)\n", cm_precision(r8),
+           cm_recall(r8), cm_f1(r8), r8.tp + r8.fp + r8.fn + r8.tn);
+    printf("  16 kHz sources: P %.4f R %.4f F1 %.4f (%zu clips)\n", cm_precision(r16),
+           cm_recall(r16), cm_f1(r16), r16.tp + r16.fp + r16.fn + r16.tn);
+    if (o.plot) {
+        size_t np = cm_pr_curve(sc, pos, set.n, pr);
+        if (write_plot(o.plot, pr, np, cm_precision(all), cm_recall(all), thr[0], auc,
+                       "Cry, clip level") != 0)
+            goto out_thr;
+        printf("  precision-recall curve: %s\n", o.plot);
+    }
+
+    /* False cry episodes per hour over all non-cry clips back to back, per fold model. */
+    {
+        double secs = 0;
+        size_t false_eps = 0;
+        for (unsigned f = 0; f < K; f++) {
+            float *buf = NULL;
+            size_t n = 0, cap = 0;
+            for (size_t i = 0; i < set.n; i++)
+                if (set.clip[i].fold == (int)f && set.clip[i].cls != CM_CLASS_CRY &&
+                    append_clip(set.clip[i].path, &buf, &n, &cap) != 0) {
+                    free(buf);
+                    goto out_thr;
+                }
+            collect est = {0};
+            if (n && run_analyzer(fm[f], buf, n, &est) != 0) {
+                free(buf);
+                goto out_thr;
+            }
+            false_eps += est.n;
+            secs += (double)n / CM_FRONT_RATE_HZ;
+            free(est.v);
+            free(buf);
+        }
+        printf("False alarms: %zu cry episodes in %.2f h of non-cry clips back to back: %.2f "
+               "per hour\n", false_eps, secs / 3600.0, secs > 0 ? false_eps / (secs / 3600.0) : 0.0);
+    }
+
+    if (o.mix) {
+        cm_counts ev = {0}, seg = {0};
+        size_t n_ev = 0;
+        double secs = 0;
+        for (unsigned f = 0; f < K; f++) {
+            float *bed = NULL;
+            size_t nb = 0, cap = 0;
+            for (size_t i = 0; i < set.n; i++)
+                if (set.clip[i].fold == (int)f && set.clip[i].cls == CM_CLASS_BACKGROUND &&
+                    append_clip(set.clip[i].path, &bed, &nb, &cap) != 0) {
+                    free(bed);
+                    goto out_thr;
+                }
+            /* Items: the fold's cry clips and as many vocal clips, shuffled (seeded). */
+            size_t *idx = malloc((set.n + 1) * sizeof *idx), ni = 0, ncry = 0;
+            for (size_t i = 0; idx && i < set.n; i++)
+                if (set.clip[i].fold == (int)f && set.clip[i].cls == CM_CLASS_CRY) idx[ni++] = i;
+            ncry = ni;
+            uint64_t rng = o.seed + 1000u * (f + 1);
+            for (size_t i = 0; idx && i < set.n && ni < 2 * ncry; i++) {
+                size_t j = (size_t)(cm_rng_next(&rng) % set.n);
+                if (set.clip[j].fold == (int)f && set.clip[j].cls == CM_CLASS_VOCAL) idx[ni++] = j;
+            }
+            for (size_t i = ni; idx && i > 1; i--) {
+                size_t j = (size_t)(cm_rng_next(&rng) % i), t = idx[i - 1];
+                idx[i - 1] = idx[j];
+                idx[j] = t;
+            }
+            cm_mix_item *items = calloc(ni + 1, sizeof *items);
+            float *mix = malloc((nb + 1) * sizeof *mix);
+            cm_mix_event *evs = calloc(ni + 1, sizeof *evs);
+            size_t ne = 0;
+            int bad = !idx || !items || !mix || !evs || !bed;
+            for (size_t i = 0; !bad && i < ni; i++) {
+                float *x;
+                size_t n;
+                if (cd_read_16k(set.clip[idx[i]].path, &x, &n, NULL) != 0) bad = 1;
+                else items[i] = (cm_mix_item){x, n, (int)set.clip[idx[i]].cls};
+            }
+            cm_mix_config mc = {CM_FRONT_RATE_HZ, 0.0, 20.0, 2.0, 6.0, rng};
+            if (!bad && cm_mix_generate(&mc, bed, nb, items, ni, mix, evs, ni, &ne, &why) != CM_OK) {
+                cli_err("mix: %s", why.msg);
+                bad = 1;
+            }
+            collect est = {0};
+            if (!bad && run_analyzer(fm[f], mix, nb, &est) != 0) bad = 1;
+            if (!bad && o.mix_out && write_wav_labels(o.mix_out, f, mix, nb, evs, ne) != 0) bad = 1;
+            if (!bad) {
+                cm_span *ref = malloc((ne + 1) * sizeof *ref);
+                size_t nr = 0;
+                for (size_t e = 0; ref && e < ne; e++)
+                    if (evs[e].label == CM_CLASS_CRY)
+                        ref[nr].onset_s = evs[e].start_s, ref[nr++].offset_s = evs[e].end_s;
+                cm_event_counts(ref, nr, est.v, est.n, 1.0, &ev);
+                cm_segment_counts(ref, nr, est.v, est.n, (double)nb / CM_FRONT_RATE_HZ, 1.0, &seg);
+                n_ev += nr;
+                secs += (double)nb / CM_FRONT_RATE_HZ;
+                free(ref);
+            }
+            for (size_t i = 0; items && i < ni; i++) free((void *)items[i].x);
+            free(est.v), free(items), free(mix), free(evs), free(idx), free(bed);
+            if (bad) goto out_thr;
+        }
+        printf("Mixtures (cry and vocal clips on background beds, 0-20 dB SNR; %zu cry events, "
+               "%.2f h):\n", n_ev, secs / 3600.0);
+        printf("  event-based (1 s onset collar): P %.4f R %.4f F1 %.4f (TP %zu FP %zu FN %zu)\n",
+               cm_precision(ev), cm_recall(ev), cm_f1(ev), ev.tp, ev.fp, ev.fn);
+        printf("  segment-based (1 s):            P %.4f R %.4f F1 %.4f\n", cm_precision(seg),
+               cm_recall(seg), cm_f1(seg));
+    }
+    rc = CM_EXIT_OK;
+out_thr:
+    free(thr);
+out:
+    if (fm && o.cv)
+        for (unsigned f = 0; f < K; f++) cm_model_destroy(fm[f]);
+    cm_model_destroy(given);
+    free(fm), free(sc), free(pos), free(pr);
+    cd_free(&set);
+    free(o.files);
+    return rc;
+}
+
+/* Mixture WAV + Audacity labels, through libsndfile (the CLI may touch files). */
+
+static int write_wav_labels(const char *dir, unsigned fold, const float *x, size_t n,
+                            const cm_mix_event *ev, size_t ne)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/mix_fold%u.wav", dir, fold + 1);
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    info.samplerate = CM_FRONT_RATE_HZ;
+    info.channels = 1;
+    info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+    if (!sf) {
+        cli_err("%s: %s", path, sf_strerror(NULL));
+        return -1;
+    }
+    sf_count_t w = sf_writef_float(sf, x, (sf_count_t)n);
+    sf_close(sf);
+    if (w != (sf_count_t)n) return -1;
+    snprintf(path, sizeof path, "%s/mix_fold%u.txt", dir, fold + 1);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        cli_err("%s: cannot create", path);
+        return -1;
+    }
+    static const char *const nm[] = {"background", "vocal", "cry", "sob"};
+    for (size_t e = 0; e < ne; e++)
+        fprintf(f, "%.3f\t%.3f\t%s\n", ev[e].start_s, ev[e].end_s,
+                ev[e].label >= 0 && ev[e].label < 4 ? nm[ev[e].label] : "?");
+    return fclose(f) == 0 ? 0 : -1;
 }
