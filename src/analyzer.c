@@ -39,8 +39,10 @@
 #define ACT_ABS_DBFS (-70.0f)
 #define FLOOR_BLOCK_FRAMES 50u
 #define FLOOR_BLOCKS 10u
-/* How far an episode edge may move from the window core to meet activity: 0.5 s. */
-#define SNAP_FRAMES 50u
+/* How far an episode edge may move from the window core to meet activity: one window
+ * (1 s), since a window is positive as long as it holds enough of the sound, so its core can
+ * lie up to half a window beyond the sound, more when the detector smooths scores. */
+#define SNAP_FRAMES CM_DET_WIN_FRAMES
 #define MERGE_GAP_MAX_S 60.0
 
 /* Classes that get their own segmenter and episodes. */

@@ -180,8 +180,11 @@ static int analyze_file(file_ctx *fc)
         st = cm_reader_read(rd, buf, READ_BLOCK_FRAMES, &n, &why);
         if (st != CM_OK) {
             /* Decode error mid-file: what came before is analysed and reported. */
-            cli_err("%s: %s; analysed the audio before it", fc->path,
-                    why.msg[0] ? why.msg : cm_status_str(st));
+            const char *m = why.msg[0] ? why.msg : cm_status_str(st);
+            if (strncmp(m, fc->path, strlen(fc->path)) == 0)
+                cli_err("%s; analysed the audio before it", m);
+            else
+                cli_err("%s: %s; analysed the audio before it", fc->path, m);
             rc = 1;
             break;
         }
@@ -234,7 +237,11 @@ static int analyze_file(file_ctx *fc)
     goto done;
 fail:
     if (prog_drawn) fputc('\n', stderr);
-    cli_err("%s: %s", fc->path, msg);
+    /* Reader messages already start with the file name. */
+    if (strncmp(msg, fc->path, strlen(fc->path)) == 0)
+        cli_err("%s", msg);
+    else
+        cli_err("%s: %s", fc->path, msg);
     if (fc->write_st == CM_OK) fc->write_st = cm_report_error(fc->out, o->fmt, fc->path, msg);
     rc = 1;
 done:

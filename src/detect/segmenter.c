@@ -108,13 +108,17 @@ size_t cm_seg_window(cm_seg *s, uint64_t first, uint64_t last, bool positive,
             n += close_open(s, &out[n]);
         return n;
     }
-    /* Edges may snap beyond the core but never beyond the window that saw the sound, nor
-     * back into an earlier episode. */
+    /* Edges may snap beyond the core but never beyond the window that saw the sound. The
+     * start may move forward past the core (a window centred just before the onset); it
+     * never moves back into an earlier episode. The end may walk back to the last active
+     * frame of the window, even before the core (a window centred just after the offset).
+     * With no activity near the core (sound that does not stand out of the noise) the core
+     * edges stay. */
     uint64_t lo = first;
     if (s->open && lo <= s->end) lo = s->end + 1;
-    uint64_t sp_s = snap_start(s, core_s, lo < core_s ? lo : core_s, core_e);
-    uint64_t sp_e = snap_end(s, core_e, sp_s, last);
-    if (sp_e < sp_s) sp_e = sp_s;
+    uint64_t sp_s = snap_start(s, core_s, lo < core_s ? lo : core_s, last);
+    uint64_t sp_e = snap_end(s, core_e, first, last);
+    if (sp_e < sp_s) sp_e = snap_end(s, sp_s, sp_s, last);
 
     if (s->open && (sp_s <= s->end || sp_s - s->end - 1 <= s->cfg.merge_gap_frames)) {
         if (sp_e > s->end) {

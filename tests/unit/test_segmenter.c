@@ -69,6 +69,21 @@ START_TEST(edges_snap_to_activity)
 }
 END_TEST
 
+START_TEST(start_snaps_forward_past_core)
+{
+    /* The detector turns positive early (it counts frames from 320), but sound only starts
+     * at frame 340, after the first positive window's core (frames 307..331): the start
+     * must snap forward to it. */
+    cm_seg *s = mk(500, 50);
+    spans sp = {0};
+    run(s, 2000, (uint64_t[]){320, 800, 0, 0}, (uint64_t[]){340, 800, 0, 0}, &sp);
+    ck_assert_int_eq(sp.n, 1);
+    ck_assert_uint_eq(sp.s[0], 340);
+    ck_assert_uint_eq(sp.e[0], 799);
+    cm_seg_destroy(s);
+}
+END_TEST
+
 START_TEST(no_activity_keeps_cores)
 {
     /* Positive windows but nothing stands out of the floor: the episode is the union of the
@@ -165,6 +180,7 @@ int main(void)
     Suite *su = suite_create("segmenter");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, edges_snap_to_activity);
+    tcase_add_test(tc, start_snaps_forward_past_core);
     tcase_add_test(tc, no_activity_keeps_cores);
     tcase_add_test(tc, merge_gap_joins_and_splits);
     tcase_add_test(tc, min_length_drops);

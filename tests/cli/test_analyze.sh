@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# crymeter analyze from the outside: bad input gives a clear message naming the file and the
+# documented exit code, good files next to bad ones are still analysed, output formats are
+# well formed, -j N equals -j 1, outputs are never overwritten without --force.
+set -u
+CRYMETER=${CRYMETER:?set CRYMETER to the crymeter binary}
+SRC=${CM_SOURCE_DIR:?}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0 passes=0
+ok() { passes=$((passes + 1)); }
+bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+
+# expect CODE PATTERN -- command...: exit status CODE and stderr matching PATTERN (grep -Ei)
+expect() {
+    local code=$1 pat=$2; shift 3
+    "$@" >"$T/out" 2>"$T/err"
+    local rc=$?
+    if [ "$rc" != "$code" ]; then bad "$* -> exit $rc, expected $code; stderr: $(cat "$T/err")"; return; fi
+    if [ -n "$pat" ] && ! grep -Eqi -- "$pat" "$T/err"; then bad "$* -> stderr lacks /$pat/: $(cat "$T/err")"; return; fi
+    ok
+}
+
+# jsonl_field FILE TYPE KEY: prints KEY of every record of TYPE
+jsonl_check() { python3 - "$@" <<'PY'
+import json, sys
+path, want = sys.argv[1], sys.argv[2:]
+recs = [json.loads(l) for l in open(path) if l.strip()]
+types = [r["type"] for r in recs]
+for w in want:
+    t, _, n = w.partition("=")
+    if types.count(t) != int(n):
+        sys.exit(f"{path}: {types.count(t)} records of type {t}, expected {n}: {types}")
+PY
+}
+
+# --- inputs ------------------------------------------------------------------------------
+: > "$T/empty.wav"
+echo "this is not audio, it is text" > "$T/text.wav"
+sox -n -r 16000 -c 1 -b 16 "$T/zero.wav" trim 0 0 2>/dev/null || python3 - "$T/zero.wav" <<'PY'
+import sys, wave
+w = wave.open(sys.argv[1], "wb"); w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000); w.close()
+PY
+python3 - "$T/one.wav" <<'PY'
+import sys, wave
+w = wave.open(sys.argv[1], "wb"); w.setnchannels(1); w.setsampwidth(2); w.setframerate(16000)
+w.writeframes(b"\x00\x10"); w.close()
+PY
+sox -n -r 192000 -c 8 -b 16 "$T/eight.wav" synth 2 sine 440 gain -10
+sox -n -r 44100 -c 2 -b 16 "$T/trunc.wav" synth 5 sine 440 gain -10
+truncate -s -100000 "$T/trunc.wav"
+python3 - "$T/nan.wav" <<'PY'
+import struct, sys, math
+n = 16000 * 3
+data = [0.1 * math.sin(2 * math.pi * 440 * i / 16000) for i in range(n)]
+data[100] = float("nan"); data[200] = float("inf"); data[300] = float("-inf")
+raw = struct.pack("<%df" % n, *data)
+fmt = struct.pack("<HHIIHH", 3, 1, 16000, 16000 * 4, 4, 32)
+body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(raw)) + raw
+open(sys.argv[1], "wb").write(b"RIFF" + struct.pack("<I", len(body)) + body)
+PY
+cp "$SRC/samples/demo.flac" "$T/demo.flac"
+
+# --- bad input: clear message naming the file, exit 1, error record ------------------------
+expect 1 "missing\.wav.*(no such file|not found)" -- "$CRYMETER" analyze -f jsonl "$T/missing.wav"
+jsonl_check "$T/out" error=1 && ok || bad "missing file: no error record"
+expect 1 "empty\.wav.*(empty|no audio|not an audio)" -- "$CRYMETER" analyze -f jsonl "$T/empty.wav"
+expect 1 "text\.wav.*not an audio file" -- "$CRYMETER" analyze -f jsonl "$T/text.wav"
+jsonl_check "$T/out" error=1 && ok || bad "text file: no error record"
+expect 1 "zero\.wav.*no audio frames" -- "$CRYMETER" analyze -f jsonl "$T/zero.wav"
+expect 1 "trunc\.wav.*truncated" -- "$CRYMETER" analyze -f jsonl "$T/trunc.wav"
+jsonl_check "$T/out" summary=1 && ok || bad "truncated file: no summary"
+expect 1 "nan\.wav.*3 NaN or infinite samples" -- "$CRYMETER" analyze -f jsonl "$T/nan.wav"
+python3 -c "
+import json,sys
+s=[json.loads(l) for l in open('$T/out')][-1]
+assert s['type']=='summary' and s['nonfinite_samples']==3 and s['lufs_integrated'] is not None, s
+" && ok || bad "NaN file summary"
+
+# --- odd but valid input -------------------------------------------------------------------
+expect 0 "" -- "$CRYMETER" analyze -f jsonl "$T/one.wav"
+python3 -c "
+import json
+s=[json.loads(l) for l in open('$T/out')][-1]
+assert s['type']=='summary' and s['frames_read']==1 and s['frames_analyzed']==1, s
+assert abs(s['duration_s']-1/16000)<1e-3, s  # JSON has 3 decimals
+" && ok || bad "one-sample summary"
+expect 0 "" -- "$CRYMETER" analyze -f jsonl "$T/eight.wav"
+python3 -c "
+import json
+s=[json.loads(l) for l in open('$T/out')][-1]
+assert s['type']=='summary' and s['frames_read']==2*192000, s
+assert abs(s['sample_peak_dbfs']-(-10))<0.1, s
+" && ok || bad "8-channel 192 kHz summary"
+
+# --- one bad file does not stop the others ---------------------------------------------------
+expect 1 "missing\.wav" -- "$CRYMETER" analyze -f jsonl "$T/demo.flac" "$T/missing.wav" "$T/one.wav"
+jsonl_check "$T/out" summary=2 error=1 && ok || bad "mixed good/bad files"
+
+# --- usage errors: exit 2 --------------------------------------------------------------------
+expect 2 "no input files" -- "$CRYMETER" analyze
+expect 2 "--format=xml" -- "$CRYMETER" analyze --format xml "$T/demo.flac"
+expect 2 "--merge-gap=abc" -- "$CRYMETER" analyze --merge-gap abc "$T/demo.flac"
+expect 2 "--jobs=0" -- "$CRYMETER" analyze -j 0 "$T/demo.flac"
+expect 2 "unknown option" -- "$CRYMETER" analyze --frobnicate "$T/demo.flac"
+expect 2 "unknown command" -- "$CRYMETER" frobnicate
+expect 0 "" -- "$CRYMETER" analyze --help
+grep -q "Exit status" "$T/out" && ok || bad "--help lacks exit status"
+
+# --- outputs -----------------------------------------------------------------------------------
+expect 1 "cannot write" -- "$CRYMETER" analyze -o "$T/no/such/dir/out.jsonl" "$T/demo.flac"
+expect 1 "write failed" -- "$CRYMETER" analyze -f jsonl --force -o /dev/full "$T/demo.flac"
+expect 0 "" -- "$CRYMETER" analyze -f jsonl -o "$T/a.jsonl" "$T/demo.flac"
+expect 2 "exists.*--force" -- "$CRYMETER" analyze -f jsonl -o "$T/a.jsonl" "$T/demo.flac"
+expect 0 "" -- "$CRYMETER" analyze -f jsonl --force -o "$T/a.jsonl" "$T/demo.flac"
+
+# demo: episodes, valid JSON with the documented fields
+python3 - "$T/a.jsonl" <<'PY' && ok || bad "demo JSONL schema"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+eps = [r for r in recs if r["type"] == "episode"]
+assert len(eps) >= 2, recs
+for e in eps:
+    for k in ("file", "class", "start_s", "end_s", "duration_s", "confidence", "loudness", "pitch", "excessive"):
+        assert k in e, (k, e)
+    for k in ("lufs_momentary_max", "dba_max", "peak_dbfs", "spl_db_max", "calibrated"):
+        assert k in e["loudness"], (k, e)
+    assert e["loudness"]["calibrated"] is False
+    assert abs(e["end_s"] - e["start_s"] - e["duration_s"]) < 0.002
+    assert set(e["excessive"]["reasons"]) <= {"loud", "long"}
+s = recs[-1]
+assert s["type"] == "summary" and abs(s["duration_s"] - 62.0) < 1e-6, s
+for k in ("episodes", "lufs_integrated", "lra_lu", "true_peak_dbtp", "frames_read", "frames_analyzed"):
+    assert k in s, k
+assert s["episodes"] == len(eps)
+PY
+
+# --spl-offset marks levels calibrated and shifts them by the offset difference
+expect 0 "" -- "$CRYMETER" analyze -f jsonl --spl-offset 90 "$T/demo.flac"
+python3 - "$T/a.jsonl" "$T/out" <<'PY' && ok || bad "--spl-offset"
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1]) if '"episode"' in l]
+b = [json.loads(l) for l in open(sys.argv[2]) if '"episode"' in l]
+assert len(a) == len(b) and a
+for x, y in zip(a, b):
+    assert y["loudness"]["calibrated"] is True
+    assert abs(x["loudness"]["spl_db_max"] - 10 - y["loudness"]["spl_db_max"]) < 0.011
+PY
+
+# -j 2 gives the same bytes as -j 1, in input order
+"$CRYMETER" analyze -f jsonl "$T/demo.flac" "$T/eight.wav" "$T/one.wav" "$T/demo.flac" > "$T/j1" 2>/dev/null
+"$CRYMETER" analyze -f jsonl -j 2 "$T/demo.flac" "$T/eight.wav" "$T/one.wav" "$T/demo.flac" > "$T/j2" 2>/dev/null
+cmp -s "$T/j1" "$T/j2" && ok || bad "-j 2 output differs from -j 1"
+
+# the other formats
+expect 0 "" -- "$CRYMETER" analyze -f csv "$T/demo.flac"
+head -1 "$T/out" | grep -q '^file,id,class,start_s,end_s' && ok || bad "csv header"
+[ "$(($(wc -l < "$T/out") - 1))" = "$(grep -c '"episode"' "$T/a.jsonl")" ] && ok || bad "csv rows"
+expect 0 "" -- "$CRYMETER" analyze -f audacity "$T/demo.flac"
+awk -F'\t' 'NF!=3 || $1>$2 {exit 1}' "$T/out" && ok || bad "audacity format"
+expect 0 "" -- "$CRYMETER" analyze -f table "$T/demo.flac"
+grep -q "cry" "$T/out" && ok || bad "table has no cry row"
+
+echo "$passes passed, $fails failed"
+[ "$fails" = 0 ]
