@@ -7,9 +7,9 @@
  *
  * Threading: cm_clipwriter_push, _episode_start and _episode_end are called by one thread
  * (the analysis worker), in audio order; _next_message and _get_stats by any thread;
- * create / close on the owner thread. The history is bounded (pre-roll + history_s), so
- * memory is constant; if the writer falls further behind than that, the gap is counted as
- * clip_frames_lost and the clip continues after it. */
+ * create / close on the owner thread. The history is bounded (pre + post + hold + history
+ * seconds), so memory is constant; if the writer falls further behind than that, the gap
+ * is counted as clip_frames_lost and the clip continues after it. */
 #ifndef CRYMETER_CLIPWRITER_H
 #define CRYMETER_CLIPWRITER_H
 
@@ -30,6 +30,10 @@ typedef struct cm_clipwriter_config {
     unsigned channels;    /* 1..64 */
     double pre_roll_s;    /* 0..60, default 3 */
     double post_roll_s;   /* 0..60, default 1 */
+    double hold_s;        /* an episode's end is known only after the merge gap: until
+                             its end event the writer stays hold_s behind the newest audio
+                             so nothing past end + post-roll is written; set it to the
+                             merge gap + detection latency; 0..600 s, default 10 */
     double history_s;     /* extra history for the start event's detection delay and a
                              slow disk, 5..600 s, default 30 */
     time_t t0;            /* wall-clock time of frame 0, for file names (local time) */

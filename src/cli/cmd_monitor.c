@@ -568,6 +568,15 @@ int cmd_monitor(int argc, char **argv)
         cm_clipwriter_config wcfg = cm_clipwriter_config_default(o.clips, m.rate, o.channels);
         wcfg.pre_roll_s = o.pre_roll;
         wcfg.post_roll_s = o.post_roll;
+        /* Hold = longest merge gap in use + 5 s: detection latency (about 1.3 s) with room. */
+        double gap = o.merge_gap;
+        if (gap < 0) {
+            const cm_detect_params *dp = cm_model_params(model);
+            gap = 0;
+            for (int k = 0; k < CM_N_CLASSES; k++)
+                if (dp->merge_gap_s[k] > gap) gap = dp->merge_gap_s[k];
+        }
+        wcfg.hold_s = gap + 5.0;
         if ((st = cm_clipwriter_create(&wcfg, &m.clips, &why)) != CM_OK) {
             cli_err("--clips: %s", why.msg);
             rc = st == CM_E_IO ? CM_EXIT_USAGE : CM_EXIT_FAIL;

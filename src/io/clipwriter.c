@@ -36,6 +36,7 @@ struct cm_clipwriter {
     float *hist;
     uint64_t hist_frames;   /* capacity */
     uint64_t total;         /* frames ever pushed */
+    uint64_t hold_frames;   /* writer stays this far behind total while an end is unknown */
     float *piece;           /* writer: one piece copied out of the history */
     size_t piece_frames;
     clip_req q[CLIP_QUEUE];
@@ -79,6 +80,7 @@ cm_clipwriter_config cm_clipwriter_config_default(const char *dir, unsigned rate
     c.pre_roll_s = 3.0;
     c.post_roll_s = 1.0;
     c.history_s = 30.0;
+    c.hold_s = 10.0;
     c.t0 = time(NULL);
     return c;
 }
@@ -128,9 +130,17 @@ static void write_clip(cm_clipwriter *cw, clip_req *r)
     bool failed = false;
     for (;;) {
         /* Wait for audio, the end event, or the close. */
-        while (!cw->closing && pos >= cw->total && pos < r->to)
+        /* Until the end event, stay hold_frames behind the newest audio: the end of an
+         * episode is only known a merge gap after its last activity. */
+        uint64_t avail;
+        for (;;) {
+            avail = cw->total;
+            if (r->to == UINT64_MAX && !cw->closing)
+                avail = avail > cw->hold_frames ? avail - cw->hold_frames : 0;
+            if (cw->closing || pos < avail || pos >= r->to) break;
             pthread_cond_wait(&cw->wake, &cw->lock);
-        uint64_t end = r->to < cw->total ? r->to : cw->total;
+        }
+        uint64_t end = r->to < avail ? r->to : avail;
         if (pos >= end) break; /* reached the end, or closing with nothing more */
         uint64_t oldest = cw->total > cw->hist_frames ? cw->total - cw->hist_frames : 0;
         if (pos < oldest) {
@@ -204,6 +214,8 @@ cm_status cm_clipwriter_create(const cm_clipwriter_config *cfg, cm_clipwriter **
         return cm_diag_fail(why, CM_E_RANGE, "pre_roll_s=%g: must be 0..60", cfg->pre_roll_s);
     if (!(cfg->post_roll_s >= 0 && cfg->post_roll_s <= 60))
         return cm_diag_fail(why, CM_E_RANGE, "post_roll_s=%g: must be 0..60", cfg->post_roll_s);
+    if (!(cfg->hold_s >= 0 && cfg->hold_s <= 600))
+        return cm_diag_fail(why, CM_E_RANGE, "hold_s=%g: must be 0..600", cfg->hold_s);
     if (!(cfg->history_s >= 5 && cfg->history_s <= 600))
         return cm_diag_fail(why, CM_E_RANGE, "history_s=%g: must be 5..600", cfg->history_s);
     struct stat sb;
@@ -218,8 +230,9 @@ cm_status cm_clipwriter_create(const cm_clipwriter_config *cfg, cm_clipwriter **
     cw->cfg = *cfg;
     snprintf(cw->dir, sizeof cw->dir, "%s", cfg->dir);
     cw->cfg.dir = cw->dir;
-    cw->hist_frames = (uint64_t)ceil((cfg->pre_roll_s + cfg->post_roll_s + cfg->history_s) *
-                                     cfg->rate_hz);
+    cw->hist_frames = (uint64_t)ceil(
+        (cfg->pre_roll_s + cfg->post_roll_s + cfg->hold_s + cfg->history_s) * cfg->rate_hz);
+    cw->hold_frames = (uint64_t)ceil(cfg->hold_s * cfg->rate_hz);
     cw->piece_frames = cfg->rate_hz / 2;
     cw->hist = malloc((size_t)cw->hist_frames * cfg->channels * sizeof(float));
     cw->piece = malloc(cw->piece_frames * cfg->channels * sizeof(float));

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# End-to-end test of `crymeter monitor` without a sound card: samples/demo.flac (cry at
+# 4-19 s and 48-58 s, speech 24-38 s) is converted to raw S16 and fed through a FIFO into
+# the ALSA `file` PCM of tests/alsa/crymeter-test.conf, which PortAudio captures. The FIFO
+# is the clock (the null PCM under it has none): a feeder writes 0.1 s blocks at 8x real
+# time, then silence. Checks:
+#   1. the episode records equal `crymeter analyze` on the same file (all fields but
+#      "file"), start records come before their episode, nothing is dropped, exit 0;
+#   2. --clips writes one WAV per episode with pre-roll; --exec sees CRYMETER_* variables;
+#   3. SIGINT in the middle of an episode still gives its end record and the summary;
+#   4. devices lists the test PCM; bad options are usage errors.
+# Needs: CRYMETER, CM_SOURCE_DIR; sox (in the Makefile's package list).
+set -euo pipefail
+: "${CRYMETER:?}" "${CM_SOURCE_DIR:?}"
+command -v sox >/dev/null || { echo "FAIL: sox is needed to decode samples/demo.flac"; exit 1; }
+demo="$CM_SOURCE_DIR/samples/demo.flac"
+[ -f "$demo" ] || { echo "FAIL: missing $demo"; exit 1; }
+
+tmp=$(mktemp -d)
+feeder=""
+cleanup() {
+    [ -n "$feeder" ] && kill "$feeder" 2>/dev/null || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+export ALSA_CONFIG_PATH="/usr/share/alsa/alsa.conf:$CM_SOURCE_DIR/tests/alsa/crymeter-test.conf"
+export CM_TEST_INFILE="$tmp/in.fifo"
+rate=16000
+sox "$demo" -t raw -e signed -b 16 -L -r $rate -c 1 "$tmp/demo.raw"
+
+# Starts the paced feeder on a fresh FIFO, held open read-write by this shell (fd 3) so
+# PortAudio's device probe neither blocks on it nor makes the feeder see EPIPE.
+start_feeder() { # speed
+    local bs=3200 # 0.1 s of mono S16 at 16 kHz; <= PIPE_BUF, so each write lands whole
+    local dt
+    dt=$(awk -v s="$1" 'BEGIN { printf "%.4f", 0.1 / s }')
+    rm -f "$tmp/in.fifo"
+    mkfifo "$tmp/in.fifo"
+    exec 3<>"$tmp/in.fifo"
+    (
+        n=$(( ($(stat -c%s "$tmp/demo.raw") + bs - 1) / bs ))
+        for ((i = 0; i < n; i++)); do
+            dd if="$tmp/demo.raw" bs=$bs skip=$i count=1 status=none
+            sleep "$dt"
+        done
+        while :; do head -c $bs /dev/zero; sleep "$dt"; done
+    ) >&3 &
+    feeder=$!
+}
+stop_feeder() {
+    kill "$feeder" 2>/dev/null || true
+    wait "$feeder" 2>/dev/null || true
+    feeder=""
+    exec 3>&-
+}
+# Episode records without the "file" field, one per line.
+episodes() { grep '"type":"episode"' "$1" | sed 's/"file":"[^"]*",//'; }
+
+# --- 1 + 2: whole file, same episodes as analyze, clips, exec -------------------------
+CM_TEST_INFILE=/dev/null "$CRYMETER" devices > "$tmp/devices.txt" || fail "devices exited $?"
+grep -q crymeter_test "$tmp/devices.txt" || fail "devices does not list crymeter_test"
+
+"$CRYMETER" analyze -f jsonl "$demo" > "$tmp/analyze.jsonl"
+mkdir "$tmp/clips"
+start_feeder 8
+rc=0
+"$CRYMETER" monitor --device crymeter_test --rate $rate --duration 62 --clips "$tmp/clips" \
+    --cooldown 0 --exec 'echo "$CRYMETER_EVENT $CRYMETER_CLASS $CRYMETER_START_S $CRYMETER_DBA_MAX" >> '"$tmp/exec.log" \
+    > "$tmp/monitor.jsonl" 2> "$tmp/monitor.err" || rc=$?
+stop_feeder
+[ $rc -eq 0 ] || { cat "$tmp/monitor.err"; fail "monitor exited $rc"; }
+episodes "$tmp/analyze.jsonl" > "$tmp/a.eps"
+episodes "$tmp/monitor.jsonl" > "$tmp/m.eps"
+[ -s "$tmp/a.eps" ] || fail "analyze found no episodes in demo.flac"
+diff "$tmp/a.eps" "$tmp/m.eps" || fail "monitor episodes differ from analyze"
+grep -q '"type":"monitor".*"frames_dropped":0,"overflows":0' "$tmp/monitor.jsonl" ||
+    fail "frames dropped: $(grep '"type":"monitor"' "$tmp/monitor.jsonl")"
+grep -q '"type":"summary"' "$tmp/monitor.jsonl" || fail "no summary record"
+# Each episode's start record precedes its end record.
+n_eps=$(wc -l < "$tmp/m.eps")
+for id in $(seq 1 "$n_eps"); do
+    s=$(grep -n "\"type\":\"start\",\"id\":$id," "$tmp/monitor.jsonl" | head -1 | cut -d: -f1)
+    e=$(grep -n "\"type\":\"episode\",\"id\":$id," "$tmp/monitor.jsonl" | head -1 | cut -d: -f1)
+    [ -n "$s" ] && [ -n "$e" ] && [ "$s" -lt "$e" ] || fail "episode $id: start record missing or late"
+done
+n_clips=$(find "$tmp/clips" -name 'crymeter-*.wav' | wc -l)
+[ "$n_clips" -eq "$n_eps" ] || fail "$n_clips clips for $n_eps episodes"
+# Clip of episode 1: 3 s pre-roll + duration + 1 s post-roll, to 0.05 s.
+clip1=$(find "$tmp/clips" -name 'crymeter-*-1-*.wav' | head -1)
+d1=$(grep '"type":"episode","id":1,' "$tmp/monitor.jsonl" | sed 's/.*"duration_s":\([0-9.]*\).*/\1/')
+s1=$(grep '"type":"episode","id":1,' "$tmp/monitor.jsonl" | sed 's/.*"start_s":\([0-9.]*\).*/\1/')
+len=$(soxi -D "$clip1")
+awk -v l="$len" -v d="$d1" -v s="$s1" 'BEGIN { pre = s < 3 ? s : 3; want = pre + d + 1;
+    exit !(l > want - 0.05 && l < want + 0.05) }' || fail "clip 1 is $len s, want pre-roll + $d1 + 1"
+[ -s "$tmp/exec.log" ] || fail "--exec did not run"
+grep -q '^start cry 4\.' "$tmp/exec.log" || { cat "$tmp/exec.log"; fail "--exec env vars wrong"; }
+
+# --- 3: SIGINT in the middle of the last cry (48.5-57.5 s of audio) ------------------
+start_feeder 4
+"$CRYMETER" monitor --device crymeter_test --rate $rate > "$tmp/int.jsonl" 2> "$tmp/int.err" &
+mon=$!
+# 52 s of audio at 4x = 13 s; allow the probe a moment.
+for _ in $(seq 1 300); do
+    grep -q '"type":"start","id":4,' "$tmp/int.jsonl" 2>/dev/null && break
+    sleep 0.1
+done
+grep -q '"type":"start","id":4,' "$tmp/int.jsonl" || { kill -INT $mon; fail "no start record for episode 4"; }
+sleep 0.5
+kill -INT $mon
+rc=0
+wait $mon || rc=$?
+stop_feeder
+[ $rc -eq 0 ] || { cat "$tmp/int.err"; fail "monitor after SIGINT exited $rc"; }
+grep -q '"type":"episode","id":4,' "$tmp/int.jsonl" || fail "SIGINT: no end record for the open episode"
+tail -2 "$tmp/int.jsonl" | head -1 | grep -q '"type":"summary"' || fail "SIGINT: no summary"
+tail -1 "$tmp/int.jsonl" | grep -q '"type":"monitor"' || fail "SIGINT: no monitor record"
+end4=$(grep '"type":"episode","id":4,' "$tmp/int.jsonl" | sed 's/.*"end_s":\([0-9.]*\).*/\1/')
+awk -v e="$end4" 'BEGIN { exit !(e > 49 && e <= 57.6) }' || fail "SIGINT: episode 4 ends at $end4"
+
+# --- 4: usage errors ---------------------------------------------------------------
+rc=0; "$CRYMETER" monitor --cooldown=-1 2>/dev/null || rc=$?
+[ $rc -eq 2 ] || fail "--cooldown=-1 exited $rc, want 2"
+rc=0; "$CRYMETER" monitor --device 'no such device' --duration 1 2>"$tmp/nodev.err" || rc=$?
+[ $rc -eq 2 ] || fail "unknown device exited $rc, want 2"
+grep -q "no such device" "$tmp/nodev.err" || fail "unknown device: unclear message"
+echo "PASS: monitor ($n_eps episodes = analyze, $n_clips clips, SIGINT closes episode 4 at $end4 s)"
