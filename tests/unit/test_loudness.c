@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ebur128.h>
 #include <sndfile.h>
 
 #include "crymeter/loudness.h"
@@ -457,6 +458,65 @@ START_TEST(test_vs_ffmpeg)
 }
 END_TEST
 
+/* The skip of blocks that cannot raise the true peak must give exactly what libebur128 gives
+ * when it sees every sample. Signals: noise bursts whose level rises and falls over 20 dB
+ * (many skipped blocks, loud blocks late), plus sines near fs/4 with phases that put the
+ * true peak between samples (up to +3 dB over the sample peak), at rates covering all three
+ * oversampling factors, mono to 3 channels, pushed in uneven chunks. */
+static const struct { unsigned rate, ch; } tp_skip_cases[] = {
+    {16000, 1}, {44100, 2}, {48000, 3}, {96000, 2}, {192000, 1}, {8000, 1},
+};
+
+START_TEST(test_true_peak_skip_exact)
+{
+    const unsigned rate = tp_skip_cases[_i].rate, ch = tp_skip_cases[_i].ch;
+    const size_t n = (size_t)rate * 12;
+    float *x = malloc(n * ch * sizeof *x);
+    ck_assert_ptr_nonnull(x);
+    uint64_t seed = tu_seed() + _i;
+    for (size_t i = 0; i < n; i++) {
+        double t = (double)i / rate;
+        /* Level envelope: -30 dB rising to -10 dB at 4 s, down, then a -6 dB inter-sample
+         * burst at 9 s and a quieter one after it. */
+        double env = pow(10.0, (-30.0 + 20.0 * sin(M_PI * t / 8.0)) / 20.0);
+        for (unsigned c = 0; c < ch; c++) {
+            double v = env * 0.3 * tu_gauss(&seed);
+            if (t > 9.0 && t < 9.3)
+                v += 0.5 * sin(2 * M_PI * (rate / 4.0 - 1.0) * t + M_PI / 4 + c);
+            if (t > 10.5 && t < 10.6) v += 0.3 * sin(2 * M_PI * rate * 0.2 * t + 0.3);
+            x[i * ch + c] = (float)v;
+        }
+    }
+    ebur128_state *ref = ebur128_init(ch, rate, EBUR128_MODE_M | EBUR128_MODE_TRUE_PEAK);
+    ck_assert_ptr_nonnull(ref);
+    ck_assert_int_eq(ebur128_add_frames_float(ref, x, n), EBUR128_SUCCESS);
+    double want = 0.0;
+    for (unsigned c = 0; c < ch; c++) {
+        double v;
+        ck_assert_int_eq(ebur128_true_peak(ref, c, &v), EBUR128_SUCCESS);
+        if (v > want) want = v;
+    }
+    ebur128_destroy(&ref);
+
+    cm_loud *l = NULL;
+    ck_assert_int_eq(cm_loud_create(rate, ch, 1, &l, NULL), CM_OK);
+    /* 100 ms blocks as the analyzer pushes them, with an odd block now and then. */
+    size_t i = 0, k = 0;
+    while (i < n) {
+        size_t b = (k++ % 7 == 3) ? 1234 : rate / 10;
+        if (b > n - i) b = n - i;
+        ck_assert_int_eq(cm_loud_add(l, x + i * ch, b), CM_OK);
+        i += b;
+    }
+    double got = cm_loud_true_peak_dbtp(l);
+    cm_loud_destroy(l);
+    free(x);
+    /* Exact: the same interpolated samples are computed in the same context. */
+    ck_assert_msg(got == 20.0 * log10(want), "rate %u ch %u: %.9f dBTP vs full run %.9f",
+                  rate, ch, got, 20.0 * log10(want));
+}
+END_TEST
+
 static Suite *loudness_suite(void)
 {
     Suite *s = suite_create("loudness");
@@ -473,6 +533,8 @@ static Suite *loudness_suite(void)
     tcase_add_loop_test(t, test_ebu3342_lra, 0, (int)(sizeof ebu_lra_cases / sizeof *ebu_lra_cases));
     tcase_add_test(t, test_silence);
     tcase_add_test(t, test_chunking);
+    tcase_add_loop_test(t, test_true_peak_skip_exact, 0,
+                        (int)(sizeof tp_skip_cases / sizeof *tp_skip_cases));
     tcase_add_loop_test(t, test_api, 0, (int)(sizeof api_cases / sizeof *api_cases));
     tcase_add_test(t, test_channel_map);
     tcase_add_loop_test(t, test_vs_ffmpeg, 0, (int)(sizeof ff_cases / sizeof *ff_cases));
