@@ -103,8 +103,10 @@ size_t cm_seg_window(cm_seg *s, uint64_t first, uint64_t last, bool positive,
     if (core_e > last) core_e = last;
 
     if (!positive) {
-        /* The gap since the episode's end has outgrown the merge gap: it is over. */
-        if (s->open && core_e > s->end && core_e - s->end > s->cfg.merge_gap_frames)
+        /* The gap since the episode's end has outgrown the merge gap, by more than a later
+         * window's start can snap back: it is over. */
+        if (s->open && core_e > s->end &&
+            core_e - s->end > (uint64_t)s->cfg.merge_gap_frames + s->cfg.snap_frames)
             n += close_open(s, &out[n]);
         return n;
     }

@@ -49,7 +49,7 @@ static void run(cm_seg *sg, uint64_t n, const uint64_t pos[4], const uint64_t ac
 static cm_seg *mk(unsigned gap, unsigned minf)
 {
     cm_seg_config c = {.hop_frames = 25, .merge_gap_frames = gap, .min_frames = minf,
-                       .snap_frames = 50};
+                       .snap_frames = 100}; /* as the analyzer: one window */
     cm_seg *s = NULL;
     ck_assert_int_eq(cm_seg_create(&c, &s, NULL), CM_OK);
     return s;
@@ -122,6 +122,22 @@ START_TEST(merge_gap_joins_and_splits)
 }
 END_TEST
 
+START_TEST(gap_just_under_merge_gap_joins)
+{
+    /* Sound in frames 200..499 and 980..1299, 480 frames apart, merge gap 500: one episode.
+     * The detector sees the second burst late (from 1040), so negative windows with cores
+     * past end + merge gap come first, and the first positive window's start snaps back to
+     * 980. */
+    cm_seg *s = mk(500, 50);
+    spans sp = {0};
+    run(s, 2000, (uint64_t[]){200, 500, 1040, 1300}, (uint64_t[]){200, 500, 980, 1300}, &sp);
+    ck_assert_int_eq(sp.n, 1);
+    ck_assert_uint_eq(sp.s[0], 200);
+    ck_assert_uint_eq(sp.e[0], 1299);
+    cm_seg_destroy(s);
+}
+END_TEST
+
 START_TEST(min_length_drops)
 {
     /* A 40-frame burst never fills half a window: nothing opens. A 150-frame burst opens an
@@ -183,6 +199,7 @@ int main(void)
     tcase_add_test(tc, start_snaps_forward_past_core);
     tcase_add_test(tc, no_activity_keeps_cores);
     tcase_add_test(tc, merge_gap_joins_and_splits);
+    tcase_add_test(tc, gap_just_under_merge_gap_joins);
     tcase_add_test(tc, min_length_drops);
     tcase_add_test(tc, open_at_end_is_closed);
     tcase_add_test(tc, config_ranges);
