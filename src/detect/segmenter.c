@@ -55,14 +55,26 @@ static bool known(const cm_seg *s, uint64_t f)
 
 static bool active_at(const cm_seg *s, uint64_t f) { return known(s, f) && s->act[f % ACT_RING]; }
 
-/* Start edge: inside activity, walk back to the start of the active run; outside, walk
- * forward to the first active frame. Either way by at most snap_frames. */
+/* Activity runs are bridged over dips of up to BRIDGE_FRAMES (50 ms): the closure of a stop
+ * consonant or a brief breath inside a cry unit is not the edge of the sound. */
+#define BRIDGE_FRAMES 5u
+
+/* Start edge: inside activity, walk back to the start of the (bridged) active run; outside,
+ * walk forward to the first active frame. Either way by at most snap_frames. */
 static uint64_t snap_start(const cm_seg *s, uint64_t f, uint64_t lo, uint64_t hi)
 {
-    unsigned k = s->cfg.snap_frames;
+    const uint64_t f0 = f, k = s->cfg.snap_frames;
     if (active_at(s, f)) {
-        while (k-- && f > lo && active_at(s, f - 1)) f--;
-        return f;
+        for (;;) {
+            uint64_t g = f, found = f;
+            for (unsigned b = 0; b < BRIDGE_FRAMES && g > lo && f0 - (g - 1) <= k; b++)
+                if (active_at(s, --g)) {
+                    found = g;
+                    break;
+                }
+            if (found == f) return f;
+            f = found;
+        }
     }
     for (uint64_t g = f + 1; g <= hi && g <= f + k; g++)
         if (active_at(s, g)) return g;
@@ -72,10 +84,18 @@ static uint64_t snap_start(const cm_seg *s, uint64_t f, uint64_t lo, uint64_t hi
 /* End edge, mirrored. */
 static uint64_t snap_end(const cm_seg *s, uint64_t f, uint64_t lo, uint64_t hi)
 {
-    unsigned k = s->cfg.snap_frames;
+    const uint64_t f0 = f, k = s->cfg.snap_frames;
     if (active_at(s, f)) {
-        while (k-- && f < hi && active_at(s, f + 1)) f++;
-        return f;
+        for (;;) {
+            uint64_t g = f, found = f;
+            for (unsigned b = 0; b < BRIDGE_FRAMES && g < hi && (g + 1) - f0 <= k; b++)
+                if (active_at(s, ++g)) {
+                    found = g;
+                    break;
+                }
+            if (found == f) return f;
+            f = found;
+        }
     }
     for (uint64_t g = f; g > lo && f - g < k; g--)
         if (active_at(s, g - 1)) return g - 1;

@@ -84,6 +84,28 @@ START_TEST(start_snaps_forward_past_core)
 }
 END_TEST
 
+START_TEST(short_dips_are_bridged)
+{
+    /* The detector turns positive late (from 350), so the start walks back through the
+     * activity. Sound 300..799 with a 30 ms dip (a stop closure) at 330..332: the start still
+     * reaches 300. With a 100 ms dip at 320..329 the walk stops at 330. */
+    cm_seg *s = mk(500, 50);
+    spans sp = {0};
+    uint64_t pos[4] = {350, 800, 0, 0};
+    run(s, 2000, pos, (uint64_t[]){300, 330, 333, 800}, &sp);
+    ck_assert_int_eq(sp.n, 1);
+    ck_assert_uint_eq(sp.s[0], 300);
+    ck_assert_uint_eq(sp.e[0], 799);
+    cm_seg_destroy(s);
+    s = mk(500, 50);
+    spans sp2 = {0};
+    run(s, 2000, pos, (uint64_t[]){300, 320, 330, 800}, &sp2);
+    ck_assert_int_eq(sp2.n, 1);
+    ck_assert_uint_eq(sp2.s[0], 330);
+    cm_seg_destroy(s);
+}
+END_TEST
+
 START_TEST(no_activity_keeps_cores)
 {
     /* Positive windows but nothing stands out of the floor: the episode is the union of the
@@ -197,6 +219,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, edges_snap_to_activity);
     tcase_add_test(tc, start_snaps_forward_past_core);
+    tcase_add_test(tc, short_dips_are_bridged);
     tcase_add_test(tc, no_activity_keeps_cores);
     tcase_add_test(tc, merge_gap_joins_and_splits);
     tcase_add_test(tc, gap_just_under_merge_gap_joins);
