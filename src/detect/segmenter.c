@@ -130,14 +130,15 @@ size_t cm_seg_window(cm_seg *s, uint64_t first, uint64_t last, bool positive,
             n += close_open(s, &out[n]);
         return n;
     }
-    /* Edges may snap beyond the core but never beyond the window that saw the sound. The
-     * start may move forward past the core (a window centred just before the onset); it
-     * never moves back into an earlier episode. The end may walk back to the last active
-     * frame of the window, even before the core (a window centred just after the offset).
-     * With no activity near the core (sound that does not stand out of the noise) the core
-     * edges stay. */
-    uint64_t lo = first;
-    if (s->open && lo <= s->end) lo = s->end + 1;
+    /* Edges snap to the activity around the core, by at most snap_frames. The start walks
+     * back through the active run that holds the core, also before this window (a detector
+     * that becomes sure late), but never into an earlier episode; outside activity it moves
+     * forward to the first active frame of the window (a window centred just before the
+     * onset). The end may walk back to the last active frame of the window, even before the
+     * core (a window centred just after the offset). With no activity near the core (sound
+     * that does not stand out of the noise) the core edges stay. */
+    uint64_t lo = 0;
+    if (s->open) lo = s->end + 1;
     uint64_t sp_s = snap_start(s, core_s, lo < core_s ? lo : core_s, last);
     uint64_t sp_e = snap_end(s, core_e, first, last);
     if (sp_e < sp_s) sp_e = snap_end(s, sp_s, sp_s, last);

@@ -84,6 +84,20 @@ START_TEST(start_snaps_forward_past_core)
 }
 END_TEST
 
+START_TEST(late_detector_start_walks_back)
+{
+    /* Sound from frame 300, but the detector is sure only from 390: the first positive
+     * window is 340..439, after the onset, with its core from 377. The start must still walk
+     * back through the contiguous activity to 300 (77 frames, within the snap range). */
+    cm_seg *s = mk(500, 50);
+    spans sp = {0};
+    run(s, 2000, (uint64_t[]){390, 800, 0, 0}, (uint64_t[]){300, 800, 0, 0}, &sp);
+    ck_assert_int_eq(sp.n, 1);
+    ck_assert_uint_eq(sp.s[0], 300);
+    cm_seg_destroy(s);
+}
+END_TEST
+
 START_TEST(short_dips_are_bridged)
 {
     /* The detector turns positive late (from 350), so the start walks back through the
@@ -219,6 +233,7 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, edges_snap_to_activity);
     tcase_add_test(tc, start_snaps_forward_past_core);
+    tcase_add_test(tc, late_detector_start_walks_back);
     tcase_add_test(tc, short_dips_are_bridged);
     tcase_add_test(tc, no_activity_keeps_cores);
     tcase_add_test(tc, merge_gap_joins_and_splits);
