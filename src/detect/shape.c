@@ -217,10 +217,12 @@ cm_shape_params cm_shape_params_default(void)
     /* A rise or fall counts from 1.5 semitones: the F0 tracker's frame-to-frame jitter on a
      * steady tone stays under 0.3 semitone (test_shape "melody", flat case). */
     p.contour_st = 1.5f;
-    /* Effort: median over the infant cry clips of the shared data (387 clips, see
-     * docs/shape.md), so "intense" means more effort than a typical recorded infant cry;
-     * 60 dB SPL is conversational speech at 1 m: quieter crying is never intense. */
-    p.effort_intense_db = -26.0f;
+    /* Effort: the median of the clip medians over the 387 infant cry clips of the shared
+     * data (-12.6 dB; -14.9 for the 211 clips at 8 kHz, -10.6 for the 176 at 16 kHz; the 19
+     * acted adult clips: -32.6; docs/shape.md), so "intense" means more effort than a
+     * typical recorded infant cry. 60 dB SPL is conversational speech at 1 m: quieter
+     * crying is never intense. */
+    p.effort_intense_db = -12.5f;
     p.intense_min_spl_db = 60.0f;
     /* Sobbing: 0.3..1.5 Hz (issue 5 brief; sobgen's default 0.8 Hz lies inside). CV over
      * the last 4 intervals (5 pulses) <= 0.2: for periods with uniform jitter (sobgen), a
