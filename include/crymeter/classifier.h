@@ -56,7 +56,10 @@ CM_NODISCARD cm_status cm_model_set_params(cm_model *m, const cm_detect_params *
 cm_front_config cm_model_front_config(const cm_model *m);
 
 typedef struct cm_window_scores {
-    uint64_t first_frame, last_frame; /* inclusive frame span of the window */
+    /* Inclusive frame span of the windows whose probabilities were averaged (the model's
+     * smooth_windows; one window when it is 1): from the oldest window's first frame to the
+     * newest window's last frame. */
+    uint64_t first_frame, last_frame;
     float p[CM_N_CLASSES];            /* probabilities; background+vocal+cry sum to 1 */
 } cm_window_scores;
 

@@ -521,7 +521,8 @@ void cd_trainset_free(cd_trainset *t)
     free(t);
 }
 
-cd_trainset *cd_trainset_build(const cd_set *set, int skip_fold, float silence_dbfs)
+cd_trainset *cd_trainset_build(const cd_set *set, int skip_fold, float silence_dbfs,
+                               int label_balance)
 {
     size_t tot = 0;
     for (size_t i = 0; i < set->n; i++)
@@ -580,11 +581,33 @@ cd_trainset *cd_trainset_build(const cd_set *set, int skip_fold, float silence_d
         clip_grp[i] = (size_t)((char **)bsearch(&key, names, ng, sizeof *names, cmp_str) - names);
     }
     for (size_t e = 0; e < k; e++) grp_cnt[clip_grp[gi[e]]]++;
-    for (size_t e = 0; e < k; e++) {
-        double w = 1.0 / sqrt((double)grp_cnt[clip_grp[gi[e]]]);
-        t->w[e] = (float)w;
-        cls_sum[t->y[e]] += w;
+    for (size_t e = 0; e < k; e++) t->w[e] = (float)(1.0 / sqrt((double)grp_cnt[clip_grp[gi[e]]]));
+    if (label_balance) {
+        /* Within a class, each manifest label (cat, speech, noise, ...) weighs in proportion
+         * to the square root of its group-weighted size: 32 cat clips are no longer drowned
+         * by 535 noise clips, yet do not count as much. Labels are found by name. */
+        double *lab_sum = calloc(set->n + 1, sizeof *lab_sum);
+        size_t *clip_lab = malloc((set->n + 1) * sizeof *clip_lab);
+        if (lab_sum && clip_lab) {
+            for (size_t i = 0; i < set->n; i++) {
+                size_t q = i;
+                for (size_t j = 0; j < i; j++)
+                    if (set->clip[j].cls == set->clip[i].cls &&
+                        !strcmp(set->clip[j].label, set->clip[i].label)) {
+                        q = clip_lab[j];
+                        break;
+                    }
+                clip_lab[i] = q;
+            }
+            for (size_t e = 0; e < k; e++) lab_sum[clip_lab[gi[e]]] += t->w[e];
+            for (size_t e = 0; e < k; e++) {
+                double ls = lab_sum[clip_lab[gi[e]]];
+                t->w[e] = (float)(t->w[e] / sqrt(ls));
+            }
+        }
+        free(lab_sum), free(clip_lab);
     }
+    for (size_t e = 0; e < k; e++) cls_sum[t->y[e]] += t->w[e];
     int ncls = 0;
     for (int c = 0; c < CM_N_CLASSES; c++) ncls += cls_sum[c] > 0;
     for (size_t e = 0; e < k; e++) t->w[e] = (float)(t->w[e] / (cls_sum[t->y[e]] * ncls) * (double)k);
@@ -607,4 +630,27 @@ float cd_clip_score(const cm_model *m, const cd_feats *f, cm_class c)
         if (p[w * CM_N_CLASSES + c] > best) best = p[w * CM_N_CLASSES + c];
     free(p);
     return best;
+}
+
+cm_status cd_choose_cry_threshold(const cd_set *set, const float *s_clean, const float *s_aug,
+                                  int skip_fold, double target, float *thr, double *p,
+                                  double *r, double *f1)
+{
+    *thr = NAN;
+    float *sc = malloc((2 * set->n + 1) * sizeof *sc);
+    uint8_t *pos = malloc(2 * set->n + 1);
+    if (!sc || !pos) {
+        free(sc), free(pos);
+        return CM_E_NOMEM;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        if (set->clip[i].fold == skip_fold) continue;
+        int t = set->clip[i].cls == CM_CLASS_CRY;
+        sc[m] = s_clean[i], pos[m++] = (uint8_t)t;
+        if (s_aug && set->clip[i].aug.n_win && isfinite(s_aug[i])) sc[m] = s_aug[i], pos[m++] = (uint8_t)t;
+    }
+    cm_status st = m ? cm_choose_threshold(sc, pos, m, target, thr, p, r, f1) : CM_E_INVAL;
+    free(sc), free(pos);
+    return st;
 }

@@ -80,12 +80,24 @@ typedef struct cd_trainset {
     float *x, *w;
     uint8_t *y;
 } cd_trainset;
-cd_trainset *cd_trainset_build(const cd_set *set, int skip_fold, float silence_dbfs);
+/* label_balance: within a class, each label weighs sqrt(its group-weighted size) instead of
+ * its size (hard negatives such as the 32 cat clips are not drowned by 535 noise clips). */
+cd_trainset *cd_trainset_build(const cd_set *set, int skip_fold, float silence_dbfs,
+                               int label_balance);
 void cd_trainset_free(cd_trainset *t);
 
 /* Clip score for class c: the maximum over windows of the detector's smoothed probability
  * (a clip "contains" the class when the detector would fire somewhere in it). */
 float cd_clip_score(const cm_model *m, const cd_feats *f, cm_class c);
+
+/* Chooses the cry threshold from out-of-fold clip scores of the clips whose fold is not
+ * skip_fold (skip_fold < 0: all clips): the clean copies (s_clean) and, where a clip has one
+ * and s_aug is not NULL, its copy mixed onto a background bed (s_aug, NaN for none), so that
+ * the threshold also holds for crying in noise, the way the analyzer meets it. target as for
+ * cm_choose_threshold. Returns its status; *thr NaN when nothing could be chosen. */
+cm_status cd_choose_cry_threshold(const cd_set *set, const float *s_clean, const float *s_aug,
+                                  int skip_fold, double target, float *thr, double *p,
+                                  double *r, double *f1);
 
 /* FNV-1a 64-bit hash as 16 hex digits. */
 void cd_hash_hex(const void *p, size_t n, char out[17]);

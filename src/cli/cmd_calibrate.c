@@ -48,6 +48,12 @@ static const char help[] =
     "  --epochs E            training passes (default 100)\n"
     "  --smooth W            windows (0.25 s apart) the detector averages, 1..16 (default 3)\n"
     "  --no-augment          do not add noise-mixed copies of cry and vocal clips\n"
+    "  --l2 L                weight decay of the network weights (default 1e-4)\n"
+    "  --label-smoothing E   training targets (1 - E) one-hot + E / 3, 0..0.5 (default 0)\n"
+    "  --label-balance       within a class, weigh each manifest label by the square root\n"
+    "                        of its size (hard negatives such as cats are not drowned)\n"
+    "  --min-episode S       episodes shorter than S seconds are dropped (default 0.5)\n"
+    "  --merge-gap-cry S     cry episodes closer than S seconds merge (default 5)\n"
     "  -j, --jobs N          feature-extraction threads (default 2)\n"
     "\n"
     "Thresholds:\n"
@@ -72,10 +78,10 @@ static const char *const cls_name[] = {"background", "vocal", "cry", "sob"};
 
 typedef struct opts {
     const char *manifest, *root, *out, *model;
-    int force, threshold_only, augment;
+    int force, threshold_only, augment, label_balance;
     unsigned folds, hidden, epochs, jobs, smooth;
     unsigned seed;
-    double target_precision;
+    double target_precision, l2, smoothing, min_episode, merge_gap_cry;
     char **files;
     size_t n_files;
 } opts;
@@ -164,15 +170,14 @@ static cm_detect_params default_params(void)
 
 /* Chooses cry and vocal thresholds from clip scores; prints a note when the target precision
  * cannot be met. */
-static void choose(const cd_set *set, const float *s_cry, const float *s_voc, double target,
-                   cm_detect_params *par)
+static void choose(const cd_set *set, const float *s_cry, const float *s_voc,
+                   const float *s_aug, double target, cm_detect_params *par)
 {
-    uint8_t *pos = malloc(set->n + 1);
-    if (!pos) return;
-    for (size_t i = 0; i < set->n; i++) pos[i] = set->clip[i].cls == CM_CLASS_CRY;
     float thr;
     double p, r, f;
-    cm_status st = cm_choose_threshold(s_cry, pos, set->n, target, &thr, &p, &r, &f);
+    /* Cry: on the clean clips and (when training augmented them) their copies mixed onto a
+     * background bed at 0-20 dB SNR, so the threshold also holds for crying in noise. */
+    cm_status st = cd_choose_cry_threshold(set, s_cry, s_aug, -1, target, &thr, &p, &r, &f);
     if (st == CM_E_RANGE)
         cli_err("calibrate: no cry threshold reaches precision %.3f; using the F1-best one",
                 target);
@@ -196,7 +201,6 @@ static void choose(const cd_set *set, const float *s_cry, const float *s_voc, do
         if (mf > best) best = mf, best_t = t;
     }
     par->threshold[CM_CLASS_VOCAL] = best_t;
-    free(pos);
 }
 
 static char *provenance(const opts *o, const cd_set *set, const report *r, double secs,
@@ -247,6 +251,11 @@ static int parse(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
     o->folds = 5, o->smooth = 3, o->hidden = 48, o->epochs = 100, o->jobs = 2, o->seed = 1, o->augment = 1;
+    {
+        cm_train_config d = cm_train_config_default();
+        o->l2 = d.l2, o->smoothing = d.label_smoothing;
+    }
+    o->min_episode = o->merge_gap_cry = -1.0; /* < 0: default_params() */
     o->files = calloc((size_t)argc + 1, sizeof *o->files);
     if (!o->files) return -1;
     for (int i = 1; i < argc; i++) {
@@ -267,6 +276,14 @@ static int parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--force")) o->force = 1;
         else if (!strcmp(a, "--threshold-only")) o->threshold_only = 1;
         else if (!strcmp(a, "--no-augment")) o->augment = 0;
+        else if (!strcmp(a, "--label-balance")) o->label_balance = 1;
+        else if (!strcmp(a, "--min-episode")) {
+            NEEDV;
+            if (cli_parse_double(a, v, 0.0, 60.0, &o->min_episode)) return -1;
+        } else if (!strcmp(a, "--merge-gap-cry")) {
+            NEEDV;
+            if (cli_parse_double(a, v, 0.0, 60.0, &o->merge_gap_cry)) return -1;
+        }
         else if (!strcmp(a, "--folds")) {
             NEEDV;
             if (cli_parse_uint(a, v, 2, 20, &o->folds)) return -1;
@@ -282,6 +299,12 @@ static int parse(int argc, char **argv, opts *o)
         } else if (!strcmp(a, "--epochs")) {
             NEEDV;
             if (cli_parse_uint(a, v, 1, 10000, &o->epochs)) return -1;
+        } else if (!strcmp(a, "--l2")) {
+            NEEDV;
+            if (cli_parse_double(a, v, 0.0, 0.5, &o->l2)) return -1;
+        } else if (!strcmp(a, "--label-smoothing")) {
+            NEEDV;
+            if (cli_parse_double(a, v, 0.0, 0.5, &o->smoothing)) return -1;
         } else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
             NEEDV;
             if (cli_parse_uint(a, v, 1, 64, &o->jobs)) return -1;
@@ -350,7 +373,7 @@ static int threshold_only(const opts *o, cd_set *set)
     report before, after;
     measure(set, sc, sv, &par, &before);
     print_report(stdout, "With the model's thresholds:", &before, &par);
-    choose(set, sc, sv, o->target_precision, &par);
+    choose(set, sc, sv, NULL, o->target_precision, &par);
     measure(set, sc, sv, &par, &after);
     print_report(stdout, "With re-chosen thresholds (measured on the same clips: optimistic):",
                  &after, &par);
@@ -421,17 +444,22 @@ int cmd_calibrate(int argc, char **argv)
         tc.n_hidden = o.hidden;
         tc.epochs = o.epochs;
         tc.seed = o.seed;
+        tc.l2 = (float)o.l2;
+        tc.label_smoothing = (float)o.smoothing;
         const float silence = -80.f;
         const unsigned smooth = o.smooth;
         cm_detect_params par = default_params();
+        if (o.min_episode >= 0) par.min_episode_s = (float)o.min_episode;
+        if (o.merge_gap_cry >= 0) par.merge_gap_s[CM_CLASS_CRY] = (float)o.merge_gap_cry;
         float *sc = calloc(set.n + 1, sizeof *sc), *sv = calloc(set.n + 1, sizeof *sv);
-        if (!sc || !sv) {
-            free(sc), free(sv);
+        float *sa = calloc(set.n + 1, sizeof *sa);
+        if (!sc || !sv || !sa) {
+            free(sc), free(sv), free(sa);
             goto out;
         }
         int bad = 0;
         for (unsigned f = 0; f < o.folds && !bad; f++) {
-            cd_trainset *ts = cd_trainset_build(&set, (int)f, silence);
+            cd_trainset *ts = cd_trainset_build(&set, (int)f, silence, o.label_balance);
             cm_net *net = NULL;
             cm_model *m = NULL;
             cm_diag why = {{0}};
@@ -444,6 +472,9 @@ int cmd_calibrate(int argc, char **argv)
                     if (set.clip[i].fold == (int)f) {
                         sc[i] = cd_clip_score(m, &set.clip[i].clean, CM_CLASS_CRY);
                         sv[i] = cd_clip_score(m, &set.clip[i].clean, CM_CLASS_VOCAL);
+                        sa[i] = set.clip[i].aug.n_win
+                                    ? cd_clip_score(m, &set.clip[i].aug, CM_CLASS_CRY)
+                                    : NAN;
                     }
                 fprintf(stderr, "crymeter: fold %u/%u trained on %zu windows\n", f + 1, o.folds,
                         ts->set.n);
@@ -453,10 +484,10 @@ int cmd_calibrate(int argc, char **argv)
             cd_trainset_free(ts);
         }
         if (bad) {
-            free(sc), free(sv);
+            free(sc), free(sv), free(sa);
             goto out;
         }
-        choose(&set, sc, sv, o.target_precision, &par);
+        choose(&set, sc, sv, sa, o.target_precision, &par);
         const char *dump = getenv("CM_CAL_DUMP"); /* developer aid: out-of-fold clip scores */
         FILE *df = dump ? fopen(dump, "w") : NULL;
         for (size_t i = 0; df && i < set.n; i++)
@@ -470,9 +501,9 @@ int cmd_calibrate(int argc, char **argv)
         snprintf(title, sizeof title, "Group-wise %u-fold cross-validation, clip level (%zu clips):",
                  o.folds, set.n);
         print_report(stdout, title, &rep, &par);
-        free(sc), free(sv);
+        free(sc), free(sv), free(sa);
 
-        cd_trainset *ts = cd_trainset_build(&set, -1, silence);
+        cd_trainset *ts = cd_trainset_build(&set, -1, silence, o.label_balance);
         cm_net *net = NULL;
         cm_model *m = NULL;
         cm_diag why = {{0}};

@@ -40,7 +40,8 @@ static const char help[] =
     "                        placed 2-6 s apart on its background clips at 0-20 dB SNR\n"
     "  --mix-out DIR         write those mixtures (WAV) and their Audacity labels to DIR\n"
     "  --plot FILE.svg       draw the clip-level precision-recall curve and operating point\n"
-    "  --seed N, -j N, --hidden H, --epochs E, --no-augment   as for calibrate\n"
+    "  --seed N, -j N, --hidden H, --epochs E, --l2 L, --label-smoothing E, --no-augment\n"
+    "                        as for calibrate\n"
     "  --force               overwrite --plot output\n"
     "\n"
     "Example (the figures in models/README.md):\n"
@@ -52,7 +53,9 @@ static const char help[] =
 typedef struct opts {
     const char *model, *manifest, *root, *plot, *mix_out;
     unsigned cv, seed, jobs, hidden, epochs;
-    int augment, mix, force;
+    double l2, smoothing, min_episode, merge_gap_cry;
+    unsigned smooth;
+    int augment, mix, force, label_balance;
     char **files;
     size_t n_files;
 } opts;
@@ -181,6 +184,11 @@ static int parse(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
     o->seed = 1, o->jobs = 2, o->hidden = 48, o->epochs = 100, o->augment = 1;
+    {
+        cm_train_config d = cm_train_config_default();
+        o->l2 = d.l2, o->smoothing = d.label_smoothing;
+    }
+    o->min_episode = o->merge_gap_cry = -1.0; /* < 0: the built-in model's value */
     o->files = calloc((size_t)argc + 1, sizeof *o->files);
     if (!o->files) return -1;
     for (int i = 1; i < argc; i++) {
@@ -189,7 +197,9 @@ static int parse(int argc, char **argv, opts *o)
                     !strcmp(a, "--data-root") || !strcmp(a, "--plot") ||
                     !strcmp(a, "--mix-out") || !strcmp(a, "--cv") || !strcmp(a, "--seed") ||
                     !strcmp(a, "-j") || !strcmp(a, "--jobs") || !strcmp(a, "--hidden") ||
-                    !strcmp(a, "--epochs");
+                    !strcmp(a, "--epochs") || !strcmp(a, "--l2") ||
+                    !strcmp(a, "--label-smoothing") || !strcmp(a, "--smooth") ||
+                    !strcmp(a, "--min-episode") || !strcmp(a, "--merge-gap-cry");
         if (takes && !v) {
             cli_err("evaluate: %s needs a value", a);
             return -1;
@@ -210,8 +220,19 @@ static int parse(int argc, char **argv, opts *o)
             if (cli_parse_uint(a, v, 0, CM_NET_MAX_HIDDEN, &o->hidden)) return -1;
         } else if (!strcmp(a, "--epochs")) {
             if (cli_parse_uint(a, v, 1, 10000, &o->epochs)) return -1;
+        } else if (!strcmp(a, "--l2")) {
+            if (cli_parse_double(a, v, 0.0, 0.5, &o->l2)) return -1;
+        } else if (!strcmp(a, "--label-smoothing")) {
+            if (cli_parse_double(a, v, 0.0, 0.5, &o->smoothing)) return -1;
+        } else if (!strcmp(a, "--smooth")) {
+            if (cli_parse_uint(a, v, 1, 16, &o->smooth)) return -1;
+        } else if (!strcmp(a, "--min-episode")) {
+            if (cli_parse_double(a, v, 0.0, 60.0, &o->min_episode)) return -1;
+        } else if (!strcmp(a, "--merge-gap-cry")) {
+            if (cli_parse_double(a, v, 0.0, 60.0, &o->merge_gap_cry)) return -1;
         } else if (!strcmp(a, "--mix")) o->mix = 1;
         else if (!strcmp(a, "--no-augment")) o->augment = 0;
+        else if (!strcmp(a, "--label-balance")) o->label_balance = 1;
         else if (!strcmp(a, "--force")) o->force = 1;
         else if (a[0] == '-' && a[1]) {
             cli_err("evaluate: unknown option '%s'", a);
@@ -311,7 +332,7 @@ int cmd_evaluate(int argc, char **argv)
     cm_model *given = NULL, **fm = NULL;
     cd_set set;
     memset(&set, 0, sizeof set);
-    float *sc = NULL;
+    float *sc = NULL, *sa = NULL;
     uint8_t *pos = NULL;
     cm_pr_point *pr = NULL;
     cm_diag why = {{0}};
@@ -332,9 +353,10 @@ int cmd_evaluate(int argc, char **argv)
     if (cd_load_manifest(o.manifest, o.root, 0, &set) != 0) goto out;
     fm = calloc(K, sizeof *fm);
     sc = calloc(set.n + 1, sizeof *sc);
+    sa = calloc(set.n + 1, sizeof *sa);
     pos = calloc(set.n + 1, 1);
     pr = calloc(set.n + 1, sizeof *pr);
-    if (!fm || !sc || !pos || !pr) goto out;
+    if (!fm || !sc || !sa || !pos || !pr) goto out;
     cd_assign_folds(&set, K, o.seed);
     cm_front_config fc = o.cv ? cm_front_config_default() : cm_model_front_config(given);
     if (cd_extract(&set, &fc, o.jobs, o.cv && o.augment, o.seed, 0) != 0) goto out;
@@ -345,7 +367,8 @@ int cmd_evaluate(int argc, char **argv)
         }
         cm_train_config tc = cm_train_config_default();
         tc.n_hidden = o.hidden, tc.epochs = o.epochs, tc.seed = o.seed;
-        cd_trainset *ts = cd_trainset_build(&set, (int)f, -80.f);
+        tc.l2 = (float)o.l2, tc.label_smoothing = (float)o.smoothing;
+        cd_trainset *ts = cd_trainset_build(&set, (int)f, -80.f, o.label_balance);
         cm_net *net = NULL;
         cm_model *dm = NULL;
         if (cm_model_load_default(&dm, &why) != CM_OK) {
@@ -354,8 +377,10 @@ int cmd_evaluate(int argc, char **argv)
             goto out;
         }
         cm_detect_params par = *cm_model_params(dm);
-        unsigned smooth = cm_model_smooth_windows(dm);
+        unsigned smooth = o.smooth ? o.smooth : cm_model_smooth_windows(dm);
         cm_model_destroy(dm);
+        if (o.min_episode >= 0) par.min_episode_s = (float)o.min_episode;
+        if (o.merge_gap_cry >= 0) par.merge_gap_s[CM_CLASS_CRY] = (float)o.merge_gap_cry;
         int ok = ts && cm_train(&ts->set, &tc, &net, &why) == CM_OK &&
                  cm_model_create(net, &fc, &par, smooth, -80.f, NULL, &fm[f], &why) == CM_OK;
         cm_net_free(net);
@@ -369,6 +394,7 @@ int cmd_evaluate(int argc, char **argv)
     for (size_t i = 0; i < set.n; i++) {
         int f = set.clip[i].fold;
         sc[i] = cd_clip_score(fm[f], &set.clip[i].clean, CM_CLASS_CRY);
+        sa[i] = set.clip[i].aug.n_win ? cd_clip_score(fm[f], &set.clip[i].aug, CM_CLASS_CRY) : NAN;
         pos[i] = set.clip[i].cls == CM_CLASS_CRY;
     }
     /* Thresholds: the model's own, or in CV for fold f chosen on the other folds' scores. */
@@ -377,17 +403,22 @@ int cmd_evaluate(int argc, char **argv)
     for (unsigned f = 0; f < K; f++) {
         thr[f] = cm_model_params(fm[f])->threshold[CM_CLASS_CRY];
         if (!o.cv) continue;
-        float *s2 = malloc((set.n + 1) * sizeof *s2);
-        uint8_t *p2 = malloc(set.n + 1);
-        size_t m = 0;
-        for (size_t i = 0; s2 && p2 && i < set.n; i++)
-            if (set.clip[i].fold != (int)f) s2[m] = sc[i], p2[m++] = pos[i];
         float t;
-        if (m && cm_choose_threshold(s2, p2, m, 0, &t, NULL, NULL, NULL) == CM_OK) thr[f] = t;
+        if (cd_choose_cry_threshold(&set, sc, sa, (int)f, 0, &t, NULL, NULL, NULL) == CM_OK)
+            thr[f] = t;
         cm_detect_params par = *cm_model_params(fm[f]);
         par.threshold[CM_CLASS_CRY] = thr[f];
         if (cm_model_set_params(fm[f], &par, &why) != CM_OK) cli_err("%s", why.msg);
-        free(s2), free(p2);
+        fprintf(stderr, "crymeter: fold %u: cry threshold %.4f\n", f + 1, (double)thr[f]);
+    }
+    {
+        const char *dump = getenv("CM_EVAL_CLIPS"); /* developer aid: out-of-fold clip scores */
+        FILE *df = dump ? fopen(dump, "w") : NULL;
+        for (size_t i = 0; df && i < set.n; i++)
+            fprintf(df, "%s\t%d\t%u\t%.5f\t%.5f\t%.4f\t%s\n", set.clip[i].label,
+                    set.clip[i].fold, set.clip[i].rate_hz, (double)sc[i], (double)sa[i],
+                    (double)thr[set.clip[i].fold], set.clip[i].path);
+        if (df) fclose(df);
     }
     cm_counts all = {0}, r8 = {0}, r16 = {0};
     for (size_t i = 0; i < set.n; i++) {
@@ -434,6 +465,25 @@ int cmd_evaluate(int argc, char **argv)
             if (n && run_analyzer(fm[f], buf, n, &est) != 0) {
                 free(buf);
                 goto out_thr;
+            }
+            {
+                const char *dump = getenv("CM_EVAL_FA"); /* developer aid: false alarms */
+                FILE *df = dump ? fopen(dump, f ? "a" : "w") : NULL;
+                for (size_t e = 0; df && e < est.n; e++) {
+                    double t = 0;
+                    const char *who = "?";
+                    for (size_t i = 0; i < set.n; i++)
+                        if (set.clip[i].fold == (int)f && set.clip[i].cls != CM_CLASS_CRY) {
+                            if (t + set.clip[i].duration_s > est.v[e].onset_s) {
+                                who = set.clip[i].path;
+                                break;
+                            }
+                            t += set.clip[i].duration_s;
+                        }
+                    fprintf(df, "%u\t%.2f\t%.2f\t%.2f\t%s\n", f, est.v[e].onset_s,
+                            est.v[e].offset_s - est.v[e].onset_s, est.v[e].onset_s - t, who);
+                }
+                if (df) fclose(df);
             }
             false_eps += est.n;
             secs += (double)n / CM_FRONT_RATE_HZ;
@@ -499,6 +549,16 @@ int cmd_evaluate(int argc, char **argv)
                         ref[nr].onset_s = evs[e].start_s, ref[nr++].offset_s = evs[e].end_s;
                 cm_event_counts(ref, nr, est.v, est.n, 1.0, &ev);
                 cm_segment_counts(ref, nr, est.v, est.n, (double)nb / CM_FRONT_RATE_HZ, 1.0, &seg);
+                const char *dump = getenv("CM_EVAL_DUMP"); /* developer aid: spans */
+                FILE *df = dump ? fopen(dump, f ? "a" : "w") : NULL;
+                for (size_t e = 0; df && e < ne; e++)
+                    fprintf(df, "%u\tref\t%d\t%.2f\t%.2f\t%.1f\t%s\n", f, evs[e].label,
+                            evs[e].start_s, evs[e].end_s, evs[e].snr_db,
+                            set.clip[idx[evs[e].item]].path);
+                for (size_t e = 0; df && e < est.n; e++)
+                    fprintf(df, "%u\test\t2\t%.2f\t%.2f\n", f, est.v[e].onset_s,
+                            est.v[e].offset_s);
+                if (df) fclose(df);
                 n_ev += nr;
                 secs += (double)nb / CM_FRONT_RATE_HZ;
                 free(ref);
@@ -521,7 +581,7 @@ out:
     if (fm && o.cv)
         for (unsigned f = 0; f < K; f++) cm_model_destroy(fm[f]);
     cm_model_destroy(given);
-    free(fm), free(sc), free(pos), free(pr);
+    free(fm), free(sc), free(sa), free(pos), free(pr);
     cd_free(&set);
     free(o.files);
     return rc;

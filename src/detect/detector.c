@@ -3,7 +3,8 @@
  * CM_DET_HOP_FRAMES frames computes the window features, runs the model and averages the
  * probabilities of the last smooth_windows windows (a cry unit lasts about 1.4 s, so a
  * 0.75 s average removes single-window flickers without blurring episode edges by more than
- * a hop or two). The same windowing and smoothing as cm_model_score_clip, which training and
+ * a hop or two). The reported span covers every averaged window, so its centre is where the
+ * averaged evidence lies. The same windowing and smoothing as cm_model_score_clip, which training and
  * evaluation use, so calibrated thresholds mean the same here. */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ struct cm_detector {
     uint64_t pushed;                  /* frames pushed */
     uint64_t scored_at;               /* value of pushed when the last window was scored */
     float hist[MAX_SMOOTH][CM_N_CLASSES];
+    uint64_t hist_first[MAX_SMOOTH];  /* first frame of each averaged window */
     unsigned n_hist;                  /* windows so far, capped at smooth_windows */
     unsigned hist_pos;                /* next slot to write */
 };
@@ -59,6 +61,7 @@ static void score(cm_detector *d, size_t n, cm_window_scores *out)
     if (k > MAX_SMOOTH) k = MAX_SMOOTH;
     if (k < 1) k = 1;
     memcpy(d->hist[d->hist_pos], p, sizeof p);
+    d->hist_first[d->hist_pos] = d->lin[0].index;
     d->hist_pos = (d->hist_pos + 1) % k;
     if (d->n_hist < k) d->n_hist++;
     /* Sum oldest to newest, the order cm_model_score_clip uses, for identical floats. */
@@ -68,7 +71,10 @@ static void score(cm_detector *d, size_t n, cm_window_scores *out)
         for (unsigned j = 0; j < d->n_hist; j++) s += d->hist[(oldest + j) % k][c];
         out->p[c] = s / (float)d->n_hist;
     }
-    out->first_frame = d->lin[0].index;
+    /* The averaged score describes the span of all averaged windows: reporting that span
+     * centres the episode core on the evidence instead of on the newest window, which would
+     * place onsets (k - 1) / 2 hops late. */
+    out->first_frame = d->hist_first[oldest];
     out->last_frame = d->lin[n - 1].index;
     d->scored_at = d->pushed;
 }

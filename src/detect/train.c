@@ -21,6 +21,7 @@ cm_train_config cm_train_config_default(void)
     c.batch = 128;
     c.learning_rate = 0.003f;
     c.l2 = 1e-4f;
+    c.label_smoothing = 0.f;
     c.seed = 1;
     return c;
 }
@@ -61,6 +62,9 @@ cm_status cm_train(const cm_train_set *set, const cm_train_config *cfg, cm_net *
                             (double)cfg->learning_rate);
     if (!(cfg->l2 >= 0.f && cfg->l2 < 1.f))
         return cm_diag_fail(why, CM_E_RANGE, "l2=%g: must be in [0, 1)", (double)cfg->l2);
+    if (!(cfg->label_smoothing >= 0.f && cfg->label_smoothing <= 0.5f))
+        return cm_diag_fail(why, CM_E_RANGE, "label_smoothing=%g: must be in [0, 0.5]",
+                            (double)cfg->label_smoothing);
     for (size_t i = 0; i < set->n; i++) {
         if (set->y[i] >= CM_NET_CLASSES)
             return cm_diag_fail(why, CM_E_RANGE, "example %zu: class %u, must be 0..%u", i,
@@ -128,6 +132,7 @@ cm_status cm_train(const cm_train_set *set, const cm_train_config *cfg, cm_net *
     float hid[CM_NET_MAX_HIDDEN], dh[CM_NET_MAX_HIDDEN];
     double b1t = 1.0, b2t = 1.0;
     const size_t B = cfg->batch;
+    const float ls = cfg->label_smoothing;
     const size_t steps_per_epoch = (n + B - 1) / B;
     const double total_steps = (double)steps_per_epoch * cfg->epochs;
     size_t step = 0;
@@ -170,7 +175,8 @@ cm_status cm_train(const cm_train_set *set, const cm_train_config *cfg, cm_net *
                 float scale = wt[i] * inv;
                 if (H) memset(dh, 0, H * sizeof(float));
                 for (unsigned c = 0; c < C; c++) {
-                    float d = (lg[c] / sum - (set->y[i] == c ? 1.f : 0.f)) * scale;
+                    float tgt = (set->y[i] == c ? 1.f - ls : 0.f) + ls / (float)C;
+                    float d = (lg[c] / sum - tgt) * scale;
                     gb2[c] += d;
                     float *g = g2 + (size_t)c * L;
                     const float *w = net->w2 + (size_t)c * L;
