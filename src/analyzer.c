@@ -8,7 +8,10 @@
  * reading per block. The channel mean then goes to 16 kHz (soxr) -> frames (10 ms) ->
  * activity (level above the noise floor) and the detector (1 s windows every 0.25 s) ->
  * one segmenter per reported class -> episodes, whose statistics are aggregated lazily from
- * bounded histories of readings and frames as their spans grow. Memory is constant. */
+ * bounded histories of readings and frames as their spans grow. The shape stage (shape.h)
+ * follows the same frames: it describes each episode's bursts, rhythm, melody and intensity,
+ * and finds sob stretches on the stream, which become sob episodes when they come with
+ * crying. Memory is constant. */
 #include "crymeter/analyzer.h"
 
 #include <math.h>
@@ -20,6 +23,7 @@
 #include "crymeter/loudness.h"
 #include "crymeter/resample.h"
 #include "crymeter/segmenter.h"
+#include "crymeter/shape.h"
 
 #define BLOCKS_PER_S 10u
 /* History rings: they must cover the longest merge gap (60 s) plus the detector's delay. */
@@ -44,6 +48,11 @@
  * lie up to half a window beyond the sound, more when the detector smooths scores. */
 #define SNAP_FRAMES CM_DET_WIN_FRAMES
 #define MERGE_GAP_MAX_S 60.0
+/* A sob stretch is reported as a sob episode when a cry episode is open, or ended at most
+ * this long before the stretch started, or began during it: sobbing comes with intense
+ * crying and can outlast it (Gracanin et al. 2014, DESIGN.md). Rhythmic pulses far from any
+ * crying (a ticking clock: 3 stretches per hour of the shared noise clips) are not sobbing. */
+#define SOB_AFTER_CRY_FRAMES 6000u /* 60 s */
 
 /* Classes that get their own segmenter and episodes. */
 static const cm_class seg_classes[] = {CM_CLASS_CRY, CM_CLASS_VOCAL};
@@ -61,6 +70,7 @@ typedef struct episode_acc {
     cm_class cls;
     cm_seg *seg;
     bool open, started;
+    bool shape_ok; /* its slot in the shape stage is open */
     unsigned sent; /* CM_EXCESS_* bits already announced */
     uint64_t id;
     uint64_t start_f, end_f;
@@ -114,6 +124,16 @@ struct cm_analyzer {
     episode_acc acc[N_SEG];
     uint64_t next_id;
 
+    /* episode shape and sobbing */
+    cm_shape *shape;
+    cm_shape_result shape_res; /* scratch for the END event */
+    episode_acc sob;           /* the sob episode in progress */
+    cm_shape_event sob_ev;     /* its latest event */
+    bool sob_in_stretch;       /* a stretch has started and not ended */
+    bool cry_seen;             /* a cry episode has been opened */
+    uint64_t last_cry_end_f;   /* end frame of the latest cry episode */
+    float rms_prev[2];         /* the two previous frame levels, for the floor */
+
     cm_summary sum;
     bool flushed;
 };
@@ -149,6 +169,7 @@ void cm_analyzer_destroy(cm_analyzer *a)
 {
     if (!a) return;
     for (size_t i = 0; i < N_SEG; i++) cm_seg_destroy(a->acc[i].seg);
+    cm_shape_destroy(a->shape);
     cm_detector_destroy(a->det);
     cm_front_destroy(a->front);
     cm_rs_destroy(a->rs);
@@ -216,6 +237,10 @@ cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, c
         (st = cm_front_create(&fc, &a->front, why)) ||
         (st = cm_detector_create(a->model, &a->det, why)))
         goto fail;
+    cm_shape_config shc = cm_shape_config_default(&fc);
+    if ((st = cm_shape_create(&shc, &a->shape, why))) goto fail;
+    a->sob.cls = CM_CLASS_SOB;
+    a->rms_prev[0] = a->rms_prev[1] = -INFINITY;
 
     size_t max_block = cfg->rate_hz / BLOCKS_PER_S + 1;
     a->stage = malloc(max_block * cfg->channels * sizeof *a->stage);
@@ -388,36 +413,105 @@ static void acc_progress(cm_analyzer *a, episode_acc *e)
     }
 }
 
-static void apply_update(cm_analyzer *a, episode_acc *e, const cm_seg_update *u)
+/* Final statistics and the END event (with START and EXCESSIVE first if still owed). */
+static void acc_close(cm_analyzer *a, episode_acc *e, const cm_shape_result *shape,
+                      const cm_sob_info *sob)
 {
+    acc_aggregate(a, e, true);
+    if (!e->started) e->id = ++a->next_id;
+    cm_episode ep;
+    acc_fill(a, e, &ep);
+    if (sob) {
+        ep.sob = *sob;
+        ep.confidence = NAN;
+    }
+    if (!e->started) emit(a, CM_EVENT_START, &ep);
+    if (ep.excessive & ~e->sent) emit(a, CM_EVENT_EXCESSIVE, &ep);
+    ep.shape = shape;
+    emit(a, CM_EVENT_END, &ep);
+    a->sum.episodes++;
+    a->sum.episodes_by_class[e->cls]++;
+    e->open = false;
+}
+
+static void note_cry(cm_analyzer *a, const episode_acc *e)
+{
+    if (e->cls != CM_CLASS_CRY) return;
+    a->cry_seen = true;
+    if (e->end_f > a->last_cry_end_f) a->last_cry_end_f = e->end_f;
+}
+
+/* slot: the episode's index in a->acc, also its slot in the shape stage. */
+static void apply_update(cm_analyzer *a, unsigned slot, const cm_seg_update *u)
+{
+    episode_acc *e = &a->acc[slot];
     switch (u->kind) {
     case CM_SEG_OPEN:
         acc_reset(e, 0, u->start_frame, u->end_frame);
+        e->shape_ok = cm_shape_begin(a->shape, slot, u->start_frame) == CM_OK &&
+                      cm_shape_extend(a->shape, slot, u->end_frame) == CM_OK;
+        note_cry(a, e);
         acc_progress(a, e);
         break;
     case CM_SEG_EXTEND:
         e->end_f = u->end_frame;
+        if (e->shape_ok) e->shape_ok = cm_shape_extend(a->shape, slot, u->end_frame) == CM_OK;
+        note_cry(a, e);
         acc_progress(a, e);
         break;
     case CM_SEG_CLOSE: {
         e->start_f = u->start_frame;
         e->end_f = u->end_frame;
+        note_cry(a, e);
         acc_aggregate(a, e, true);
-        if (!e->started) e->id = ++a->next_id;
-        cm_episode ep;
-        acc_fill(a, e, &ep);
-        if (!e->started) emit(a, CM_EVENT_START, &ep);
-        if (ep.excessive & ~e->sent) emit(a, CM_EVENT_EXCESSIVE, &ep);
-        emit(a, CM_EVENT_END, &ep);
-        a->sum.episodes++;
-        a->sum.episodes_by_class[e->cls]++;
-        e->open = false;
+        double spl = e->dba_max + a->cfg.spl_offset_db;
+        bool have = e->shape_ok && cm_shape_end(a->shape, slot, u->end_frame,
+                                                isfinite(spl) ? spl : NAN, &a->shape_res) == CM_OK;
+        acc_close(a, e, have ? &a->shape_res : NULL, NULL);
         break;
     }
     case CM_SEG_DROP:
         e->open = false;
         break;
     }
+}
+
+static bool cry_near(const cm_analyzer *a, uint64_t start_f)
+{
+    for (size_t i = 0; i < N_SEG; i++)
+        if (a->acc[i].cls == CM_CLASS_CRY && a->acc[i].open) return true;
+    return a->cry_seen && a->last_cry_end_f + SOB_AFTER_CRY_FRAMES >= start_f;
+}
+
+static void on_sob_event(cm_analyzer *a, const cm_shape_event *ev)
+{
+    episode_acc *e = &a->sob;
+    a->sob_ev = *ev;
+    if (ev->kind == CM_SHAPE_SOB_START) {
+        a->sob_in_stretch = true;
+        /* Announce now when crying is already known; otherwise decide at the end, when the
+         * cry segmenter has caught up with the stretch. */
+        if (cry_near(a, ev->start_frame)) {
+            acc_reset(e, 0, ev->start_frame, ev->end_frame);
+            acc_progress(a, e);
+        }
+        return;
+    }
+    a->sob_in_stretch = false;
+    if (!e->open) {
+        if (!cry_near(a, ev->start_frame)) return;
+        acc_reset(e, 0, ev->start_frame, ev->end_frame);
+    }
+    e->end_f = ev->end_frame;
+    cm_sob_info si = {.n_pulses = ev->n_pulses, .pulse_rate_hz = ev->rate_hz,
+                      .pulse_cv = ev->cv};
+    acc_close(a, e, NULL, &si);
+}
+
+static void poll_shape(cm_analyzer *a)
+{
+    cm_shape_event ev;
+    while (cm_shape_poll(a->shape, &ev)) on_sob_event(a, &ev);
 }
 
 /* ---- per-window and per-frame work ------------------------------------------------------- */
@@ -437,7 +531,7 @@ static void on_window(cm_analyzer *a, const cm_window_scores *w)
         bool pos = (label == e->cls);
         cm_seg_update u[3];
         size_t n = cm_seg_window(e->seg, w->first_frame, w->last_frame, pos, u);
-        for (size_t j = 0; j < n; j++) apply_update(a, e, &u[j]);
+        for (size_t j = 0; j < n; j++) apply_update(a, (unsigned)i, &u[j]);
         if (pos && e->open) {
             e->conf_sum += w->p[e->cls];
             e->conf_n++;
@@ -447,7 +541,12 @@ static void on_window(cm_analyzer *a, const cm_window_scores *w)
 
 static bool frame_active(cm_analyzer *a, float rms_dbfs)
 {
-    if (rms_dbfs < a->cur_min) a->cur_min = rms_dbfs;
+    /* The floor tracks the minimum of a 3-frame running maximum, so that one low frame (a
+     * dropout, the zero-padded last frame) cannot pull it down for 5 s. */
+    float m3 = fmaxf(rms_dbfs, fmaxf(a->rms_prev[0], a->rms_prev[1]));
+    a->rms_prev[1] = a->rms_prev[0];
+    a->rms_prev[0] = rms_dbfs;
+    if (m3 < a->cur_min) a->cur_min = m3;
     float floor_db = a->cur_min;
     for (unsigned i = 0; i < FLOOR_BLOCKS; i++)
         if (a->floor_blk[i] < floor_db) floor_db = a->floor_blk[i];
@@ -466,6 +565,11 @@ static void on_frames(cm_analyzer *a, const cm_frame *fr, size_t n)
         a->finfo[fr[i].index % FRAME_RING].f0_hz = fr[i].f0_hz;
         a->n_frames = fr[i].index + 1;
         for (size_t s = 0; s < N_SEG; s++) cm_seg_frame(a->acc[s].seg, fr[i].index, act);
+        if (cm_shape_frame(a->shape, &fr[i]) == CM_OK) poll_shape(a);
+        if (a->sob.open) {
+            /* The open sob episode grows with its stretch. */
+            a->sob.end_f = a->sob_ev.end_frame > a->sob.end_f ? a->sob_ev.end_frame : a->sob.end_f;
+        }
         cm_window_scores w;
         if (cm_detector_push(a->det, &fr[i], &w)) on_window(a, &w);
     }
@@ -581,8 +685,10 @@ cm_status cm_analyzer_flush(cm_analyzer *a)
     if (cm_detector_flush(a->det, &w)) on_window(a, &w);
     for (size_t i = 0; i < N_SEG; i++) {
         cm_seg_update u[1];
-        if (cm_seg_finish(a->acc[i].seg, u)) apply_update(a, &a->acc[i], &u[0]);
+        if (cm_seg_finish(a->acc[i].seg, u)) apply_update(a, (unsigned)i, &u[0]);
     }
+    cm_shape_flush(a->shape);
+    poll_shape(a);
     return CM_OK;
 }
 

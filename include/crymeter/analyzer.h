@@ -44,12 +44,22 @@ enum { CM_EXCESS_LOUD = 1u << 0, CM_EXCESS_LONG = 1u << 1 };
  * every SPL figure produced with this default is marked uncalibrated. */
 #define CM_SPL_OFFSET_DEFAULT_DB 100.0
 
+struct cm_shape_result;
+
+/* Pulse statistics of a sob episode (cls == CM_CLASS_SOB). */
+typedef struct cm_sob_info {
+    unsigned n_pulses;     /* inhalation pulses in the stretch */
+    double pulse_rate_hz;  /* 1 / mean interval between pulses */
+    double pulse_cv;       /* coefficient of variation of those intervals */
+} cm_sob_info;
+
 typedef struct cm_episode {
     uint64_t id;                 /* 1, 2, ... within one analyzer */
     cm_class cls;
     double start_s, end_s;       /* end_s of an open episode is the latest activity */
     double duration_s;           /* end_s - start_s */
-    float confidence;            /* 0..1, mean detector score for cls over the episode */
+    float confidence;            /* 0..1, mean detector score for cls over the episode; NAN for
+                                    sob (found from pulse rhythm, not scored) */
     double lufs_momentary_max;   /* LUFS; -INFINITY if silent */
     double dba_max;              /* dB(A) re full scale, Fast, max */
     double peak_dbfs;            /* sample peak over all channels */
@@ -59,6 +69,11 @@ typedef struct cm_episode {
     unsigned excessive;          /* CM_EXCESS_* bits */
     double loud_excess_db;       /* spl_db_max - loud_db when CM_EXCESS_LOUD, else 0 */
     double long_excess_s;        /* duration_s - long_s when CM_EXCESS_LONG, else 0 */
+    /* Bursts, rhythm, melody, intensity and sob stretches of the episode (shape.h). Set on
+     * CM_EVENT_END of cry and vocal episodes, NULL otherwise. Borrowed: valid only during
+     * the callback; copy what you keep. */
+    const struct cm_shape_result *shape;
+    cm_sob_info sob;             /* cls == CM_CLASS_SOB only; zero otherwise */
 } cm_episode;
 
 typedef enum cm_event_kind {

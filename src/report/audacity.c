@@ -6,6 +6,8 @@
  * reviewed and corrected in Audacity can serve as time-stamped labels. */
 #include "report_internal.h"
 
+#include "crymeter/shape.h"
+
 static void time6(FILE *f, double t)
 {
     char buf[512];
@@ -25,5 +27,20 @@ cm_status cm_rep_audacity_event(FILE *f, cm_event_kind kind, const cm_episode *e
     fputs(cm_class_name(ep->cls), f);
     if (ep->excessive) fprintf(f, " (excessive: %s)", cm_rep_reasons(ep->excessive));
     putc('\n', f);
+    /* Inside a cry or vocal episode: its bursts and rhythm stretches as labels of their own,
+     * so Audacity shows the cry units and inhalations under the episode. */
+    const cm_shape_result *r = ep->shape;
+    for (unsigned i = 0; r && i < r->n_listed && i < CM_SHAPE_MAX_LISTED; i++) {
+        time6(f, r->burst[i].onset_s);
+        putc('\t', f);
+        time6(f, r->burst[i].offset_s);
+        fprintf(f, "\tburst: %s\n", cm_burst_kind_name(r->burst[i].kind));
+    }
+    for (unsigned i = 0; r && i < r->n_stretches && i < CM_SHAPE_MAX_STRETCHES; i++) {
+        time6(f, r->stretch[i].start_s);
+        putc('\t', f);
+        time6(f, r->stretch[i].end_s);
+        fprintf(f, "\trhythm: %s\n", cm_rhythm_name(r->stretch[i].rhythm));
+    }
     return cm_rep_finish(f);
 }

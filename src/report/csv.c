@@ -10,6 +10,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "crymeter/shape.h"
+
 static void csv_field(FILE *f, const char *s)
 {
     if (!s) return;
@@ -35,7 +37,9 @@ static void csv_num(FILE *f, double v, int decimals)
 cm_status cm_rep_csv_begin(FILE *f)
 {
     fputs("file,id,class,start_s,end_s,duration_s,confidence,lufs_momentary_max,dba_max,"
-          "peak_dbfs,spl_db_max,calibrated,f0_median_hz,excessive,reasons\n",
+          "peak_dbfs,spl_db_max,calibrated,f0_median_hz,excessive,reasons,"
+          "bursts,inhalations,burst_rate_hz,regularity_cv,rhythm,f0_range_st,rise_fall_share,"
+          "effort_db,intensity,sob_s,sob_pulses,sob_pulse_rate_hz,sob_pulse_cv\n",
           f);
     return cm_rep_finish(f);
 }
@@ -55,6 +59,30 @@ cm_status cm_rep_csv_event(FILE *f, const char *file, cm_event_kind kind, const 
     csv_num(f, ep->spl_db_max, CM_REP_DEC_LEVEL);
     fprintf(f, ",%s", ep->calibrated ? "true" : "false");
     csv_num(f, ep->f0_median_hz, CM_REP_DEC_HZ);
-    fprintf(f, ",%s,%s\n", ep->excessive ? "true" : "false", cm_rep_reasons(ep->excessive));
+    fprintf(f, ",%s,%s", ep->excessive ? "true" : "false", cm_rep_reasons(ep->excessive));
+    /* Episode shape (cry and vocal episodes) and sob pulse statistics (sob episodes); empty
+     * fields where they do not apply. */
+    const cm_shape_result *r = ep->shape;
+    if (r) {
+        fprintf(f, ",%u,%u", r->n_bursts, r->n_inhalations);
+        csv_num(f, r->burst_rate_hz, CM_REP_DEC_SCORE);
+        csv_num(f, r->regularity_cv, CM_REP_DEC_SCORE);
+        fprintf(f, ",%s", cm_rhythm_name(r->rhythm));
+        csv_num(f, r->f0_range_st, CM_REP_DEC_HZ);
+        csv_num(f, r->rise_fall_share, CM_REP_DEC_SCORE);
+        csv_num(f, r->effort_db, CM_REP_DEC_LEVEL);
+        fprintf(f, ",%s", cm_intensity_name(r->intensity));
+        csv_num(f, r->sob_s, CM_REP_DEC_TIME);
+    } else {
+        fputs(",,,,,,,,,,", f);
+    }
+    if (ep->cls == CM_CLASS_SOB) {
+        fprintf(f, ",%u", ep->sob.n_pulses);
+        csv_num(f, ep->sob.pulse_rate_hz, CM_REP_DEC_SCORE);
+        csv_num(f, ep->sob.pulse_cv, CM_REP_DEC_SCORE);
+    } else {
+        fputs(",,,", f);
+    }
+    putc('\n', f);
     return cm_rep_finish(f);
 }

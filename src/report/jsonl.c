@@ -8,6 +8,8 @@
 
 #include <inttypes.h>
 
+#include "crymeter/shape.h"
+
 /* Classes in the order people read them: the interesting ones first. */
 static const cm_class class_order[CM_N_CLASSES] = {CM_CLASS_CRY, CM_CLASS_SOB, CM_CLASS_VOCAL,
                                                    CM_CLASS_BACKGROUND};
@@ -28,6 +30,72 @@ static const char *kind_type(cm_event_kind kind)
     case CM_EVENT_END: break;
     }
     return "episode";
+}
+
+static void span(FILE *f, double a, double b)
+{
+    fputc('[', f);
+    cm_json_number(f, a, CM_REP_DEC_TIME);
+    fputc(',', f);
+    cm_json_number(f, b, CM_REP_DEC_TIME);
+}
+
+/* The "shape" object of an episode: bursts, rhythm, melody, intensity, sob stretches
+ * (README.md, docs/shape.md). */
+static void shape_json(FILE *f, const cm_shape_result *r)
+{
+    fprintf(f, ",\"shape\":{\"bursts\":%u,\"inhalations\":%u,\"other_bursts\":%u,",
+            r->n_bursts, r->n_inhalations, r->n_other);
+    num(f, "burst_rate_hz", r->burst_rate_hz, CM_REP_DEC_SCORE);
+    fputc(',', f);
+    num(f, "regularity_cv", r->regularity_cv, CM_REP_DEC_SCORE);
+    fprintf(f, ",\"rhythm\":\"%s\",\"rhythm_s\":{", cm_rhythm_name(r->rhythm));
+    for (int i = 0; i < CM_N_RHYTHMS; i++) {
+        if (i) fputc(',', f);
+        num(f, cm_rhythm_name((cm_rhythm)i), r->rhythm_s[i], CM_REP_DEC_TIME);
+    }
+    fputs("},\"stretches\":[", f);
+    for (unsigned i = 0; i < r->n_stretches && i < CM_SHAPE_MAX_STRETCHES; i++) {
+        if (i) fputc(',', f);
+        span(f, r->stretch[i].start_s, r->stretch[i].end_s);
+        fprintf(f, ",\"%s\"]", cm_rhythm_name(r->stretch[i].rhythm));
+    }
+    fputs("],\"melody\":{", f);
+    num(f, "f0_median_hz", r->f0_median_hz, CM_REP_DEC_HZ);
+    fputc(',', f);
+    num(f, "f0_p10_hz", r->f0_p10_hz, CM_REP_DEC_HZ);
+    fputc(',', f);
+    num(f, "f0_p90_hz", r->f0_p90_hz, CM_REP_DEC_HZ);
+    fputc(',', f);
+    num(f, "f0_range_st", r->f0_range_st, CM_REP_DEC_HZ);
+    fputc(',', f);
+    num(f, "rise_fall_share", r->rise_fall_share, CM_REP_DEC_SCORE);
+    fputs(",\"contours\":{", f);
+    for (int i = 0; i < CM_N_CONTOURS; i++)
+        fprintf(f, "%s\"%s\":%u", i ? "," : "", cm_contour_name((cm_contour)i),
+                r->contour_count[i]);
+    fputs("}},\"intensity\":{", f);
+    num(f, "effort_db", r->effort_db, CM_REP_DEC_LEVEL);
+    fprintf(f, ",\"label\":\"%s\"},", cm_intensity_name(r->intensity));
+    num(f, "sob_s", r->sob_s, CM_REP_DEC_TIME);
+    fputs(",\"sob_stretches\":[", f);
+    for (unsigned i = 0; i < r->n_sob && i < CM_SHAPE_MAX_SOBS; i++) {
+        if (i) fputc(',', f);
+        span(f, r->sob[i].start_s, r->sob[i].end_s);
+        fputc(']', f);
+    }
+    fputs("],\"burst_list\":[", f);
+    for (unsigned i = 0; i < r->n_listed && i < CM_SHAPE_MAX_LISTED; i++) {
+        const cm_shape_burst *b = &r->burst[i];
+        if (i) fputc(',', f);
+        span(f, b->onset_s, b->offset_s);
+        fprintf(f, ",\"%s\",\"%s\",", cm_burst_kind_name(b->kind), cm_contour_name(b->contour));
+        cm_json_number(f, b->f0_median_hz, CM_REP_DEC_HZ);
+        fputc(',', f);
+        cm_json_number(f, b->f0_range_st, CM_REP_DEC_HZ);
+        fputc(']', f);
+    }
+    fprintf(f, "],\"truncated\":%s}", r->truncated ? "true" : "false");
 }
 
 cm_status cm_rep_jsonl_event(FILE *f, const char *file, cm_event_kind kind, const cm_episode *ep)
@@ -64,7 +132,16 @@ cm_status cm_rep_jsonl_event(FILE *f, const char *file, cm_event_kind kind, cons
     num(f, "loud_excess_db", ep->loud_excess_db, CM_REP_DEC_LEVEL);
     fputc(',', f);
     num(f, "long_excess_s", ep->long_excess_s, CM_REP_DEC_TIME);
-    fputs("}}\n", f);
+    fputc('}', f);
+    if (ep->cls == CM_CLASS_SOB) {
+        fprintf(f, ",\"sob\":{\"pulses\":%u,", ep->sob.n_pulses);
+        num(f, "pulse_rate_hz", ep->sob.pulse_rate_hz, CM_REP_DEC_SCORE);
+        fputc(',', f);
+        num(f, "pulse_cv", ep->sob.pulse_cv, CM_REP_DEC_SCORE);
+        fputc('}', f);
+    }
+    if (ep->shape) shape_json(f, ep->shape);
+    fputs("}\n", f);
     return cm_rep_finish(f);
 }
 

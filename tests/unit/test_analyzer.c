@@ -12,6 +12,8 @@
 #include "crymeter/analyzer.h"
 #include "crymeter/classifier.h"
 #include "crymeter/resample.h"
+#include "crymeter/shape.h"
+#include "crymeter/sobgen.h"
 #include "testutil.h"
 
 #define MAX_EP 64
@@ -20,6 +22,8 @@ typedef struct {
     cm_episode ep[MAX_EP];
     int n;
     int starts, excessive;
+    int with_shape;                /* END events of cry/vocal episodes that carried a shape */
+    unsigned cry_units[MAX_EP];    /* shape->n_bursts of each END event (0 without shape) */
 } collected;
 
 static void collect(void *user, cm_event_kind kind, const cm_episode *ep)
@@ -27,7 +31,12 @@ static void collect(void *user, cm_event_kind kind, const cm_episode *ep)
     collected *c = user;
     if (kind == CM_EVENT_START) c->starts++;
     if (kind == CM_EVENT_EXCESSIVE) c->excessive++;
-    if (kind == CM_EVENT_END && c->n < MAX_EP) c->ep[c->n++] = *ep;
+    if (kind == CM_EVENT_END && c->n < MAX_EP) {
+        c->cry_units[c->n] = ep->shape ? ep->shape->n_bursts : 0;
+        c->with_shape += ep->shape != NULL;
+        c->ep[c->n] = *ep;
+        c->ep[c->n++].shape = NULL; /* borrowed: valid only during the callback */
+    }
 }
 
 /* Reads a whole file as interleaved float. */
@@ -269,6 +278,64 @@ START_TEST(rate_and_channels_independent)
 }
 END_TEST
 
+/* Sobbing that outlasts the tears: a real infant cry (5 s), then synthetic sobbing whose
+ * voiced exhalations stop after 3 s while the inhalation pulses go on at 0.8 Hz, in pink
+ * noise at 20 dB SNR. The analyzer must report a sob episode after the cry with the pulse
+ * rate; the same pulses with no crying anywhere near are not sobbing. */
+START_TEST(sobbing_after_crying)
+{
+    unsigned rate, ch;
+    size_t nc;
+    float *cry = load(tu_src("samples/clips/baby_cry_1-187207-A.flac"), &rate, &ch, &nc);
+    ck_assert_uint_eq(rate, 16000);
+    cm_sobgen_config g = cm_sobgen_config_default();
+    g.duration_s = 25.0;
+    g.exhale_until_s = 3.0;
+    g.noise = CM_SOBGEN_NOISE_PINK;
+    g.snr_db = 20.0;
+    g.seed = tu_seed();
+    size_t ns = cm_sobgen_samples(&g), nev = 0;
+    float *x = calloc(nc + ns, sizeof *x);
+    memcpy(x, cry, nc * sizeof *x);
+    cm_diag why = {{0}};
+    ck_assert_int_eq(cm_sobgen_render(&g, x + nc, ns, NULL, 0, &nev, &why), CM_OK);
+
+    cm_analyzer_config cfg = cm_analyzer_config_default(rate, 1);
+    collected c;
+    cm_summary s;
+    run(&cfg, x, nc + ns, 4096, 0, &c, &s);
+    int cries = 0, sobs = 0, k = -1;
+    for (int i = 0; i < c.n; i++) {
+        if (c.ep[i].cls == CM_CLASS_CRY) cries++;
+        if (c.ep[i].cls == CM_CLASS_SOB) sobs++, k = i;
+    }
+    ck_assert_msg(cries >= 1, "the real cry was not found");
+    ck_assert_msg(sobs == 1, "expected one sob episode, got %d", sobs);
+    ck_assert_uint_eq(s.episodes_by_class[CM_CLASS_SOB], 1);
+    const cm_episode *e = &c.ep[k];
+    ck_assert(e->start_s >= 5.0 && e->end_s <= (double)(nc + ns) / rate);
+    ck_assert_msg(fabs(e->sob.pulse_rate_hz - 0.8) <= 0.08, "pulse rate %.3f Hz (0.8 +- 10 %%)",
+                  e->sob.pulse_rate_hz);
+    ck_assert_uint_ge(e->sob.n_pulses, 5);
+    ck_assert(isnan(e->confidence));
+    ck_assert(isfinite(e->dba_max) && isfinite(e->peak_dbfs));
+    /* Every cry or vocal END carries its shape; the real cry has cry units. */
+    ck_assert_int_eq(c.with_shape, c.n - sobs);
+    int units = 0;
+    for (int i = 0; i < c.n; i++)
+        if (c.ep[i].cls == CM_CLASS_CRY) units += (int)c.cry_units[i];
+    ck_assert_int_ge(units, 1);
+
+    /* The same pulses alone (no cry within 60 s): no sob episode. */
+    g.exhale = false;
+    ck_assert_int_eq(cm_sobgen_render(&g, x, ns, NULL, 0, &nev, &why), CM_OK);
+    run(&cfg, x, ns, 4096, 0, &c, &s);
+    ck_assert_uint_eq(s.episodes_by_class[CM_CLASS_SOB], 0);
+    free(x);
+    free(cry);
+}
+END_TEST
+
 START_TEST(config_checks)
 {
     cm_analyzer *a = NULL;
@@ -310,6 +377,7 @@ int main(void)
     tcase_add_test(tc, sine_levels_and_silence);
     tcase_add_test(tc, excessive_flags_and_nonfinite);
     tcase_add_test(tc, rate_and_channels_independent);
+    tcase_add_test(tc, sobbing_after_crying);
     tcase_add_test(tc, config_checks);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);

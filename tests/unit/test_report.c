@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "crymeter/report.h"
+#include "crymeter/shape.h"
 #include "testutil.h"
 
 /* ---- capture --------------------------------------------------------------------------- */
@@ -423,17 +424,20 @@ START_TEST(test_jsonl_kinds_and_nulls)
         "\"end_s\":0.500,\"duration_s\":0.500,\"confidence\":0.500,\"loudness\":{"
         "\"lufs_momentary_max\":null,\"dba_max\":null,\"peak_dbfs\":null,\"spl_db_max\":null,"
         "\"calibrated\":true},\"pitch\":{\"f0_median_hz\":null},\"excessive\":{\"flag\":false,"
-        "\"reasons\":[],\"loud_excess_db\":0.00,\"long_excess_s\":0.000}}\n"
+        "\"reasons\":[],\"loud_excess_db\":0.00,\"long_excess_s\":0.000},\"sob\":{\"pulses\":0,"
+        "\"pulse_rate_hz\":0.000,\"pulse_cv\":0.000}}\n"
         "{\"type\":\"excessive\",\"id\":1,\"file\":\"a.wav\",\"class\":\"sob\",\"start_s\":0.000,"
         "\"end_s\":0.500,\"duration_s\":0.500,\"confidence\":0.500,\"loudness\":{"
         "\"lufs_momentary_max\":null,\"dba_max\":null,\"peak_dbfs\":null,\"spl_db_max\":null,"
         "\"calibrated\":true},\"pitch\":{\"f0_median_hz\":null},\"excessive\":{\"flag\":true,"
-        "\"reasons\":[\"long\"],\"loud_excess_db\":0.00,\"long_excess_s\":0.250}}\n"
+        "\"reasons\":[\"long\"],\"loud_excess_db\":0.00,\"long_excess_s\":0.250},\"sob\":{\"pulses\":0,"
+        "\"pulse_rate_hz\":0.000,\"pulse_cv\":0.000}}\n"
         "{\"type\":\"episode\",\"id\":1,\"file\":null,\"class\":\"sob\",\"start_s\":0.000,"
         "\"end_s\":0.500,\"duration_s\":0.500,\"confidence\":0.500,\"loudness\":{"
         "\"lufs_momentary_max\":null,\"dba_max\":null,\"peak_dbfs\":null,\"spl_db_max\":null,"
         "\"calibrated\":true},\"pitch\":{\"f0_median_hz\":null},\"excessive\":{\"flag\":true,"
-        "\"reasons\":[\"long\"],\"loud_excess_db\":0.00,\"long_excess_s\":0.250}}\n";
+        "\"reasons\":[\"long\"],\"loud_excess_db\":0.00,\"long_excess_s\":0.250},\"sob\":{\"pulses\":0,"
+        "\"pulse_rate_hz\":0.000,\"pulse_cv\":0.000}}\n";
     ck_assert_str_eq(out, want);
     assert_jsonl(out);
     free(out);
@@ -514,7 +518,9 @@ END_TEST
 
 #define CSV_HEADER                                                                              \
     "file,id,class,start_s,end_s,duration_s,confidence,lufs_momentary_max,dba_max,peak_dbfs,"  \
-    "spl_db_max,calibrated,f0_median_hz,excessive,reasons\n"
+    "spl_db_max,calibrated,f0_median_hz,excessive,reasons,bursts,inhalations,burst_rate_hz,"     \
+    "regularity_cv,rhythm,f0_range_st,rise_fall_share,effort_db,intensity,sob_s,sob_pulses,"     \
+    "sob_pulse_rate_hz,sob_pulse_cv\n"
 
 START_TEST(test_csv)
 {
@@ -535,9 +541,77 @@ START_TEST(test_csv)
     char *out = cap_close(&c);
     ck_assert_str_eq(out, CSV_HEADER
                      "\"a,\"\"b\"\".wav\",3,cry,61.250,125.500,64.250,0.875,-18.25,-20.10,-3.01,"
-                     "79.90,false,412.5,true,loud+long\n"
-                     "\"two\nlines.wav\",1,sob,0.000,0.500,0.500,0.500,,,,,true,,false,\n"
-                     "plain.wav,1,sob,0.000,0.500,0.500,0.500,,,,,true,,false,\n");
+                     "79.90,false,412.5,true,loud+long,,,,,,,,,,,,,\n"
+                     "\"two\nlines.wav\",1,sob,0.000,0.500,0.500,0.500,,,,,true,,false,"
+                     ",,,,,,,,,,,0,0.000,0.000\n"
+                     "plain.wav,1,sob,0.000,0.500,0.500,0.500,,,,,true,,false,,,,,,,,,,,,0,0.000,"
+                     "0.000\n");
+    free(out);
+}
+END_TEST
+
+/* An episode with its shape: JSONL carries a valid "shape" object, CSV the shape columns,
+ * Audacity a label per burst and per rhythm stretch. */
+START_TEST(test_shape_fields)
+{
+    cm_shape_result r;
+    memset(&r, 0, sizeof r);
+    r.start_s = 1.0;
+    r.end_s = 5.0;
+    r.n_bursts = 2;
+    r.n_inhalations = 1;
+    r.n_listed = 3;
+    r.burst[0] = (cm_shape_burst){1.0, 2.0, CM_BURST_CRY, CM_CONTOUR_RISE_FALL, 450.0f, 5.5f,
+                                  -20.0f, -12.0f};
+    r.burst[1] = (cm_shape_burst){2.1, 2.3, CM_BURST_INHALE, CM_CONTOUR_NONE, NAN, NAN, -30.0f,
+                                  NAN};
+    r.burst[2] = (cm_shape_burst){2.5, 3.9, CM_BURST_CRY, CM_CONTOUR_FALL, 430.0f, 3.0f, -21.0f,
+                                  -13.0f};
+    r.burst_rate_hz = 0.667;
+    r.regularity_cv = NAN;
+    r.rhythm = CM_RHYTHM_IRREGULAR;
+    r.rhythm_s[0] = 4.0;
+    r.n_stretches = 1;
+    r.stretch[0] = (cm_shape_stretch){1.0, 5.0, CM_RHYTHM_IRREGULAR};
+    r.f0_median_hz = 440.0;
+    r.f0_p10_hz = 420.0;
+    r.f0_p90_hz = 470.0;
+    r.f0_range_st = 1.9;
+    r.contour_count[CM_CONTOUR_RISE_FALL] = 1;
+    r.contour_count[CM_CONTOUR_FALL] = 1;
+    r.rise_fall_share = 0.5;
+    r.effort_db = -12.5;
+    r.intensity = CM_INTENSITY_INTENSE;
+    r.n_sob = 1;
+    r.sob[0] = (cm_shape_span){2.0, 4.0};
+    r.sob_s = 2.0;
+    cm_episode e = sample_episode();
+    e.shape = &r;
+    capture c;
+    FILE *f = cap_open(&c);
+    ck_assert_int_eq(cm_report_event(f, CM_FORMAT_JSONL, "a.wav", CM_EVENT_END, &e), CM_OK);
+    char *out = cap_close(&c);
+    assert_jsonl(out);
+    ck_assert_ptr_nonnull(strstr(out, ",\"shape\":{\"bursts\":2,\"inhalations\":1,\"other_bursts\":0,"
+                                      "\"burst_rate_hz\":0.667,\"regularity_cv\":null,"));
+    ck_assert_ptr_nonnull(strstr(out, "\"intensity\":{\"effort_db\":-12.50,\"label\":\"intense\"}"));
+    ck_assert_ptr_nonnull(strstr(out, "\"sob_stretches\":[[2.000,4.000]]"));
+    ck_assert_ptr_nonnull(strstr(out, "[2.100,2.300,\"inhale\",\"none\",null,null]"));
+    free(out);
+
+    f = cap_open(&c);
+    ck_assert_int_eq(cm_report_event(f, CM_FORMAT_CSV, "a.wav", CM_EVENT_END, &e), CM_OK);
+    out = cap_close(&c);
+    ck_assert_ptr_nonnull(strstr(out, ",loud+long,2,1,0.667,,irregular,1.9,0.500,-12.50,intense,"
+                                      "2.000,,,\n"));
+    free(out);
+
+    f = cap_open(&c);
+    ck_assert_int_eq(cm_report_event(f, CM_FORMAT_AUDACITY, "a.wav", CM_EVENT_END, &e), CM_OK);
+    out = cap_close(&c);
+    ck_assert_ptr_nonnull(strstr(out, "1.000000\t2.000000\tburst: cry\n2.100000\t2.300000\t"
+                                      "burst: inhale\n"));
+    ck_assert_ptr_nonnull(strstr(out, "1.000000\t5.000000\trhythm: irregular\n"));
     free(out);
 }
 END_TEST
@@ -732,6 +806,7 @@ static Suite *report_suite(void)
     suite_add_tcase(s, tj);
     TCase *to = tcase_create("other");
     tcase_add_test(to, test_csv);
+    tcase_add_test(to, test_shape_fields);
     tcase_add_test(to, test_audacity);
     tcase_add_test(to, test_table);
     tcase_add_loop_test(to, test_dev_full, 0, (int)(sizeof full_cases / sizeof full_cases[0]));
