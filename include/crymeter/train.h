@@ -108,7 +108,7 @@ typedef struct cm_train_config {
     unsigned epochs;     /* passes over the data; default 100 */
     unsigned batch;      /* examples per step; default 128 */
     float learning_rate; /* Adam step size; default 0.003 */
-    float l2;            /* weight decay per step on weights (not biases); default 1e-4 */
+    float l2;            /* weight decay per step on weights (not biases); default 1e-3 */
     float label_smoothing; /* 0..0.5: targets (1 - e) one-hot + e / 3 (Szegedy et al. 2016),
                             * so probabilities do not saturate at 0 and 1; default 0 */
     uint64_t seed;       /* initialisation and shuffling; same seed, same data: same net */

@@ -218,6 +218,7 @@ void cd_free(cd_set *set)
         cd_clip *c = &set->clip[i];
         free(c->path), free(c->label), free(c->group);
         free(c->clean.x), free(c->clean.peak), free(c->aug.x), free(c->aug.peak);
+        free(c->aug2.x), free(c->aug2.peak);
     }
     free(set->clip);
     memset(set, 0, sizeof *set);
@@ -355,12 +356,14 @@ typedef struct job {
     int verbose;
 } job;
 
-static int make_aug(job *j, size_t i, const float *x, size_t n)
+static int make_aug(job *j, size_t i, const float *x, size_t n, int copy)
 {
     cd_clip *c = &j->set->clip[i];
     int f = c->fold;
     if (j->bed_cnt[f] == 0 || n == 0) return 0;
     uint64_t rng = j->seed ^ (0x9E3779B97F4A7C15ULL * (i + 1));
+    if (copy) rng ^= 0xD1B54A32D192ED03ULL * (uint64_t)copy; /* another bed and SNR */
+    if (!rng) rng = 1;
     size_t b = j->beds[j->bed_off[f] + cm_rng_next(&rng) % j->bed_cnt[f]];
     float *bx;
     size_t bn;
@@ -380,8 +383,8 @@ static int make_aug(job *j, size_t i, const float *x, size_t n)
     cm_diag why = {{0}};
     int rc = cm_mix_generate(&mc, bed, n, &it, 1, mix, &ev, 1, &ne, &why) == CM_OK ? 0 : -1;
     if (rc == 0 && ne == 1) {
-        c->aug_snr_db = ev.snr_db;
-        rc = cd_window_feats(mix, n, j->fc, &c->aug);
+        if (!copy) c->aug_snr_db = ev.snr_db;
+        rc = cd_window_feats(mix, n, j->fc, copy ? &c->aug2 : &c->aug);
     }
     free(bx), free(bed), free(mix);
     return rc;
@@ -402,7 +405,8 @@ static void *worker(void *arg)
         }
         c->duration_s = (double)n / CM_FRONT_RATE_HZ;
         int rc = cd_window_feats(x, n, j->fc, &c->clean);
-        if (rc == 0 && j->augment && c->cls != CM_CLASS_BACKGROUND) rc = make_aug(j, i, x, n);
+        for (int a = 0; rc == 0 && a < j->augment && a < 2 && c->cls != CM_CLASS_BACKGROUND; a++)
+            rc = make_aug(j, i, x, n, a);
         free(x);
         if (rc != 0) {
             cli_err("%s: feature extraction failed", c->path);
@@ -527,7 +531,7 @@ cd_trainset *cd_trainset_build(const cd_set *set, int skip_fold, float silence_d
     size_t tot = 0;
     for (size_t i = 0; i < set->n; i++)
         if (set->clip[i].fold != skip_fold)
-            tot += set->clip[i].clean.n_win + set->clip[i].aug.n_win;
+            tot += set->clip[i].clean.n_win + set->clip[i].aug.n_win + set->clip[i].aug2.n_win;
     cd_trainset *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     t->x = malloc((tot + 1) * CM_WF_DIM * sizeof(float));
@@ -543,8 +547,8 @@ cd_trainset *cd_trainset_build(const cd_set *set, int skip_fold, float silence_d
     for (size_t i = 0; i < set->n; i++) {
         const cd_clip *c = &set->clip[i];
         if (c->fold == skip_fold) continue;
-        for (int v = 0; v < 2; v++) {
-            const cd_feats *f = v ? &c->aug : &c->clean;
+        for (int v = 0; v < 3; v++) {
+            const cd_feats *f = v == 2 ? &c->aug2 : v ? &c->aug : &c->clean;
             float top = -200.f;
             for (size_t w = 0; w < f->n_win; w++)
                 if (f->peak[w] > top) top = f->peak[w];

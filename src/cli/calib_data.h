@@ -30,6 +30,7 @@ typedef struct cd_clip {
     int fold;        /* 0..k-1 */
     cd_feats clean;
     cd_feats aug;    /* the clip mixed onto a background bed of its fold (training only) */
+    cd_feats aug2;   /* a second such copy (other bed, other SNR) when augmenting twice */
     double aug_snr_db;
 } cd_clip;
 
@@ -60,8 +61,8 @@ int cd_frames(const float *x, size_t n, const cm_front_config *fc, cm_frame **fr
 /* Window features of a 16 kHz signal. */
 int cd_window_feats(const float *x, size_t n, const cm_front_config *fc, cd_feats *out);
 
-/* Extracts clean features of every clip (and, with augment, the mixed copy of each cry and
- * vocal clip) using `jobs` threads. Folds must be assigned first when augmenting. Prints
+/* Extracts clean features of every clip (and, with augment = 1 or 2, that many mixed copies
+ * of each cry and vocal clip) using `jobs` threads. Folds must be assigned first when augmenting. Prints
  * progress to stderr when verbose. Returns -1 when a clip fails (printed). */
 int cd_extract(cd_set *set, const cm_front_config *fc, unsigned jobs, int augment, uint64_t seed,
                int verbose);

@@ -40,7 +40,8 @@ static const char help[] =
     "                        placed 2-6 s apart on its background clips at 0-20 dB SNR\n"
     "  --mix-out DIR         write those mixtures (WAV) and their Audacity labels to DIR\n"
     "  --plot FILE.svg       draw the clip-level precision-recall curve and operating point\n"
-    "  --seed N, -j N, --hidden H, --epochs E, --l2 L, --label-smoothing E, --no-augment\n"
+    "  --seed N, -j N, --hidden H, --epochs E, --l2 L, --label-smoothing E, --no-augment,\n"
+    "  --augment-twice, --label-balance, --smooth W, --min-episode S, --merge-gap-cry S\n"
     "                        as for calibrate\n"
     "  --force               overwrite --plot output\n"
     "\n"
@@ -232,6 +233,7 @@ static int parse(int argc, char **argv, opts *o)
             if (cli_parse_double(a, v, 0.0, 60.0, &o->merge_gap_cry)) return -1;
         } else if (!strcmp(a, "--mix")) o->mix = 1;
         else if (!strcmp(a, "--no-augment")) o->augment = 0;
+        else if (!strcmp(a, "--augment-twice")) o->augment = 2;
         else if (!strcmp(a, "--label-balance")) o->label_balance = 1;
         else if (!strcmp(a, "--force")) o->force = 1;
         else if (a[0] == '-' && a[1]) {
@@ -359,7 +361,7 @@ int cmd_evaluate(int argc, char **argv)
     if (!fm || !sc || !sa || !pos || !pr) goto out;
     cd_assign_folds(&set, K, o.seed);
     cm_front_config fc = o.cv ? cm_front_config_default() : cm_model_front_config(given);
-    if (cd_extract(&set, &fc, o.jobs, o.cv && o.augment, o.seed, 0) != 0) goto out;
+    if (cd_extract(&set, &fc, o.jobs, o.cv ? o.augment : 0, o.seed, 0) != 0) goto out;
     for (unsigned f = 0; f < K; f++) {
         if (!o.cv) {
             fm[f] = given;
