@@ -108,9 +108,14 @@ void cm_capture_get_stats(const cm_capture *c, cm_capture_stats *out);
 CM_NODISCARD cm_status cm_capture_poll(cm_capture *c, cm_diag *why);
 
 /* Stops the stream, then tells the worker to drain what is left in the ring, call on_end
- * and exit, and joins it. After return no callback runs. Idempotent. CM_E_IO with why when
- * PortAudio reports an error stopping the stream (the worker is joined anyway). */
+ * and exit, and joins it. After return no callback runs (unless cm_capture_hung). Idempotent.
+ * CM_E_IO with why when PortAudio reports an error stopping the stream, or does not return
+ * within 5 s (the worker is joined either way). */
 CM_NODISCARD cm_status cm_capture_stop(cm_capture *c, cm_diag *why);
+/* True when stopping gave up on a driver that did not return within 5 s: the worker has
+ * still drained and flushed, but the stream is abandoned. cm_capture_close then frees
+ * nothing, and cm_capture_system_done must not be called (it would wait on the driver). */
+bool cm_capture_hung(const cm_capture *c);
 void cm_capture_close(cm_capture *c); /* stops if needed; NULL is a no-op */
 
 unsigned cm_capture_rate_hz(const cm_capture *c);

@@ -648,7 +648,10 @@ int cmd_monitor(int argc, char **argv)
     }
 
     /* Stop: drain the ring through the analyzer, flush (closes an open episode). */
-    if (cm_capture_stop(cap, &why) != CM_OK) cli_err("%s", why.msg);
+    if (cm_capture_stop(cap, &why) != CM_OK) {
+        cli_err("%s", why.msg);
+        device_failed = true;
+    }
     cm_capture_get_stats(cap, &cs);
     cm_clipwriter_finish(m.clips);
     if (ex.started) {
@@ -723,10 +726,11 @@ done:
         pthread_mutex_unlock(&ex.lock);
         pthread_join(ex.th, NULL);
     }
+    bool hung = cm_capture_hung(cap);
     cm_capture_close(cap);
     cm_clipwriter_close(m.clips);
     cm_analyzer_destroy(m.an);
-    cm_capture_system_done();
+    if (!hung) cm_capture_system_done(); /* PortAudio would wait on the stuck driver */
     cm_model_destroy(model);
     pthread_mutex_destroy(&m.out_lock);
     pthread_mutex_destroy(&ex.lock);

@@ -41,7 +41,82 @@ struct cm_capture {
     _Atomic bool stop;
     uint64_t last_captured;  /* control thread: stall detection */
     double last_change_s;
+    bool hung;               /* Pa_AbortStream did not return: the stream is abandoned */
 };
+
+/* How long stopping may wait for PortAudio. A driver stuck in a blocking read never returns
+ * from Pa_AbortStream (seen with an ALSA file PCM whose FIFO stopped delivering); a user who
+ * presses Ctrl-C must still get the summary of what was captured. */
+#define ABORT_TIMEOUT_S 5
+
+/* Pa_AbortStream on its own thread, so the control thread can stop waiting. Shared by the
+ * two threads; whichever finishes last frees it. */
+typedef struct abort_job {
+    pthread_mutex_t lock;
+    pthread_cond_t done_cv;
+    PaStream *stream;
+    PaError err;
+    bool done, abandoned;
+} abort_job;
+
+static void abort_job_free(abort_job *j)
+{
+    pthread_mutex_destroy(&j->lock);
+    pthread_cond_destroy(&j->done_cv);
+    free(j);
+}
+
+static void *abort_main(void *arg)
+{
+    abort_job *j = arg;
+    PaError e = Pa_AbortStream(j->stream);
+    pthread_mutex_lock(&j->lock);
+    j->err = e;
+    j->done = true;
+    bool abandoned = j->abandoned;
+    pthread_cond_signal(&j->done_cv);
+    pthread_mutex_unlock(&j->lock);
+    if (abandoned) abort_job_free(j);
+    return NULL;
+}
+
+/* Pa_AbortStream within ABORT_TIMEOUT_S. Returns 1 when it did not return in time. */
+static int abort_bounded(PaStream *stream, PaError *err)
+{
+    abort_job *j = calloc(1, sizeof *j);
+    pthread_attr_t at;
+    pthread_t th;
+    if (!j) {
+        *err = Pa_AbortStream(stream);
+        return 0;
+    }
+    pthread_mutex_init(&j->lock, NULL);
+    pthread_cond_init(&j->done_cv, NULL);
+    j->stream = stream;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    int started = pthread_create(&th, &at, abort_main, j) == 0;
+    pthread_attr_destroy(&at);
+    if (!started) {
+        abort_job_free(j);
+        *err = Pa_AbortStream(stream);
+        return 0;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ABORT_TIMEOUT_S;
+    pthread_mutex_lock(&j->lock);
+    while (!j->done)
+        if (pthread_cond_timedwait(&j->done_cv, &j->lock, &until) != 0) break;
+    int hung = !j->done;
+    if (hung)
+        j->abandoned = true;
+    else
+        *err = j->err;
+    pthread_mutex_unlock(&j->lock);
+    if (!hung) abort_job_free(j);
+    return hung;
+}
 
 static double now_s(void)
 {
@@ -254,6 +329,7 @@ void cm_capture_close(cm_capture *c)
     if (!c) return;
     cm_status ignored = cm_capture_stop(c, NULL); /* nobody to tell at this point */
     (void)ignored;
+    if (c->hung) return; /* its callback may still write to the ring: leave it all */
     if (c->stream) Pa_CloseStream(c->stream);
     free(c->ring_mem);
     free(c->scratch);
@@ -401,15 +477,27 @@ cm_status cm_capture_stop(cm_capture *c, cm_diag *why)
     if (c->stream_started) {
         /* Abort, not Stop: an input stream has nothing to play out, and Pa_StopStream can
          * wait on a device that has gone away. Callbacks have returned when this does. */
-        PaError e = Pa_IsStreamStopped(c->stream) == 1 ? paNoError : Pa_AbortStream(c->stream);
-        if (e != paNoError)
+        PaError e = paNoError;
+        if (Pa_IsStreamStopped(c->stream) != 1 && abort_bounded(c->stream, &e)) {
+            /* The worker still drains what the ring holds and flushes; the stream and the
+             * ring it writes to are abandoned (never freed), PortAudio is not touched
+             * again. */
+            c->hung = true;
+            st = cm_diag_fail(why, CM_E_IO,
+                              "device '%s' did not stop within %d s (driver not responding); "
+                              "analysed what was captured",
+                              c->device_name, ABORT_TIMEOUT_S);
+        } else if (e != paNoError) {
             st = cm_diag_fail(why, CM_E_IO, "device '%s': stopping: %s", c->device_name,
                               Pa_GetErrorText(e));
+        }
     }
     atomic_store_explicit(&c->stop, true, memory_order_release);
     if (c->worker_started) pthread_join(c->worker, NULL);
     return st;
 }
+
+bool cm_capture_hung(const cm_capture *c) { return c && c->hung; }
 
 unsigned cm_capture_rate_hz(const cm_capture *c) { return c->rate_hz; }
 unsigned cm_capture_channels(const cm_capture *c) { return c->channels; }

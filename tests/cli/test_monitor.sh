@@ -9,6 +9,7 @@
 #      "file"), start records come before their episode, nothing is dropped, exit 0;
 #   2. --clips writes one WAV per episode with pre-roll; --exec sees CRYMETER_* variables;
 #   3. SIGINT in the middle of the last cry still gives its end record and the summary;
+#      SIGINT while the driver blocks for good still gives the summary, within seconds;
 #   4. devices lists the test PCM; bad options are usage errors.
 # Needs: CRYMETER, CM_SOURCE_DIR; sox (in the Makefile's package list).
 set -euo pipefail
@@ -98,14 +99,20 @@ len=$(soxi -D "$clip1")
 awk -v l="$len" -v d="$d1" -v s="$s1" 'BEGIN { pre = s < 3 ? s : 3; want = pre + d + 1;
     exit !(l > want - 0.05 && l < want + 0.05) }' || fail "clip 1 is $len s, want pre-roll + $d1 + 1"
 [ -s "$tmp/exec.log" ] || fail "--exec did not run"
-grep -q '^start cry 4\.' "$tmp/exec.log" || { cat "$tmp/exec.log"; fail "--exec env vars wrong"; }
+# The first cry's start record: the same start as analyze's first cry episode (whole
+# seconds: the variable's format is the tool's, not the JSON's).
+c1=$(grep '"type":"episode"' "$tmp/analyze.jsonl" | grep '"class":"cry"' | head -1 |
+     sed 's/.*"start_s":\([0-9]*\).*/\1/')
+grep -q "^start cry $c1\\." "$tmp/exec.log" || { cat "$tmp/exec.log"; fail "--exec env vars wrong (want start cry $c1.*)"; }
 
-# --- 3: SIGINT in the middle of the last cry (about 48.5-57.5 s of audio) -----------
-# Its id comes from analyze (the segmenter decides how the earlier cries merge).
-last=$(grep '"type":"episode"' "$tmp/analyze.jsonl" | tail -1)
+# --- 3: SIGINT in the middle of the last cry (about 48-58 s of audio) ------------------
+# Which episode that is comes from analyze (the model and segmenter decide how the cries
+# split and merge): the last cry episode of at least 1.5 s, so there is a middle to stop in.
+last=$(grep '"type":"episode"' "$tmp/analyze.jsonl" | grep '"class":"cry"' |
+       awk -F'"duration_s":' '{ split($2, d, ","); if (d[1] >= 1.5) l = $0 } END { print l }')
+[ -n "$last" ] || fail "analyze found no cry episode of 1.5 s or more in demo.flac"
 lid=$(sed 's/.*"id":\([0-9]*\),.*/\1/' <<< "$last")
 lstart=$(sed 's/.*"start_s":\([0-9.]*\),.*/\1/' <<< "$last")
-awk -v s="$lstart" 'BEGIN { exit !(s > 45 && s < 50) }' || fail "last episode starts at $lstart, expected the cry at 48 s"
 start_feeder 4
 "$CRYMETER" monitor --device crymeter_test --rate $rate > "$tmp/int.jsonl" 2> "$tmp/int.err" &
 mon=$!
@@ -130,6 +137,46 @@ endl=$(grep "\"type\":\"episode\",\"id\":$lid," "$tmp/int.jsonl" | sed 's/.*"end
 lend=$(sed 's/.*"end_s":\([0-9.]*\),.*/\1/' <<< "$last")
 awk -v e="$endl" -v s="$lstart" -v f="$lend" 'BEGIN { exit !(e > s && e <= f + 0.01) }' ||
     fail "SIGINT: episode $lid ends at $endl (starts $lstart, analyze ends it at $lend)"
+
+# --- 3b: the device stops delivering and its driver blocks for good -------------------
+# The feeder sends 8 s of the demo and then nothing, holding the FIFO open: PortAudio's read
+# blocks and Pa_AbortStream never returns. Ctrl-C must still give the summary of what was
+# captured, a message naming the device, exit 1, and within seconds.
+rm -f "$tmp/in.fifo"
+mkfifo "$tmp/in.fifo"
+exec 3<>"$tmp/in.fifo"
+(
+    for ((i = 0; i < 80; i++)); do
+        dd if="$tmp/demo.raw" bs=3200 skip=$i count=1 status=none
+        sleep 0.0125 # 8x real time, as above
+    done
+    exec sleep 600
+) >&3 &
+feeder=$!
+"$CRYMETER" monitor --device crymeter_test --rate $rate -f jsonl > "$tmp/hang.jsonl" 2> "$tmp/hang.err" &
+mon=$!
+sleep 2.5
+kill -INT $mon
+t0=$(date +%s)
+rc=0
+wait $mon || rc=$?
+mon=""
+t1=$(date +%s)
+stop_feeder
+[ $rc -eq 1 ] || { cat "$tmp/hang.err"; fail "stuck device: exit $rc, expected 1"; }
+[ $((t1 - t0)) -le 12 ] || fail "stuck device: took $((t1 - t0)) s to stop after SIGINT"
+grep -q "crymeter_test" "$tmp/hang.err" || { cat "$tmp/hang.err"; fail "stuck device: no message naming it"; }
+grep -q '"type":"summary"' "$tmp/hang.jsonl" || fail "stuck device: no summary"
+grep -q '"device_error":true' "$tmp/hang.jsonl" || fail "stuck device: monitor record lacks device_error"
+# Everything that arrived must be analysed, nothing dropped.
+python3 - "$tmp/hang.jsonl" <<'PY' || fail "stuck device: captured audio not all analysed"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+s = [r for r in recs if r["type"] == "summary"][0]
+m = [r for r in recs if r["type"] == "monitor"][0]
+assert s["frames_read"] > 0 and s["frames_read"] == m["frames_captured"] == m["frames_analyzed"], (s, m)
+assert m["frames_dropped"] == 0, m
+PY
 
 # --- 4: usage errors ---------------------------------------------------------------
 # No FIFO any more: with nobody writing, opening it would block PortAudio's device probe.
