@@ -537,7 +537,6 @@ int cmd_monitor(int argc, char **argv)
         goto done;
     }
     m.rate = cm_capture_rate_hz(cap);
-    m.device = cm_capture_device_name(cap);
     cm_capture_close(cap); /* reopened below with max_frames known in frames */
     cap = NULL;
     ccfg.rate_hz = m.rate;
@@ -547,6 +546,7 @@ int cmd_monitor(int argc, char **argv)
         rc = CM_EXIT_FAIL;
         goto done;
     }
+    m.device = cm_capture_device_name(cap); /* owned by this capture: valid until close */
 
     cm_analyzer_config acfg = cm_analyzer_config_default(m.rate, o.channels);
     acfg.spl_offset_db = o.spl_offset;
