@@ -238,6 +238,7 @@ cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, c
         (st = cm_detector_create(a->model, &a->det, why)))
         goto fail;
     cm_shape_config shc = cm_shape_config_default(&fc);
+    shc.params = *cm_model_shape_params(a->model);
     if ((st = cm_shape_create(&shc, &a->shape, why))) goto fail;
     a->sob.cls = CM_CLASS_SOB;
     a->rms_prev[0] = a->rms_prev[1] = -INFINITY;

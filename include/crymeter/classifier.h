@@ -15,6 +15,7 @@
 
 #include "crymeter/analyzer.h"
 #include "crymeter/frontend.h"
+#include "crymeter/shape.h"
 #include "crymeter/status.h"
 
 #ifdef __cplusplus
@@ -54,6 +55,16 @@ CM_NODISCARD cm_status cm_model_set_params(cm_model *m, const cm_detect_params *
                                            cm_diag *why);
 /* The front-end settings the model was trained with; the analyzer uses them. */
 cm_front_config cm_model_front_config(const cm_model *m);
+/* The episode-shape thresholds (bursts, rhythm, melody, intensity, sobbing) stored in the
+ * model's "shape" object; the analyzer's shape stage uses them. A model file without a
+ * "shape" object (written before it existed) has cm_shape_params_default(). Never NULL for
+ * a valid model; the pointer lives as long as the model. */
+const cm_shape_params *cm_model_shape_params(const cm_model *m);
+/* Replaces the shape thresholds (used by calibrate when the labels include sob). Checks
+ * every field with cm_shape_params_check: CM_E_RANGE with why naming the field
+ * ("shape.sob_cv_max=3: must be 0..2") and the model unchanged; CM_E_INVAL for NULL. */
+CM_NODISCARD cm_status cm_model_set_shape_params(cm_model *m, const cm_shape_params *p,
+                                                 cm_diag *why);
 
 typedef struct cm_window_scores {
     /* Inclusive frame span of the windows whose probabilities were averaged (the model's

@@ -27,6 +27,7 @@ struct cm_model {
     cm_front_config front;
     cm_net *net;
     cm_detect_params params;
+    cm_shape_params shape; /* "shape" object; cm_shape_params_default() when absent */
     unsigned smooth_windows;
     float silence_dbfs;
     char *provenance; /* JSON object text or NULL */
@@ -41,12 +42,23 @@ void cm_model_destroy(cm_model *m)
 }
 
 const cm_detect_params *cm_model_params(const cm_model *m) { return &m->params; }
+const cm_shape_params *cm_model_shape_params(const cm_model *m) { return &m->shape; }
 cm_front_config cm_model_front_config(const cm_model *m) { return m->front; }
 const cm_net *cm_model_net(const cm_model *m) { return m->net; }
 unsigned cm_model_smooth_windows(const cm_model *m) { return m->smooth_windows; }
 float cm_model_silence_dbfs(const cm_model *m) { return m->silence_dbfs; }
 
 /* ---- checks shared by the loader and the constructors ---------------------------------- */
+
+/* cm_shape_params_check names the bare field ("sob_cv_max=3: must be 0..2"); in a model file
+ * it is the field of the "shape" object. */
+static cm_status check_shape(const cm_shape_params *p, cm_diag *why)
+{
+    cm_diag inner = {{0}};
+    cm_status st = cm_shape_params_check(p, &inner);
+    if (st != CM_OK) return cm_diag_fail(why, st, "shape.%s", inner.msg);
+    return CM_OK;
+}
 
 static cm_status check_params(const cm_detect_params *p, cm_diag *why)
 {
@@ -174,6 +186,7 @@ cm_status cm_model_create(const cm_net *net, const cm_front_config *front,
     if (!m) return cm_diag_fail(why, CM_E_NOMEM, "model: out of memory");
     m->front = *front;
     m->params = *params;
+    m->shape = cm_shape_params_default();
     m->smooth_windows = smooth_windows;
     m->silence_dbfs = silence_dbfs;
     m->net = net_copy(net);
@@ -205,6 +218,14 @@ cm_status cm_model_set_params(cm_model *m, const cm_detect_params *p, cm_diag *w
     if (!m || !p) return CM_E_INVAL;
     cm_status st = check_params(p, why);
     if (st == CM_OK) m->params = *p;
+    return st;
+}
+
+cm_status cm_model_set_shape_params(cm_model *m, const cm_shape_params *p, cm_diag *why)
+{
+    if (!m || !p) return CM_E_INVAL;
+    cm_status st = check_shape(p, why);
+    if (st == CM_OK) m->shape = *p;
     return st;
 }
 
@@ -326,6 +347,39 @@ static cm_status get_class_floats(const cJSON *det, const char *key, float lo, f
     return CM_OK;
 }
 
+/* Every cm_shape_params field, by its name in the struct and in the "shape" object. */
+#define SHAPE_FIELDS(F, U)                                                                    \
+    F(act_margin_db) F(act_abs_dbfs) F(voiced_min) U(cry_min_ms) U(inhale_min_ms)             \
+    U(inhale_max_ms) F(inhale_flat_min) F(inhale_centroid_min_hz) F(inhale_pitch_st)          \
+    U(rhythm_window) F(rhythmic_cv_max) F(contour_st) F(effort_intense_db)                    \
+    F(intense_min_spl_db) F(sob_rate_min_hz) F(sob_rate_max_hz) F(sob_cv_max)                 \
+    U(sob_min_pulses)
+
+/* The "shape" object: every field present and a number (whole for the counts and ms), read
+ * with a wide range first so that the range message comes from cm_shape_params_check, which
+ * knows the dependent bounds (inhale_min_ms..inhale_max_ms, sob_rate_min_hz..max). Absent:
+ * a model from before the object existed, which gets the defaults. */
+static cm_status parse_shape(const cJSON *root, cm_shape_params *p, cm_diag *why)
+{
+    *p = cm_shape_params_default();
+    cJSON *sh = cJSON_GetObjectItemCaseSensitive(root, "shape");
+    if (!sh) return CM_OK;
+    if (!cJSON_IsObject(sh)) return cm_diag_fail(why, CM_E_FORMAT, "shape: expected an object");
+    cm_status st;
+    double d;
+    unsigned u;
+#define GET_F(f)                                                                              \
+    if ((st = get_num(sh, #f, "shape.", -1e9, 1e9, &d, why)) != CM_OK) return st;             \
+    p->f = (float)d;
+#define GET_U(f)                                                                              \
+    if ((st = get_uint(sh, #f, "shape.", 0, 1000000, &u, why)) != CM_OK) return st;           \
+    p->f = u;
+    SHAPE_FIELDS(GET_F, GET_U)
+#undef GET_F
+#undef GET_U
+    return check_shape(p, why);
+}
+
 static cm_status parse_model(const cJSON *root, cm_model *m, cm_diag *why)
 {
     cm_status st;
@@ -431,6 +485,7 @@ static cm_status parse_model(const cJSON *root, cm_model *m, cm_diag *why)
         return st;
     if ((st = get_num(det, "silence_dbfs", "detector.", -200, 0, &d, why))) return st;
     m->silence_dbfs = (float)d;
+    if ((st = parse_shape(root, &m->shape, why)) != CM_OK) return st;
 
     it = cJSON_GetObjectItemCaseSensitive(root, "provenance");
     if (it) {
@@ -616,6 +671,14 @@ char *cm_model_to_json(const cm_model *m)
         cJSON_AddItemToObject(det, "min_episode_s", num(m->params.min_episode_s));
         cJSON_AddNumberToObject(det, "smooth_windows", m->smooth_windows);
         cJSON_AddItemToObject(det, "silence_dbfs", num(m->silence_dbfs));
+    }
+    cJSON *sh = cJSON_AddObjectToObject(r, "shape");
+    if (sh) {
+#define PUT_F(f) cJSON_AddItemToObject(sh, #f, num(m->shape.f));
+#define PUT_U(f) cJSON_AddNumberToObject(sh, #f, m->shape.f);
+        SHAPE_FIELDS(PUT_F, PUT_U)
+#undef PUT_F
+#undef PUT_U
     }
     if (m->provenance) {
         cJSON *p = cJSON_Parse(m->provenance);

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
+#include "crymeter/classifier.h"
 #include "crymeter/train.h"
 #include "testutil.h"
 
@@ -63,6 +66,81 @@ START_TEST(round_trip)
 }
 END_TEST
 
+/* Every shape field away from its default, inside its range. */
+static cm_shape_params odd_shape(void)
+{
+    cm_shape_params p = cm_shape_params_default();
+    p.act_margin_db = 7.5f, p.act_abs_dbfs = -65.25f, p.voiced_min = 0.55f;
+    p.cry_min_ms = 170, p.inhale_min_ms = 60, p.inhale_max_ms = 420;
+    p.inhale_flat_min = 0.3f, p.inhale_centroid_min_hz = 1400.f, p.inhale_pitch_st = 4.f;
+    p.rhythm_window = 5, p.rhythmic_cv_max = 0.3f, p.contour_st = 2.f;
+    p.effort_intense_db = -10.f, p.intense_min_spl_db = 55.f;
+    p.sob_rate_min_hz = 0.7f, p.sob_rate_max_hz = 2.5f, p.sob_cv_max = 0.35f;
+    p.sob_min_pulses = 4;
+    return p;
+}
+
+START_TEST(shape_round_trip)
+{
+    cm_model *m = random_model(3, 17);
+    cm_shape_params d = cm_shape_params_default(), o = odd_shape();
+    ck_assert(!memcmp(cm_model_shape_params(m), &d, sizeof d)); /* created: the defaults */
+    cm_diag why;
+    ck_assert_int_eq(cm_model_set_shape_params(m, &o, &why), CM_OK);
+    const char *path = tu_path("shape.json");
+    ck_assert_int_eq(cm_model_save_file(m, path, &why), CM_OK);
+    cm_model *b = NULL;
+    ck_assert_msg(cm_model_load_file(path, &b, &why) == CM_OK, "%s", why.msg);
+    const cm_shape_params *q = cm_model_shape_params(b);
+    ck_assert(!memcmp(q, &o, sizeof o)); /* floats exact at 9 significant digits */
+    ck_assert_float_eq(q->sob_rate_max_hz, 2.5f);
+    ck_assert_float_eq(q->sob_cv_max, 0.35f);
+    ck_assert_uint_eq(q->sob_min_pulses, 4);
+    ck_assert_uint_eq(q->inhale_max_ms, 420);
+    /* The setter rejects a bad field, names it and leaves the model as it was. */
+    cm_shape_params bad = o;
+    bad.sob_cv_max = 3.f;
+    ck_assert_int_eq(cm_model_set_shape_params(b, &bad, &why), CM_E_RANGE);
+    ck_assert_str_eq(why.msg, "shape.sob_cv_max=3: must be 0..2");
+    ck_assert(!memcmp(cm_model_shape_params(b), &o, sizeof o));
+    bad = o;
+    bad.sob_rate_min_hz = 3.f; /* above sob_rate_max_hz */
+    ck_assert_int_eq(cm_model_set_shape_params(b, &bad, &why), CM_E_RANGE);
+    ck_assert_msg(strstr(why.msg, "shape.sob_rate_min_hz=3") != NULL, "%s", why.msg);
+    ck_assert_int_eq(cm_model_set_shape_params(b, NULL, &why), CM_E_INVAL);
+    cm_model_destroy(m), cm_model_destroy(b);
+}
+END_TEST
+
+/* A model written before the "shape" object existed loads with the default shape params,
+ * and everything else as written. */
+START_TEST(shape_absent_is_default)
+{
+    cm_model *m = random_model(5, 23);
+    cm_shape_params o = odd_shape(), d = cm_shape_params_default();
+    cm_diag why;
+    ck_assert_int_eq(cm_model_set_shape_params(m, &o, &why), CM_OK);
+    char *js = cm_model_to_json(m);
+    cJSON *root = cJSON_Parse(js);
+    ck_assert_ptr_nonnull(root);
+    ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(root, "shape"));
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "shape");
+    char *old = cJSON_Print(root);
+    ck_assert_ptr_null(strstr(old, "sob_cv_max"));
+    cm_model *b = NULL;
+    ck_assert_msg(cm_model_load_buffer(old, strlen(old), &b, &why) == CM_OK, "%s", why.msg);
+    ck_assert(!memcmp(cm_model_shape_params(b), &d, sizeof d));
+    ck_assert_float_eq(cm_model_shape_params(b)->sob_rate_max_hz, 1.5f);
+    ck_assert_float_eq(cm_model_params(b)->threshold[CM_CLASS_CRY], 0.6f);
+    /* Saved again, it carries the defaults explicitly. */
+    char *again = cm_model_to_json(b);
+    ck_assert_ptr_nonnull(strstr(again, "\"sob_rate_max_hz\":\t1.5"));
+    cJSON_Delete(root);
+    free(js), free(old), free(again);
+    cm_model_destroy(m), cm_model_destroy(b);
+}
+END_TEST
+
 /* Damage one model text in a named way; the loader must fail and name the field. */
 static const struct {
     const char *find, *replace, *expect;
@@ -86,6 +164,17 @@ static const struct {
     {"\"std\": [", "\"std\": [0, ", "network.std"},
     {"\"detector\"", "\"detectorX\"", "detector: missing"},
     {"\"classes\": [", "\"classes\": [\"sob\", ", "classes"},
+    {"\"sob_cv_max\": 0.200000003", "\"sob_cv_max\": 3", "shape.sob_cv_max=3: must be 0..2"},
+    {"\"sob_rate_min_hz\": 0.300000012", "\"sob_rate_min_hz\": 2",
+     "shape.sob_rate_min_hz=2: must be 0.05..1.5"},
+    {"\"sob_min_pulses\": 5", "\"sob_min_pulses\": 4.5",
+     "shape.sob_min_pulses=4.5: expected a whole number"},
+    {"\"sob_min_pulses\": 5", "\"sob_min_pulses\": 2", "shape.sob_min_pulses=2: must be 3..32"},
+    {"\"inhale_max_ms\": 400", "\"inhale_max_ms\": \"x\"", "shape.inhale_max_ms: expected a number"},
+    {"\"inhale_min_ms\": 50", "\"inhale_min_ms\": 500", "shape.inhale_min_ms=500: must be 30..400"},
+    {"\"act_margin_db\": 6", "\"act_margin_db\": 1e999", "shape.act_margin_db: expected a number"},
+    {"\"voiced_min\": 0.600000024,", "", "shape.voiced_min: missing"},
+    {"\"shape\": {", "\"shape\": [], \"shapeX\": {", "shape: expected an object"},
 };
 
 START_TEST(damaged)
@@ -143,6 +232,9 @@ START_TEST(default_model)
     const cm_detect_params *p = cm_model_params(m);
     ck_assert(p->threshold[CM_CLASS_CRY] > 0.f && p->threshold[CM_CLASS_CRY] <= 1.f);
     ck_assert_float_eq(cm_model_front_config(m).fmax_hz, 4000.f);
+    /* The default model's shape thresholds are the documented defaults (docs/shape.md). */
+    cm_shape_params d = cm_shape_params_default();
+    ck_assert(!memcmp(cm_model_shape_params(m), &d, sizeof d));
     cm_model_destroy(m);
 }
 END_TEST
@@ -244,6 +336,8 @@ int main(void)
     tcase_add_loop_test(tc, round_trip, 0, 2);
     tcase_add_loop_test(tc, damaged, 0, (int)(sizeof damage / sizeof damage[0]));
     tcase_add_test(tc, truncated);
+    tcase_add_test(tc, shape_round_trip);
+    tcase_add_test(tc, shape_absent_is_default);
     tcase_add_test(tc, default_model);
     tcase_add_loop_test(tc, detector_matches_clip_scoring, 0, 7);
     tcase_add_test(tc, features_gain_independent);
