@@ -42,7 +42,7 @@ static const char help[] =
     "      --model FILE     classifier model (default: the built-in model)\n"
     "      --merge-gap S    gaps shorter than S seconds join one episode (0..60;\n"
     "                       default: the model's value, 5 s for crying)\n"
-    "      --min-episode S  drop episodes shorter than S seconds (default: model's, 0.5)\n"
+    "      --min-episode S  drop episodes shorter than S seconds (default: model's, 1)\n"
     "\n"
     "Levels and excessive flags:\n"
     "      --spl-offset DB  dB SPL of a 0 dB(A) re full-scale signal, from `crymeter\n"
