@@ -15,6 +15,8 @@ int cmd_monitor(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
+/* calibrate --tone: the SPL offset from a recorded reference tone (cmd_tone.c). */
+int cmd_calibrate_tone(int argc, char **argv);
 
 /* "crymeter: " + printf message + newline on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -20,6 +20,8 @@
 static const char help[] =
     "Usage: crymeter calibrate --manifest CSV [--data-root DIR] -o MODEL.json [options]\n"
     "       crymeter calibrate --threshold-only [--model MODEL.json] -o OUT.json CLIPS...\n"
+    "       crymeter calibrate --tone FILE [--tone-spl DB]   (dB SPL offset from a\n"
+    "                                       recorded 94 dB calibrator; see --tone --help)\n"
     "\n"
     "Trains the cry classifier from your labelled clips, or re-chooses the thresholds of an\n"
     "existing model from a few of your own recordings (the common case: ten clips of your\n"
@@ -400,6 +402,10 @@ static int threshold_only(const opts *o, cd_set *set)
 
 int cmd_calibrate(int argc, char **argv)
 {
+    /* --tone: the SPL offset from a recorded reference tone, a mode of its own (cmd_tone.c). */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--tone") || !strncmp(argv[i], "--tone=", 7))
+            return cmd_calibrate_tone(argc, argv);
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(help, stdout);
