@@ -190,24 +190,38 @@ int cd_add_labelled_files(char **files, size_t n, cd_set *set)
             return -1;
         }
         cm_class cls = CM_CLASS_BACKGROUND;
+        cd_clip cl;
+        memset(&cl, 0, sizeof cl);
+        cl.sob = malloc((nl + 1) * sizeof *cl.sob);
+        if (!cl.sob) {
+            cli_err("out of memory");
+            free(lab), free(t), free(txt);
+            return -1;
+        }
         for (size_t j = 0; j < nl; j++) {
             cm_class c;
             if (cm_label_to_class(lab[j].text, NULL, &c) != 0) {
                 cli_err("%s: line %zu: unknown label '%s'", txt, lab[j].line, lab[j].text);
-                free(lab), free(t), free(txt);
+                free(lab), free(t), free(txt), free(cl.sob);
                 return -1;
             }
             if (c == CM_CLASS_CRY || (c == CM_CLASS_VOCAL && cls == CM_CLASS_BACKGROUND)) cls = c;
+            if (c == CM_CLASS_SOB) {
+                cl.sob[cl.n_sob].onset_s = lab[j].start_s;
+                cl.sob[cl.n_sob++].offset_s = lab[j].end_s;
+            }
         }
-        cd_clip cl;
-        memset(&cl, 0, sizeof cl);
+        cl.labelled = 1;
         cl.path = strdup(a);
         cl.label = strdup(cls_names[cls]);
         cl.group = strdup(a);
         cl.cls = cls;
         cl.line = 0;
         free(lab), free(t), free(txt);
-        if (!cl.path || !cl.label || !cl.group || add_clip(set, &cap, cl) != 0) return -1;
+        if (!cl.path || !cl.label || !cl.group || add_clip(set, &cap, cl) != 0) {
+            free(cl.path), free(cl.label), free(cl.group), free(cl.sob);
+            return -1;
+        }
     }
     return 0;
 }
@@ -219,6 +233,7 @@ void cd_free(cd_set *set)
         free(c->path), free(c->label), free(c->group);
         free(c->clean.x), free(c->clean.peak), free(c->aug.x), free(c->aug.peak);
         free(c->aug2.x), free(c->aug2.peak);
+        free(c->sob);
     }
     free(set->clip);
     memset(set, 0, sizeof *set);

@@ -32,6 +32,9 @@ typedef struct cd_clip {
     cd_feats aug;    /* the clip mixed onto a background bed of its fold (training only) */
     cd_feats aug2;   /* a second such copy (other bed, other SNR) when augmenting twice */
     double aug_snr_db;
+    int labelled;    /* given on the command line with an Audacity label track */
+    cm_span *sob;    /* its `sob` label spans (seconds, malloc'ed; NULL when none) */
+    size_t n_sob;
 } cd_clip;
 
 typedef struct cd_set {
@@ -50,7 +53,8 @@ char *cd_read_file(const char *path, size_t *n);
 int cd_load_manifest(const char *manifest, const char *root, size_t min_per_class, cd_set *set);
 /* Adds audio files given on the command line with Audacity labels beside them (x.wav ->
  * x.txt): each becomes one clip whose class is cry when a label maps to cry, else vocal when
- * one maps to vocal, else background. */
+ * one maps to vocal, else background. Its `sob` labels are kept as spans (cd_clip.sob) for
+ * the sob calibration. */
 int cd_add_labelled_files(char **files, size_t n, cd_set *set);
 void cd_free(cd_set *set);
 

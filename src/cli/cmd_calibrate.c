@@ -2,7 +2,9 @@
 /* crymeter calibrate: trains the cry classifier from labelled clips with group-wise k-fold
  * cross-validation, chooses its decision thresholds on the out-of-fold scores, prints what
  * it measured and writes a model file; or (--threshold-only) keeps a model and re-chooses
- * its thresholds from a user's few clips. */
+ * its thresholds from a user's few clips. When the labelled clips carry `sob` spans, the
+ * sob thresholds of the shape stage are re-chosen too (cm_sobcal_choose) and written into
+ * the model's "shape" object. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include "cli/calib_data.h"
 #include "cli/cli.h"
+#include "crymeter/sobcal.h"
 
 #ifndef CM_VERSION
 #define CM_VERSION "0.1.0"
@@ -64,6 +67,10 @@ static const char help[] =
     "                        precision is at least P (0..1); default: maximise F1\n"
     "  --threshold-only      keep the model's network, re-choose thresholds from the clips\n"
     "  --model FILE          the model to re-threshold (default: the built-in model)\n"
+    "  (sob labels)          when the CLIPS' label tracks include 'sob' spans, the sob\n"
+    "                        thresholds (pulse rate range, CV, pulses) are re-chosen to\n"
+    "                        maximise the 1 s segment F1 over those CLIPS; also with\n"
+    "                        --threshold-only, which then needs no cry clip\n"
     "\n"
     "Output: cross-validated clip-level precision, recall and F1 per class, ROC AUC of the\n"
     "cry score, a confusion matrix (rows: truth, columns: prediction), the cry F1 on 8 kHz and\n"
@@ -354,6 +361,109 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Sob calibration over the clips given with label tracks, when any carries a `sob` span:
+ * decodes them again (frames, not window features, are needed), runs cm_sobcal_choose from
+ * the model's shape params, prints the figures and sets the chosen params on m. *prov_add
+ * gets a provenance fragment (malloc'ed, "" when nothing ran). 0, or -1 after a message. */
+static int sob_calibrate(const cd_set *set, cm_model *m, char **prov_add)
+{
+    *prov_add = NULL;
+    size_t n_lab = 0, n_sob = 0, n_spans = 0;
+    for (size_t i = 0; i < set->n; i++)
+        if (set->clip[i].labelled) {
+            n_lab++;
+            n_sob += set->clip[i].n_sob > 0;
+            n_spans += set->clip[i].n_sob;
+        }
+    if (n_spans == 0) {
+        printf("Sob thresholds: no 'sob' labels among the clips; the model's sob thresholds are "
+               "kept.\n");
+        *prov_add = strdup("");
+        return *prov_add ? 0 : -1;
+    }
+    cm_front_config fc = cm_model_front_config(m);
+    cm_sobcal_file *files = calloc(n_lab, sizeof *files);
+    cm_frame **frames = calloc(n_lab, sizeof *frames);
+    int rc = -1;
+    size_t k = 0;
+    if (!files || !frames) {
+        cli_err("out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < set->n; i++) {
+        const cd_clip *c = &set->clip[i];
+        if (!c->labelled) continue;
+        float *x;
+        size_t n;
+        if (cd_read_16k(c->path, &x, &n, NULL) != 0) goto done;
+        int bad = cd_frames(x, n, &fc, &frames[k], &files[k].n_frames);
+        free(x);
+        if (bad) goto done;
+        files[k].frames = frames[k];
+        files[k].sob = c->sob;
+        files[k].n_sob = c->n_sob;
+        files[k].duration_s = (double)n / CM_FRONT_RATE_HZ;
+        k++;
+    }
+    cm_shape_config sc = cm_shape_config_default(&fc);
+    sc.params = *cm_model_shape_params(m);
+    cm_sobcal_result r;
+    cm_diag why = {{0}};
+    if (cm_sobcal_choose(files, k, &sc, &r, &why) != CM_OK ||
+        cm_model_set_shape_params(m, &r.after, &why) != CM_OK) {
+        cli_err("calibrate: sob thresholds: %s", why.msg);
+        goto done;
+    }
+    printf("Sob thresholds (%zu 'sob' span%s in %zu of %zu labelled clips; 1 s segments; "
+           "measured on the same clips: optimistic):\n",
+           n_spans, n_spans == 1 ? "" : "s", n_sob, k);
+    printf("  %-7s %-22s %7s %8s %9s %9s %9s %10s\n", "", "pulse rate, Hz", "CV max", "pulses",
+           "precision", "recall", "F1", "stretches");
+    const cm_shape_params *ps[2] = {&r.before, &r.after};
+    const cm_sobcal_score *ss[2] = {&r.score_before, &r.score_after};
+    for (int j = 0; j < 2; j++)
+        printf("  %-7s %9.2f .. %-9.2f %7.2f %8u %9.3f %9.3f %9.3f %10zu\n",
+               j ? "after" : "before", (double)ps[j]->sob_rate_min_hz,
+               (double)ps[j]->sob_rate_max_hz, (double)ps[j]->sob_cv_max, ps[j]->sob_min_pulses,
+               ss[j]->precision, ss[j]->recall, ss[j]->f1, ss[j]->n_stretches);
+    if (!memcmp(&r.before, &r.after, sizeof r.before))
+        printf("  no change raised F1 (%u parameter sets tried); the sob thresholds are kept\n",
+               r.n_evaluated);
+    else
+        printf("  chosen from %u parameter sets; written to the model's \"shape\" object\n",
+               r.n_evaluated);
+    *prov_add = malloc(512);
+    if (!*prov_add) goto done;
+    snprintf(*prov_add, 512,
+             ",\"sob_calibration\":{\"clips\":%zu,\"clips_with_sob\":%zu,\"sob_spans\":%zu,"
+             "\"segment_s\":%g,\"f1_before\":%.4f,\"f1_after\":%.4f,"
+             "\"precision_after\":%.4f,\"recall_after\":%.4f}",
+             k, n_sob, n_spans, CM_SOBCAL_SEGMENT_S, r.score_before.f1, r.score_after.f1,
+             r.score_after.precision, r.score_after.recall);
+    rc = 0;
+done:
+    for (size_t i = 0; frames && i < n_lab; i++) free(frames[i]);
+    free(frames), free(files);
+    return rc;
+}
+
+/* prov (a JSON object text, malloc'ed) with the fragment add inserted before its closing
+ * brace. Frees prov; NULL when out of memory. */
+static char *prov_append(char *prov, const char *add)
+{
+    if (!prov || !add || !*add) return prov;
+    size_t a = strlen(prov), b = strlen(add);
+    char *s = realloc(prov, a + b + 1);
+    if (!s) {
+        free(prov);
+        return NULL;
+    }
+    memcpy(s + a - 1, add, b);
+    s[a - 1 + b] = '}';
+    s[a + b] = 0;
+    return s;
+}
+
 static int threshold_only(const opts *o, cd_set *set)
 {
     cm_model *m = NULL;
@@ -379,14 +489,32 @@ static int threshold_only(const opts *o, cd_set *set)
     }
     cm_detect_params par = *cm_model_params(m);
     report before, after;
+    size_t n_cry = 0;
+    for (size_t i = 0; i < set->n; i++) n_cry += set->clip[i].cls == CM_CLASS_CRY;
     measure(set, sc, sv, &par, &before);
-    print_report(stdout, "With the model's thresholds:", &before, &par);
-    choose(set, sc, sv, NULL, o->target_precision, &par);
-    measure(set, sc, sv, &par, &after);
-    print_report(stdout, "With re-chosen thresholds (measured on the same clips: optimistic):",
-                 &after, &par);
+    if (n_cry > 0 && n_cry < set->n) {
+        print_report(stdout, "With the model's thresholds:", &before, &par);
+        choose(set, sc, sv, NULL, o->target_precision, &par);
+        measure(set, sc, sv, &par, &after);
+        print_report(stdout, "With re-chosen thresholds (measured on the same clips: optimistic):",
+                     &after, &par);
+    } else {
+        /* Only sob labels were asked for (cmd_calibrate checked): a threshold needs both. */
+        printf("Cry and vocal thresholds kept (cry %.3f, vocal %.3f): re-choosing them needs at "
+               "least one cry clip and one non-cry clip (have %zu cry, %zu other).\n",
+               (double)par.threshold[CM_CLASS_CRY], (double)par.threshold[CM_CLASS_VOCAL], n_cry,
+               set->n - n_cry);
+        after = before;
+    }
     int rc = CM_EXIT_FAIL;
-    char *prov = provenance(o, set, &after, 0.0, &par, 1, o->model ? o->model : "built-in");
+    char *sob_prov = NULL;
+    if (sob_calibrate(set, m, &sob_prov) != 0) {
+        free(sc), free(sv), cm_model_destroy(m);
+        return CM_EXIT_FAIL;
+    }
+    char *prov = prov_append(provenance(o, set, &after, 0.0, &par, 1,
+                                        o->model ? o->model : "built-in"), sob_prov);
+    free(sob_prov);
     if (cm_model_set_params(m, &par, &why) != CM_OK ||
         cm_model_set_provenance(m, prov, &why) != CM_OK ||
         cm_model_save_file(m, o->out, &why) != CM_OK)
@@ -427,9 +555,13 @@ int cmd_calibrate(int argc, char **argv)
     {
         size_t cnt[CM_N_CLASSES] = {0};
         for (size_t i = 0; i < set.n; i++) cnt[set.clip[i].cls]++;
-        if (o.threshold_only && (cnt[CM_CLASS_CRY] == 0 || cnt[0] + cnt[1] == 0)) {
+        size_t n_spans = 0;
+        for (size_t i = 0; i < set.n; i++) n_spans += set.clip[i].n_sob;
+        if (o.threshold_only && n_spans == 0 &&
+            (cnt[CM_CLASS_CRY] == 0 || cnt[0] + cnt[1] == 0)) {
             cli_err("calibrate: --threshold-only needs at least one cry clip and one non-cry "
-                    "clip (have %zu cry, %zu other)", cnt[CM_CLASS_CRY], cnt[0] + cnt[1]);
+                    "clip, or clips with 'sob' labels (have %zu cry, %zu other)",
+                    cnt[CM_CLASS_CRY], cnt[0] + cnt[1]);
             goto out;
         }
         for (int c = 0; c < 3 && !o.threshold_only; c++)
@@ -519,19 +651,23 @@ int cmd_calibrate(int argc, char **argv)
         cm_net *net = NULL;
         cm_model *m = NULL;
         cm_diag why = {{0}};
-        char *prov = NULL;
+        char *prov = NULL, *sob_prov = NULL;
         if (!ts || cm_train(&ts->set, &tc, &net, &why) != CM_OK) {
             cli_err("calibrate: final training: %s", why.msg[0] ? why.msg : "out of memory");
         } else if (!(prov = provenance(&o, &set, &rep, now_s() - t0, &par, 0, NULL)) ||
-                   cm_model_create(net, &fc, &par, smooth, silence, prov, &m, &why) != CM_OK ||
-                   cm_model_save_file(m, o.out, &why) != CM_OK) {
+                   cm_model_create(net, &fc, &par, smooth, silence, prov, &m, &why) != CM_OK) {
             cli_err("calibrate: %s", why.msg[0] ? why.msg : "out of memory");
+        } else if (sob_calibrate(&set, m, &sob_prov) != 0 ||
+                   !(prov = prov_append(prov, sob_prov)) ||
+                   cm_model_set_provenance(m, prov, &why) != CM_OK ||
+                   cm_model_save_file(m, o.out, &why) != CM_OK) {
+            cli_err("calibrate: %s", why.msg[0] ? why.msg : "sob calibration failed");
         } else {
             printf("wrote %s (%zu weights, %.1f s)\n", o.out, cm_net_n_params(net),
                    now_s() - t0);
             rc = CM_EXIT_OK;
         }
-        free(prov);
+        free(prov), free(sob_prov);
         cm_model_destroy(m);
         cm_net_free(net);
         cd_trainset_free(ts);
