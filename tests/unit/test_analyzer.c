@@ -336,6 +336,44 @@ START_TEST(sobbing_after_crying)
 }
 END_TEST
 
+/* The loudness thread changes nothing: the same episodes (every field) and summary with
+ * threads = 1 and threads = 2, at 44.1 kHz stereo where it matters, in random chunks. */
+START_TEST(loudness_thread_same_results)
+{
+    unsigned rate, ch;
+    size_t n;
+    float *x = load(tu_src("samples/demo.flac"), &rate, &ch, &n);
+    cm_rs *rs = NULL;
+    ck_assert_int_eq(cm_rs_create(rate, 44100, &rs, NULL), CM_OK);
+    size_t cap = cm_rs_out_for(rs, n) + cm_rs_out_for(rs, 0), m = 0, m2 = 0;
+    float *up = malloc(cap * sizeof *up);
+    ck_assert_int_eq(cm_rs_process(rs, x, n, up, cap, &m), CM_OK);
+    ck_assert_int_eq(cm_rs_flush(rs, up + m, cap - m, &m2), CM_OK);
+    m += m2;
+    cm_rs_destroy(rs);
+    float *y = malloc(2 * m * sizeof *y);
+    for (size_t i = 0; i < m; i++) {
+        y[2 * i] = up[i];
+        y[2 * i + 1] = 0.5f * up[i];
+    }
+    cm_analyzer_config c1 = cm_analyzer_config_default(44100, 2);
+    c1.threads = 1;
+    cm_analyzer_config c2 = c1;
+    c2.threads = 2;
+    collected e1, e2;
+    cm_summary s1, s2;
+    run(&c1, y, m, 0, tu_seed(), &e1, &s1);
+    run(&c2, y, m, 0, tu_seed() + 1, &e2, &s2);
+    ck_assert_int_ge(e1.n, 2);
+    ck_assert_int_eq(e1.n, e2.n);
+    ck_assert(memcmp(e1.ep, e2.ep, (size_t)e1.n * sizeof e1.ep[0]) == 0);
+    ck_assert(memcmp(&s1, &s2, sizeof s1) == 0);
+    free(x);
+    free(up);
+    free(y);
+}
+END_TEST
+
 START_TEST(config_checks)
 {
     cm_analyzer *a = NULL;
@@ -356,6 +394,10 @@ START_TEST(config_checks)
     c.long_s = 0;
     ck_assert_int_eq(cm_analyzer_create(&c, &a, &why), CM_E_RANGE);
     c.long_s = 1;
+    c.threads = 3;
+    ck_assert_int_eq(cm_analyzer_create(&c, &a, &why), CM_E_RANGE);
+    ck_assert_ptr_nonnull(strstr(why.msg, "threads=3"));
+    c.threads = 2;
     ck_assert_int_eq(cm_analyzer_create(&c, &a, &why), CM_OK);
     ck_assert_int_eq(cm_analyzer_flush(a), CM_OK);
     ck_assert_int_eq(cm_analyzer_flush(a), CM_E_STATE);
@@ -378,6 +420,7 @@ int main(void)
     tcase_add_test(tc, excessive_flags_and_nonfinite);
     tcase_add_test(tc, rate_and_channels_independent);
     tcase_add_test(tc, sobbing_after_crying);
+    tcase_add_test(tc, loudness_thread_same_results);
     tcase_add_test(tc, config_checks);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);

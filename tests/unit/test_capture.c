@@ -113,12 +113,14 @@ typedef struct {
     size_t got;      /* worker thread only until joined */
     size_t bad;
     int ends;
+    size_t check_n;  /* samples checked against the ramp; 0: all */
 } sink;
 
 static int on_audio(void *user, const float *x, size_t n)
 {
     sink *s = user;
     for (size_t i = 0; i < n; i++) {
+        if (s->check_n && s->got + i >= s->check_n) break;
         float want = (float)((s->got + i) & 0x7fff) / 32768.0f;
         if (x[i] != want) s->bad++;
     }
@@ -142,7 +144,7 @@ START_TEST(test_ramp_exact)
     feeder_start(&f, 4.0, -1);
     init_audio();
     cm_capture_device d = find_test_device();
-    sink s = {0, 0, 0};
+    sink s = {0, 0, 0, 0};
     cm_capture_config cfg = cm_capture_config_default();
     cfg.device_index = d.index;
     cfg.rate_hz = RATE;
@@ -201,7 +203,7 @@ START_TEST(test_find_and_ranges)
     ck_assert_uint_ge(n, 1);
 
     d = find_test_device();
-    sink s = {0, 0, 0};
+    sink s = {0, 0, 0, 0};
     static const struct {
         unsigned rate, ch;
         double ring_s;
@@ -239,7 +241,10 @@ START_TEST(test_stall_reported)
     feeder_start(&f, 4.0, 5); /* 0.5 s of audio, then nothing: a device gone quiet */
     init_audio();
     cm_capture_device d = find_test_device();
-    sink s = {0, 0, 0};
+    /* Only the audio before the stall is checked sample by sample: when the "device" comes
+     * back, the ALSA file PCM may pad a FIFO read that caught half a feeder write (8820
+     * bytes > PIPE_BUF) with silence, a property of the test device, not of capture. */
+    sink s = {0, 0, 0, 5 * BLOCK};
     cm_capture_config cfg = cm_capture_config_default();
     cfg.device_index = d.index;
     cfg.rate_hz = RATE;
@@ -266,6 +271,7 @@ START_TEST(test_stall_reported)
     cm_status stop_st = cm_capture_stop(c, &why); /* may report the stuck device */
     (void)stop_st;
     ck_assert_int_eq(s.ends, 1);
+    ck_assert_uint_ge(s.got, 5 * BLOCK);
     ck_assert_uint_eq(s.bad, 0);
     cm_capture_close(c);
     cm_capture_system_done();
