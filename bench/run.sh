@@ -34,23 +34,29 @@ mk() { # mk OUT RATE CHANNELS
 mk "$DATA/mono16k_${MINUTES}m.wav" 16000 1
 mk "$DATA/stereo44k_${MINUTES}m.wav" 44100 2
 
-tm() { # tm LOGFILE cmd...: prints "seconds maxrss_kib"
-  /usr/bin/time -f '%e %M' -o "$1" "${@:2}" >/dev/null 2>&1 || true
-  cat "$1"
+tm() { # tm LOGFILE cmd...: prints "wall_s maxrss_kib cpu_s" (cpu = user + system)
+  /usr/bin/time -f '%e %M %U %S' -o "$1" "${@:2}" >/dev/null 2>&1 || true
+  awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}' "$1"
 }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-printf '%-22s %10s %10s %8s %12s\n' file crymeter_s ffmpeg_s ratio crymeter_MiB
+# crymeter runs libebur128 on a second thread, so its wall time is also given as CPU time
+# (user + system); ffmpeg's ebur128 filter runs on one thread (its CPU time ~ wall time).
+printf '%-22s %10s %10s %8s %10s %10s %9s %12s\n' file crymeter_s ffmpeg_s ratio cm_cpu_s ff_cpu_s cpu_ratio crymeter_MiB
 for f in "$DATA/mono16k_${MINUTES}m.wav" "$DATA/stereo44k_${MINUTES}m.wav"; do
   : > /tmp/cm_ratios; : > /tmp/cm_c; : > /tmp/cm_f; : > /tmp/cm_m
+  : > /tmp/cm_cc; : > /tmp/cm_fc; : > /tmp/cm_cratios
   for i in $(seq "$RUNS"); do
-    read -r c mem < <(tm /tmp/cm_t1 "$BIN" analyze -f jsonl --no-progress "$f")
-    read -r g _ < <(tm /tmp/cm_t2 ffmpeg -nostats -hide_banner -i "$f" -af ebur128 -f null -)
+    read -r c mem cc < <(tm /tmp/cm_t1 "$BIN" analyze -f jsonl --no-progress "$f")
+    read -r g _ gc < <(tm /tmp/cm_t2 ffmpeg -nostats -hide_banner -i "$f" -af ebur128 -f null -)
     echo "$c" >> /tmp/cm_c; echo "$g" >> /tmp/cm_f; echo "$mem" >> /tmp/cm_m
+    echo "$cc" >> /tmp/cm_cc; echo "$gc" >> /tmp/cm_fc
     awk -v c="$c" -v g="$g" 'BEGIN {printf "%.3f\n", c / g}' >> /tmp/cm_ratios
+    awk -v c="$cc" -v g="$gc" 'BEGIN {printf "%.3f\n", c / g}' >> /tmp/cm_cratios
   done
-  printf '%-22s %10s %10s %8s %12s\n' "$(basename "$f")" "$(median < /tmp/cm_c)" \
-    "$(median < /tmp/cm_f)" "$(median < /tmp/cm_ratios)" \
+  printf '%-22s %10s %10s %8s %10s %10s %9s %12s\n' "$(basename "$f")" "$(median < /tmp/cm_c)" \
+    "$(median < /tmp/cm_f)" "$(median < /tmp/cm_ratios)" "$(median < /tmp/cm_cc)" \
+    "$(median < /tmp/cm_fc)" "$(median < /tmp/cm_cratios)" \
     "$(sort -g /tmp/cm_m | tail -1 | awk '{printf "%.1f", $1 / 1024}')"
 done
 
