@@ -35,6 +35,11 @@ typedef struct cm_detect_params {
     float merge_gap_s[CM_N_CLASSES];
     /* Episodes shorter than this are dropped, seconds. */
     float min_episode_s;
+    /* Cry confirmation: a window counts as cry only when it and at least confirm_k of the
+     * last confirm_n smoothed windows (itself included) reach the cry threshold: the reported
+     * cry probability is the lower of its own and the confirm_k-th largest of those. 0 or
+     * 1/1: off (models without the fields). 0..16, confirm_k <= confirm_n. */
+    unsigned confirm_k, confirm_n;
 } cm_detect_params;
 
 typedef struct cm_model cm_model;

@@ -112,6 +112,11 @@ typedef struct cm_train_config {
     float label_smoothing; /* 0..0.5: targets (1 - e) one-hot + e / 3 (Szegedy et al. 2016),
                             * so probabilities do not saturate at 0 and 1; default 0 */
     uint64_t seed;       /* initialisation and shuffling; same seed, same data: same net */
+    /* Hard negatives: when > 0, a second training run (same seed, from scratch) in which
+     * every non-cry example weighs (1 + hard_negative * p) times its weight, p being the cry
+     * probability the first run's network gives it: the cat, siren and speech windows that
+     * look like crying count more. 0 = one run (default 0). */
+    float hard_negative;
 } cm_train_config;
 
 cm_train_config cm_train_config_default(void);
@@ -122,6 +127,14 @@ CM_NODISCARD cm_status cm_train(const cm_train_set *set, const cm_train_config *
                                 cm_diag *why);
 
 /* ---- Threshold choice ----------------------------------------------------------------- */
+
+/* Like cm_choose_threshold with no precision target, but returns the highest threshold whose
+ * F1 is within f1_slack (>= 0) of the best F1: among operating points that are equal within
+ * the noise of the clip counts, the one with the fewest false alarms. f1_slack 0 gives
+ * cm_choose_threshold's answer. */
+CM_NODISCARD cm_status cm_choose_threshold_slack(const float *score, const uint8_t *positive,
+                                                 size_t n, double f1_slack, float *thr,
+                                                 double *precision, double *recall, double *f1);
 
 /* Chooses a decision threshold on scores (higher = more positive) for binary labels.
  * target_precision <= 0: maximise F1 (ties: the higher threshold). Otherwise the threshold

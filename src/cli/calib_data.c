@@ -651,6 +651,8 @@ float cd_clip_score(const cm_model *m, const cd_feats *f, cm_class c)
     return best;
 }
 
+double cd_f1_slack = CD_F1_SLACK_DEFAULT;
+
 cm_status cd_choose_cry_threshold(const cd_set *set, const float *s_clean, const float *s_aug,
                                   int skip_fold, double target, float *thr, double *p,
                                   double *r, double *f1)
@@ -669,7 +671,9 @@ cm_status cd_choose_cry_threshold(const cd_set *set, const float *s_clean, const
         sc[m] = s_clean[i], pos[m++] = (uint8_t)t;
         if (s_aug && set->clip[i].aug.n_win && isfinite(s_aug[i])) sc[m] = s_aug[i], pos[m++] = (uint8_t)t;
     }
-    cm_status st = m ? cm_choose_threshold(sc, pos, m, target, thr, p, r, f1) : CM_E_INVAL;
+    cm_status st = !m ? CM_E_INVAL
+                   : target > 0 ? cm_choose_threshold(sc, pos, m, target, thr, p, r, f1)
+                                : cm_choose_threshold_slack(sc, pos, m, cd_f1_slack, thr, p, r, f1);
     free(sc), free(pos);
     return st;
 }

@@ -104,6 +104,12 @@ cm_status cd_choose_cry_threshold(const cd_set *set, const float *s_clean, const
                                   int skip_fold, double target, float *thr, double *p,
                                   double *r, double *f1);
 
+/* With no precision target, cd_choose_cry_threshold takes the highest threshold whose F1 is
+ * within cd_f1_slack of the best (--f1-slack): equal F1 within the noise of the clip counts,
+ * fewer false alarms. */
+#define CD_F1_SLACK_DEFAULT 0.0
+extern double cd_f1_slack;
+
 /* FNV-1a 64-bit hash as 16 hex digits. */
 void cd_hash_hex(const void *p, size_t n, char out[17]);
 

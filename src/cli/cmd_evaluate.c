@@ -41,7 +41,8 @@ static const char help[] =
     "  --mix-out DIR         write those mixtures (WAV) and their Audacity labels to DIR\n"
     "  --plot FILE.svg       draw the clip-level precision-recall curve and operating point\n"
     "  --seed N, -j N, --hidden H, --epochs E, --l2 L, --label-smoothing E, --no-augment,\n"
-    "  --augment-twice, --label-balance, --smooth W, --min-episode S, --merge-gap-cry S\n"
+    "  --augment-twice, --label-balance, --smooth W, --min-episode S, --merge-gap-cry S,\n"
+    "  --confirm K/N, --hard-negative A, --f1-slack D\n"
     "                        as for calibrate\n"
     "  --force               overwrite --plot output\n"
     "\n"
@@ -55,6 +56,8 @@ typedef struct opts {
     const char *model, *manifest, *root, *plot, *mix_out;
     unsigned cv, seed, jobs, hidden, epochs;
     double l2, smoothing, min_episode, merge_gap_cry;
+    int confirm_k, confirm_n; /* < 0: the built-in model's */
+    double hard_negative;
     unsigned smooth;
     int augment, mix, force, label_balance;
     char **files;
@@ -188,8 +191,10 @@ static int parse(int argc, char **argv, opts *o)
     {
         cm_train_config d = cm_train_config_default();
         o->l2 = d.l2, o->smoothing = d.label_smoothing;
+        o->hard_negative = d.hard_negative;
     }
     o->min_episode = o->merge_gap_cry = -1.0; /* < 0: the built-in model's value */
+    o->confirm_k = o->confirm_n = -1;
     o->files = calloc((size_t)argc + 1, sizeof *o->files);
     if (!o->files) return -1;
     for (int i = 1; i < argc; i++) {
@@ -200,7 +205,9 @@ static int parse(int argc, char **argv, opts *o)
                     !strcmp(a, "-j") || !strcmp(a, "--jobs") || !strcmp(a, "--hidden") ||
                     !strcmp(a, "--epochs") || !strcmp(a, "--l2") ||
                     !strcmp(a, "--label-smoothing") || !strcmp(a, "--smooth") ||
-                    !strcmp(a, "--min-episode") || !strcmp(a, "--merge-gap-cry");
+                    !strcmp(a, "--min-episode") || !strcmp(a, "--merge-gap-cry") ||
+                    !strcmp(a, "--confirm") || !strcmp(a, "--hard-negative") ||
+                    !strcmp(a, "--f1-slack");
         if (takes && !v) {
             cli_err("evaluate: %s needs a value", a);
             return -1;
@@ -231,6 +238,18 @@ static int parse(int argc, char **argv, opts *o)
             if (cli_parse_double(a, v, 0.0, 60.0, &o->min_episode)) return -1;
         } else if (!strcmp(a, "--merge-gap-cry")) {
             if (cli_parse_double(a, v, 0.0, 60.0, &o->merge_gap_cry)) return -1;
+        } else if (!strcmp(a, "--f1-slack")) {
+            if (cli_parse_double(a, v, 0.0, 0.5, &cd_f1_slack)) return -1;
+        } else if (!strcmp(a, "--hard-negative")) {
+            if (cli_parse_double(a, v, 0.0, 1000.0, &o->hard_negative)) return -1;
+        } else if (!strcmp(a, "--confirm")) {
+            unsigned ck, cn;
+            char tail;
+            if (sscanf(v, "%u/%u%c", &ck, &cn, &tail) != 2 || ck < 1 || cn > 16 || ck > cn) {
+                cli_err("evaluate: --confirm '%s': expected K/N with 1 <= K <= N <= 16", v);
+                return -1;
+            }
+            o->confirm_k = (int)ck, o->confirm_n = (int)cn;
         } else if (!strcmp(a, "--mix")) o->mix = 1;
         else if (!strcmp(a, "--no-augment")) o->augment = 0;
         else if (!strcmp(a, "--augment-twice")) o->augment = 2;
@@ -370,6 +389,7 @@ int cmd_evaluate(int argc, char **argv)
         cm_train_config tc = cm_train_config_default();
         tc.n_hidden = o.hidden, tc.epochs = o.epochs, tc.seed = o.seed;
         tc.l2 = (float)o.l2, tc.label_smoothing = (float)o.smoothing;
+        tc.hard_negative = (float)o.hard_negative;
         cd_trainset *ts = cd_trainset_build(&set, (int)f, -80.f, o.label_balance);
         cm_net *net = NULL;
         cm_model *dm = NULL;
@@ -383,6 +403,7 @@ int cmd_evaluate(int argc, char **argv)
         cm_model_destroy(dm);
         if (o.min_episode >= 0) par.min_episode_s = (float)o.min_episode;
         if (o.merge_gap_cry >= 0) par.merge_gap_s[CM_CLASS_CRY] = (float)o.merge_gap_cry;
+        if (o.confirm_n > 0) par.confirm_k = (unsigned)o.confirm_k, par.confirm_n = (unsigned)o.confirm_n;
         int ok = ts && cm_train(&ts->set, &tc, &net, &why) == CM_OK &&
                  cm_model_create(net, &fc, &par, smooth, -80.f, NULL, &fm[f], &why) == CM_OK;
         cm_net_free(net);

@@ -24,6 +24,11 @@ struct cm_detector {
     uint64_t hist_first[MAX_SMOOTH];  /* first frame of each averaged window */
     unsigned n_hist;                  /* windows so far, capped at smooth_windows */
     unsigned hist_pos;                /* next slot to write */
+    /* Cry confirmation (confirm_k of the last confirm_n smoothed windows): their smoothed cry
+     * probabilities and the first frame of each one's averaged span, window w at [w % 16]. */
+    float conf_cry[MAX_SMOOTH];
+    uint64_t conf_first[MAX_SMOOTH];
+    uint64_t n_scored;                /* windows scored since reset */
 };
 
 cm_status cm_detector_create(const cm_model *m, cm_detector **out, cm_diag *why)
@@ -45,6 +50,7 @@ void cm_detector_reset(cm_detector *d)
     if (!d) return;
     d->pushed = d->scored_at = 0;
     d->n_hist = d->hist_pos = 0;
+    d->n_scored = 0;
 }
 
 /* Scores the last n frames (n <= WIN) as one window. */
@@ -77,6 +83,23 @@ static void score(cm_detector *d, size_t n, cm_window_scores *out)
     out->first_frame = d->hist_first[oldest];
     out->last_frame = d->lin[n - 1].index;
     d->scored_at = d->pushed;
+
+    /* Cry confirmation: the reported cry probability is the k-th largest of the last n
+     * smoothed ones (cm_model_score_clip does the same), and the span covers them all. */
+    const cm_detect_params *par = cm_model_params(d->m);
+    unsigned cn = par->confirm_n, ck = par->confirm_k;
+    d->conf_cry[d->n_scored % MAX_SMOOTH] = out->p[CM_CLASS_CRY];
+    d->conf_first[d->n_scored % MAX_SMOOTH] = out->first_frame;
+    d->n_scored++;
+    if (cn > 1 && ck >= 1) {
+        if (cn > MAX_SMOOTH) cn = MAX_SMOOTH;
+        unsigned mm = d->n_scored < cn ? (unsigned)d->n_scored : cn;
+        float cry[MAX_SMOOTH];
+        uint64_t w0 = d->n_scored - mm;
+        for (unsigned j = 0; j < mm; j++) cry[j] = d->conf_cry[(w0 + j) % MAX_SMOOTH];
+        cm_confirm_apply(out->p, cm_confirm_cry(cry, mm, ck, cn));
+        out->first_frame = d->conf_first[w0 % MAX_SMOOTH];
+    }
 }
 
 int cm_detector_push(cm_detector *d, const cm_frame *fr, cm_window_scores *out)

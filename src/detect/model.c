@@ -73,6 +73,10 @@ static cm_status check_params(const cm_detect_params *p, cm_diag *why)
     if (!(p->min_episode_s >= 0.f && p->min_episode_s <= 60.f))
         return cm_diag_fail(why, CM_E_RANGE, "detector.min_episode_s=%g: must be 0..60",
                             (double)p->min_episode_s);
+    if (p->confirm_k > 16 || p->confirm_n > 16 || p->confirm_k > (p->confirm_n ? p->confirm_n : 1))
+        return cm_diag_fail(why, CM_E_RANGE,
+                            "detector.confirm_k=%u, confirm_n=%u: must be 0..16, k <= n",
+                            p->confirm_k, p->confirm_n);
     return CM_OK;
 }
 
@@ -485,6 +489,19 @@ static cm_status parse_model(const cJSON *root, cm_model *m, cm_diag *why)
         return st;
     if ((st = get_num(det, "silence_dbfs", "detector.", -200, 0, &d, why))) return st;
     m->silence_dbfs = (float)d;
+    /* Optional (added after format_version 1): cry confirmation; absent = off. */
+    m->params.confirm_k = m->params.confirm_n = 1;
+    if (cJSON_GetObjectItemCaseSensitive(det, "confirm_k") ||
+        cJSON_GetObjectItemCaseSensitive(det, "confirm_n")) {
+        if ((st = get_uint(det, "confirm_k", "detector.", 1, 16, &m->params.confirm_k, why)))
+            return st;
+        if ((st = get_uint(det, "confirm_n", "detector.", 1, 16, &m->params.confirm_n, why)))
+            return st;
+        if (m->params.confirm_k > m->params.confirm_n)
+            return cm_diag_fail(why, CM_E_RANGE,
+                                "detector.confirm_k=%u: must be <= confirm_n=%u",
+                                m->params.confirm_k, m->params.confirm_n);
+    }
     if ((st = parse_shape(root, &m->shape, why)) != CM_OK) return st;
 
     it = cJSON_GetObjectItemCaseSensitive(root, "provenance");
@@ -671,6 +688,8 @@ char *cm_model_to_json(const cm_model *m)
         cJSON_AddItemToObject(det, "min_episode_s", num(m->params.min_episode_s));
         cJSON_AddNumberToObject(det, "smooth_windows", m->smooth_windows);
         cJSON_AddItemToObject(det, "silence_dbfs", num(m->silence_dbfs));
+        cJSON_AddNumberToObject(det, "confirm_k", m->params.confirm_k ? m->params.confirm_k : 1);
+        cJSON_AddNumberToObject(det, "confirm_n", m->params.confirm_n ? m->params.confirm_n : 1);
     }
     cJSON *sh = cJSON_AddObjectToObject(r, "shape");
     if (sh) {
@@ -721,13 +740,66 @@ void cm_model_window_probs(const cm_model *m, const float *feat, float peak_dbfs
     cm_net_forward(m->net, feat, p);
 }
 
+static void smooth_clip(unsigned k, size_t n_windows, float *p_out);
+
 void cm_model_score_clip(const cm_model *m, const float *feats, const float *peak_dbfs,
                          size_t n_windows, float *p_out)
 {
     unsigned k = m->smooth_windows;
     for (size_t w = 0; w < n_windows; w++)
         cm_model_window_probs(m, feats + w * CM_WF_DIM, peak_dbfs[w], p_out + w * CM_N_CLASSES);
-    if (k <= 1) return;
+    if (k > 1) smooth_clip(k, n_windows, p_out);
+    unsigned ck = m->params.confirm_k, cn = m->params.confirm_n;
+    if (cn <= 1 || ck < 1 || n_windows == 0) return;
+    /* Cry confirmation, the same as the detector's: from the end backwards, in place. */
+    float cry[16];
+    for (size_t w = n_windows; w-- > 0;) {
+        size_t lo = w + 1 >= cn ? w + 1 - cn : 0;
+        unsigned mm = (unsigned)(w + 1 - lo);
+        for (unsigned j = 0; j < mm; j++) cry[j] = p_out[(lo + j) * CM_N_CLASSES + CM_CLASS_CRY];
+        /* p_out[w] is replaced, earlier entries still hold smoothed values. */
+        cm_confirm_apply(p_out + w * CM_N_CLASSES, cm_confirm_cry(cry, mm, ck, cn));
+    }
+}
+
+float cm_confirm_cry(const float *cry, unsigned m, unsigned k, unsigned n)
+{
+    if (m == 0) return 0.f;
+    if (n <= 1 || k < 1 || m > 16) return cry[m - 1];
+    unsigned kk = k > n - m ? k - (n - m) : 1;
+    if (kk > m) kk = m;
+    float v[16];
+    memcpy(v, cry, m * sizeof *v);
+    for (unsigned i = 1; i < m; i++) { /* descending insertion sort */
+        float t = v[i];
+        unsigned j = i;
+        while (j > 0 && v[j - 1] < t) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = t;
+    }
+    return v[kk - 1];
+}
+
+void cm_confirm_apply(float p[CM_N_CLASSES], float cry)
+{
+    float old = p[CM_CLASS_CRY];
+    if (!(cry < old)) return;
+    float rest = 1.f - old, add = old - cry;
+    if (rest > 1e-6f) {
+        float s = (rest + add) / rest;
+        p[CM_CLASS_BACKGROUND] *= s;
+        p[CM_CLASS_VOCAL] *= s;
+    } else {
+        p[CM_CLASS_BACKGROUND] += 0.5f * add;
+        p[CM_CLASS_VOCAL] += 0.5f * add;
+    }
+    p[CM_CLASS_CRY] = cry;
+}
+
+static void smooth_clip(unsigned k, size_t n_windows, float *p_out)
+{
     /* Causal moving average over the last k windows, in place from the end backwards. */
     for (size_t w = n_windows; w-- > 0;) {
         size_t lo = w + 1 >= k ? w + 1 - k : 0;

@@ -9,4 +9,12 @@
 void cm_model_window_probs(const cm_model *m, const float *feat, float peak_dbfs,
                            float p[CM_N_CLASSES]);
 
+/* Cry confirmation (cm_detect_params.confirm_k / confirm_n): the k-th largest of the last m
+ * (<= n) smoothed cry probabilities, oldest first; with m < n windows so far (start of a
+ * stream or clip) k shrinks by n - m, to at least 1. Returns the last value when off. */
+float cm_confirm_cry(const float *cry, unsigned m, unsigned k, unsigned n);
+/* Lowers p's cry probability to cry when that is lower (confirmation never raises it) and
+ * renormalises the other two. */
+void cm_confirm_apply(float p[CM_N_CLASSES], float cry);
+
 #endif

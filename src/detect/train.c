@@ -23,6 +23,7 @@ cm_train_config cm_train_config_default(void)
     c.l2 = 1e-3f; /* 1e-4 -> 1e-3: CV cry F1 0.869 -> 0.889, AUC 0.9906 -> 0.9933 (models/README.md) */
     c.label_smoothing = 0.f;
     c.seed = 1;
+    c.hard_negative = 0.f;
     return c;
 }
 
@@ -43,8 +44,45 @@ static void adam_step(float *w, const float *g, adam *a, size_t n, float lr, flo
     }
 }
 
+static cm_status train_once(const cm_train_set *set, const cm_train_config *cfg, cm_net **out,
+                            cm_diag *why);
+
 cm_status cm_train(const cm_train_set *set, const cm_train_config *cfg, cm_net **out,
                    cm_diag *why)
+{
+    if (!out) return CM_E_INVAL;
+    *out = NULL;
+    if (!cfg) return cm_diag_fail(why, CM_E_INVAL, "train: NULL");
+    if (!(cfg->hard_negative >= 0.f && cfg->hard_negative <= 1000.f))
+        return cm_diag_fail(why, CM_E_RANGE, "hard_negative=%g: must be 0..1000",
+                            (double)cfg->hard_negative);
+    if (cfg->hard_negative == 0.f) return train_once(set, cfg, out, why);
+    cm_net *first = NULL;
+    cm_status st = train_once(set, cfg, &first, why);
+    if (st != CM_OK) return st;
+    float *w = malloc((set->n + 1) * sizeof *w);
+    if (!w) {
+        cm_net_free(first);
+        return cm_diag_fail(why, CM_E_NOMEM, "train: out of memory for %zu examples", set->n);
+    }
+    for (size_t i = 0; i < set->n; i++) {
+        w[i] = set->weight ? set->weight[i] : 1.f;
+        if (set->y[i] == CM_NET_CLASSES - 1) continue; /* cry: unchanged */
+        float p[CM_NET_CLASSES];
+        cm_net_forward(first, set->x + i * CM_WF_DIM, p);
+        float c = isfinite(p[CM_NET_CLASSES - 1]) ? p[CM_NET_CLASSES - 1] : 0.f;
+        w[i] *= 1.f + cfg->hard_negative * c;
+    }
+    cm_net_free(first);
+    cm_train_set s2 = *set;
+    s2.weight = w;
+    st = train_once(&s2, cfg, out, why);
+    free(w);
+    return st;
+}
+
+static cm_status train_once(const cm_train_set *set, const cm_train_config *cfg, cm_net **out,
+                            cm_diag *why)
 {
     if (!out) return CM_E_INVAL;
     *out = NULL;
@@ -268,4 +306,49 @@ cm_status cm_choose_threshold(const float *score, const uint8_t *positive, size_
     if (f1) *f1 = use_tgt ? tp_f : best_f1;
     free(v);
     return target_precision > 0 && !use_tgt ? CM_E_RANGE : CM_OK;
+}
+
+cm_status cm_choose_threshold_slack(const float *score, const uint8_t *positive, size_t n,
+                                    double f1_slack, float *thr, double *precision,
+                                    double *recall, double *f1)
+{
+    double best = 0;
+    cm_status st = cm_choose_threshold(score, positive, n, 0, thr, precision, recall, &best);
+    if (f1) *f1 = best;
+    if (st != CM_OK || !(f1_slack > 0)) return st;
+    size_t npos = 0;
+    for (size_t i = 0; i < n; i++) npos += positive[i] != 0;
+    scored *v = malloc(n * sizeof *v);
+    if (!v) return CM_E_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        v[i].s = isfinite(score[i]) ? score[i] : -INFINITY;
+        v[i].pos = positive[i] != 0;
+    }
+    qsort(v, n, sizeof *v, by_score_desc);
+    size_t tp = 0, fp = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && v[j].s == v[i].s) {
+            tp += v[j].pos;
+            fp += !v[j].pos;
+            j++;
+        }
+        double p = (double)tp / (double)(tp + fp), r = (double)tp / (double)npos;
+        double f = p + r > 0 ? 2 * p * r / (p + r) : 0;
+        if (f >= best - f1_slack) { /* the first (highest) such score */
+            size_t k = j - 1;
+            *thr = v[k].s;
+            if (k + 1 < n && isfinite(v[k + 1].s)) {
+                float mid = 0.5f * (v[k].s + v[k + 1].s);
+                if (mid > v[k + 1].s && mid <= v[k].s) *thr = mid;
+            }
+            if (precision) *precision = p;
+            if (recall) *recall = r;
+            if (f1) *f1 = f;
+            break;
+        }
+        i = j;
+    }
+    free(v);
+    return CM_OK;
 }

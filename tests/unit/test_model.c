@@ -155,6 +155,8 @@ static const struct {
     {"\"cry\": 0.600000024", "\"cry\": 1.5", "detector.threshold.cry=1.5"},
     {"\"min_episode_s\": 0.5", "\"min_episode_s\": -1", "detector.min_episode_s=-1"},
     {"\"smooth_windows\": 3", "\"smooth_windows\": 0", "detector.smooth_windows=0"},
+    {"\"confirm_k\": 1", "\"confirm_k\": 2", "detector.confirm_k=2: must be <= confirm_n=1"},
+    {"\"confirm_n\": 1", "\"confirm_n\": 17", "detector.confirm_n=17"},
     {"\"n_mel\": 40", "\"n_mel\": 2", "front_end.n_mel=2"},
     {"\"mel_shape_00\"", "\"mel_shape_xx\"", "features.names[0]"},
     {"\"b2\": [0, 0, 0]", "\"b2\": [1e999, 0, 0]", "network.b2[0]: not a finite number"},
@@ -309,6 +311,85 @@ START_TEST(detector_matches_clip_scoring)
 }
 END_TEST
 
+/* Cry confirmation (k of the last n smoothed windows): the detector and clip scoring agree,
+ * the cry probability is the k-th largest of the last n unconfirmed ones (never above
+ * the window's own), the span covers
+ * them, the parameters round-trip, and a model file without them has confirmation off. */
+START_TEST(confirm_matches_clip_scoring)
+{
+    static const size_t lens[] = {1, 125, 237, 400};
+    size_t n = lens[_i];
+    uint64_t s = tu_seed() + 7 * n;
+    cm_frame *fr = malloc(n * sizeof *fr);
+    random_frames(fr, n, &s);
+    cm_model *m = random_model(6, 11);
+    cm_diag why;
+    cm_detect_params par = *cm_model_params(m);
+    size_t nw = cm_wf_n_windows(n);
+    float *feat = malloc(nw * CM_WF_DIM * sizeof *feat), *peak = malloc(nw * sizeof *peak);
+    float *p0 = malloc(nw * CM_N_CLASSES * sizeof *p0), *p = malloc(nw * CM_N_CLASSES * sizeof *p);
+    for (size_t w = 0; w < nw; w++) {
+        size_t st = cm_wf_window_start(n, w), len = n - st < 100 ? n - st : 100;
+        peak[w] = cm_wf_compute(fr + st, len, feat + w * CM_WF_DIM);
+    }
+    cm_model_score_clip(m, feat, peak, nw, p0);
+    par.confirm_k = 2, par.confirm_n = 3;
+    ck_assert_int_eq(cm_model_set_params(m, &par, &why), CM_OK);
+    cm_model_score_clip(m, feat, peak, nw, p);
+    for (size_t w = 0; w < nw; w++) {
+        /* 2nd largest of the last 3; at the start, k shrinks by the windows not yet there */
+        float v[3];
+        size_t lo = w >= 2 ? w - 2 : 0, mm = w + 1 - lo;
+        for (size_t j = 0; j < mm; j++) v[j] = p0[(lo + j) * CM_N_CLASSES + CM_CLASS_CRY];
+        float want;
+        if (mm == 1) want = v[0];
+        else if (mm == 2) want = fmaxf(v[0], v[1]); /* k shrinks by the missing window */
+        else want = fmaxf(fminf(v[0], v[1]), fminf(fmaxf(v[0], v[1]), v[2]));
+        want = fminf(want, v[mm - 1]); /* confirmation only ever lowers */
+        ck_assert_float_eq(p[w * CM_N_CLASSES + CM_CLASS_CRY], want);
+        float sum = p[w * CM_N_CLASSES] + p[w * CM_N_CLASSES + 1] + p[w * CM_N_CLASSES + 2];
+        ck_assert_float_eq_tol(sum, 1.f, 1e-5f);
+    }
+    cm_detector *d = NULL;
+    ck_assert_int_eq(cm_detector_create(m, &d, &why), CM_OK);
+    size_t got = 0;
+    cm_window_scores ws;
+    for (size_t k = 0; k < n; k++)
+        if (cm_detector_push(d, &fr[k], &ws)) {
+            ck_assert(!memcmp(ws.p, p + got * CM_N_CLASSES, sizeof ws.p));
+            /* span: smooth_windows (3) + confirm_n (3) - 1 windows back */
+            ck_assert_uint_eq(ws.first_frame, cm_wf_window_start(n, got > 4 ? got - 4 : 0));
+            got++;
+        }
+    if (cm_detector_flush(d, &ws)) {
+        ck_assert(!memcmp(ws.p, p + got * CM_N_CLASSES, sizeof ws.p));
+        got++;
+    }
+    ck_assert_uint_eq(got, nw);
+    cm_detector_destroy(d);
+    /* Round trip keeps them; without the fields (older files) confirmation is off. */
+    char *js = cm_model_to_json(m);
+    cm_model *b = NULL;
+    ck_assert_msg(cm_model_load_buffer(js, strlen(js), &b, &why) == CM_OK, "%s", why.msg);
+    ck_assert_uint_eq(cm_model_params(b)->confirm_k, 2);
+    ck_assert_uint_eq(cm_model_params(b)->confirm_n, 3);
+    cm_model_destroy(b);
+    cJSON *root = cJSON_Parse(js);
+    cJSON *det = cJSON_GetObjectItem(root, "detector");
+    cJSON_DeleteItemFromObject(det, "confirm_k");
+    cJSON_DeleteItemFromObject(det, "confirm_n");
+    char *old = cJSON_Print(root);
+    ck_assert_msg(cm_model_load_buffer(old, strlen(old), &b, &why) == CM_OK, "%s", why.msg);
+    ck_assert_uint_eq(cm_model_params(b)->confirm_k, 1);
+    ck_assert_uint_eq(cm_model_params(b)->confirm_n, 1);
+    cm_model_destroy(b);
+    cJSON_Delete(root);
+    free(js), free(old);
+    cm_model_destroy(m);
+    free(fr), free(feat), free(peak), free(p0), free(p);
+}
+END_TEST
+
 START_TEST(features_gain_independent)
 {
     uint64_t s = tu_seed();
@@ -340,6 +421,7 @@ int main(void)
     tcase_add_test(tc, shape_absent_is_default);
     tcase_add_test(tc, default_model);
     tcase_add_loop_test(tc, detector_matches_clip_scoring, 0, 7);
+    tcase_add_loop_test(tc, confirm_matches_clip_scoring, 0, 4);
     tcase_add_test(tc, features_gain_independent);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -111,6 +111,36 @@ START_TEST(threshold_choice)
     /* No positive at all. */
     uint8_t y3[] = {0, 0};
     ck_assert_int_eq(cm_choose_threshold(s2, y3, 2, 0, &thr, &p, &r, &f), CM_E_INVAL);
+    /* F1 slack: the highest cut within 0.06 of the best (0.857) is 0.8 (F1 0.8): threshold
+     * midway between 0.8 and 0.7; slack 0 is the F1-best. */
+    ck_assert_int_eq(cm_choose_threshold_slack(s, y, 6, 0.06, &thr, &p, &r, &f), CM_OK);
+    ck_assert_float_eq_tol(thr, 0.75f, 1e-6f);
+    ck_assert_double_eq_tol(f, 0.8, 1e-12);
+    ck_assert_int_eq(cm_choose_threshold_slack(s, y, 6, 0, &thr, &p, &r, &f), CM_OK);
+    ck_assert_float_eq_tol(thr, 0.45f, 1e-6f);
+    /* Hard negatives: a second run, still deterministic; the factor is range-checked. */
+    {
+        const size_t n = 300;
+        float *x = malloc(n * CM_WF_DIM * sizeof *x);
+        uint8_t *yy = malloc(n);
+        make_data(n, x, yy, tu_seed());
+        cm_train_set set = {n, x, yy, NULL};
+        cm_train_config cfg = cm_train_config_default();
+        cfg.n_hidden = 4, cfg.epochs = 3, cfg.hard_negative = 2.f;
+        cm_net *a = NULL, *b = NULL;
+        cm_diag why;
+        ck_assert_int_eq(cm_train(&set, &cfg, &a, &why), CM_OK);
+        ck_assert_int_eq(cm_train(&set, &cfg, &b, &why), CM_OK);
+        ck_assert(same(a, b));
+        cm_net_free(b);
+        cfg.hard_negative = 0.f;
+        ck_assert_int_eq(cm_train(&set, &cfg, &b, &why), CM_OK);
+        ck_assert(!same(a, b));
+        cm_net_free(a), cm_net_free(b);
+        cfg.hard_negative = -1.f;
+        ck_assert_int_eq(cm_train(&set, &cfg, &a, &why), CM_E_RANGE);
+        free(x), free(yy);
+    }
 }
 END_TEST
 
