@@ -56,6 +56,21 @@ static float *load(const char *path, unsigned *rate, unsigned *ch, size_t *n)
     return x;
 }
 
+/* x (n mono samples at rate) resampled to 44.1 kHz with soxr HQ; *m receives the length. */
+static float *to_44100(const float *x, size_t n, unsigned rate, size_t *m)
+{
+    cm_rs *rs = NULL;
+    ck_assert_int_eq(cm_rs_create(rate, 44100, &rs, NULL), CM_OK);
+    size_t cap = cm_rs_out_for(rs, n) + cm_rs_out_for(rs, 0), m1 = 0, m2 = 0;
+    float *up = malloc(cap * sizeof *up);
+    ck_assert_ptr_nonnull(up);
+    ck_assert_int_eq(cm_rs_process(rs, x, n, up, cap, &m1), CM_OK);
+    ck_assert_int_eq(cm_rs_flush(rs, up + m1, cap - m1, &m2), CM_OK);
+    cm_rs_destroy(rs);
+    *m = m1 + m2;
+    return up;
+}
+
 /* Runs the analyzer over x in chunks: chunk == 0 means random sizes from seed. */
 static void run(const cm_analyzer_config *base, const float *x, size_t n, size_t chunk,
                 uint64_t seed, collected *out, cm_summary *sum)
@@ -246,14 +261,8 @@ START_TEST(rate_and_channels_independent)
     unsigned rate, ch;
     size_t n;
     float *x = load(tu_src("samples/demo.flac"), &rate, &ch, &n);
-    cm_rs *rs = NULL;
-    ck_assert_int_eq(cm_rs_create(rate, 44100, &rs, NULL), CM_OK);
-    size_t cap = cm_rs_out_for(rs, n) + cm_rs_out_for(rs, 0), m = 0, m2 = 0;
-    float *up = malloc(cap * sizeof *up);
-    ck_assert_int_eq(cm_rs_process(rs, x, n, up, cap, &m), CM_OK);
-    ck_assert_int_eq(cm_rs_flush(rs, up + m, cap - m, &m2), CM_OK);
-    m += m2;
-    cm_rs_destroy(rs);
+    size_t m = 0;
+    float *up = to_44100(x, n, rate, &m);
     float *y = malloc(2 * m * sizeof *y);
     for (size_t i = 0; i < m; i++) y[2 * i] = y[2 * i + 1] = up[i];
     cm_analyzer_config c1 = cm_analyzer_config_default(rate, 1);
@@ -343,14 +352,8 @@ START_TEST(loudness_thread_same_results)
     unsigned rate, ch;
     size_t n;
     float *x = load(tu_src("samples/demo.flac"), &rate, &ch, &n);
-    cm_rs *rs = NULL;
-    ck_assert_int_eq(cm_rs_create(rate, 44100, &rs, NULL), CM_OK);
-    size_t cap = cm_rs_out_for(rs, n) + cm_rs_out_for(rs, 0), m = 0, m2 = 0;
-    float *up = malloc(cap * sizeof *up);
-    ck_assert_int_eq(cm_rs_process(rs, x, n, up, cap, &m), CM_OK);
-    ck_assert_int_eq(cm_rs_flush(rs, up + m, cap - m, &m2), CM_OK);
-    m += m2;
-    cm_rs_destroy(rs);
+    size_t m = 0;
+    float *up = to_44100(x, n, rate, &m);
     float *y = malloc(2 * m * sizeof *y);
     for (size_t i = 0; i < m; i++) {
         y[2 * i] = up[i];
