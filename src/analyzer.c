@@ -136,8 +136,6 @@ struct cm_analyzer {
     cm_shape *shape;
     cm_shape_result shape_res; /* scratch for the END event */
     episode_acc sob;           /* the sob episode in progress */
-    cm_shape_event sob_ev;     /* its latest event */
-    bool sob_in_stretch;       /* a stretch has started and not ended */
     bool cry_seen;             /* a cry episode has been opened */
     uint64_t last_cry_end_f;   /* end frame of the latest cry episode */
     float rms_prev[2];         /* the two previous frame levels, for the floor */
@@ -162,7 +160,6 @@ struct cm_analyzer {
     cm_status loud_st;
 };
 
-static const char *const class_names[CM_N_CLASSES] = {"background", "vocal", "cry", "sob"};
 
 cm_analyzer_config cm_analyzer_config_default(unsigned rate_hz, unsigned channels)
 {
@@ -367,7 +364,7 @@ cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, c
         float gap = a->params.merge_gap_s[c];
         if (!(gap >= 0.0f) || gap > MERGE_GAP_MAX_S) {
             st = cm_diag_fail(why, CM_E_RANGE, "merge_gap_s[%s]=%g: must be 0..%g",
-                              class_names[c], gap, MERGE_GAP_MAX_S);
+                              cm_class_name(c), gap, MERGE_GAP_MAX_S);
             goto fail;
         }
         cm_seg_config sc = {
@@ -427,7 +424,7 @@ double cm_analyzer_latency_s(const cm_analyzer *a)
 
 /* ---- episode statistics ---------------------------------------------------------------- */
 
-static void acc_reset(episode_acc *e, uint64_t id, uint64_t start_f, uint64_t end_f)
+static void acc_reset(episode_acc *e, uint64_t start_f, uint64_t end_f)
 {
     cm_seg *seg = e->seg;
     cm_class cls = e->cls;
@@ -435,7 +432,6 @@ static void acc_reset(episode_acc *e, uint64_t id, uint64_t start_f, uint64_t en
     e->seg = seg;
     e->cls = cls;
     e->open = true;
-    e->id = id;
     e->start_f = start_f;
     e->end_f = end_f;
     e->next_f = start_f;
@@ -584,7 +580,7 @@ static void apply_update(cm_analyzer *a, unsigned slot, const cm_seg_update *u)
     episode_acc *e = &a->acc[slot];
     switch (u->kind) {
     case CM_SEG_OPEN:
-        acc_reset(e, 0, u->start_frame, u->end_frame);
+        acc_reset(e, u->start_frame, u->end_frame);
         e->shape_ok = cm_shape_begin(a->shape, slot, u->start_frame) == CM_OK &&
                       cm_shape_extend(a->shape, slot, u->end_frame) == CM_OK;
         note_cry(a, e);
@@ -623,21 +619,18 @@ static bool cry_near(const cm_analyzer *a, uint64_t start_f)
 static void on_sob_event(cm_analyzer *a, const cm_shape_event *ev)
 {
     episode_acc *e = &a->sob;
-    a->sob_ev = *ev;
     if (ev->kind == CM_SHAPE_SOB_START) {
-        a->sob_in_stretch = true;
         /* Announce now when crying is already known; otherwise decide at the end, when the
          * cry segmenter has caught up with the stretch. */
         if (cry_near(a, ev->start_frame)) {
-            acc_reset(e, 0, ev->start_frame, ev->end_frame);
+            acc_reset(e, ev->start_frame, ev->end_frame);
             acc_progress(a, e);
         }
         return;
     }
-    a->sob_in_stretch = false;
     if (!e->open) {
         if (!cry_near(a, ev->start_frame)) return;
-        acc_reset(e, 0, ev->start_frame, ev->end_frame);
+        acc_reset(e, ev->start_frame, ev->end_frame);
     }
     e->end_f = ev->end_frame;
     cm_sob_info si = {.n_pulses = ev->n_pulses, .pulse_rate_hz = ev->rate_hz,
@@ -703,10 +696,6 @@ static void on_frames(cm_analyzer *a, const cm_frame *fr, size_t n)
         a->n_frames = fr[i].index + 1;
         for (size_t s = 0; s < N_SEG; s++) cm_seg_frame(a->acc[s].seg, fr[i].index, act);
         if (cm_shape_frame(a->shape, &fr[i]) == CM_OK) poll_shape(a);
-        if (a->sob.open) {
-            /* The open sob episode grows with its stretch. */
-            a->sob.end_f = a->sob_ev.end_frame > a->sob.end_f ? a->sob_ev.end_frame : a->sob.end_f;
-        }
         cm_window_scores w;
         if (cm_detector_push(a->det, &fr[i], &w)) on_window(a, &w);
     }
