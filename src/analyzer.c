@@ -5,7 +5,7 @@
  * floor((k+1) * rate / 10)), so every stage sees the same blocks whatever the caller's
  * chunking. Per block, at the native rate: non-finite samples -> 0, libebur128 on the
  * original channels, A-weighted Fast level and sample peak on the channel mean; one level
- * reading per block. The channel mean then goes to 16 kHz (soxr) -> frames (10 ms) ->
+ * reading per block. The channel mean then goes to 8 kHz (soxr; the front end's rate) -> frames (10 ms) ->
  * activity (level above the noise floor) and the detector (1 s windows every 0.25 s) ->
  * one segmenter per reported class -> episodes, whose statistics are aggregated lazily from
  * bounded histories of readings and frames as their spans grow. The shape stage (shape.h)
@@ -55,10 +55,11 @@
  * crying and can outlast it (Gracanin et al. 2014, DESIGN.md). Rhythmic pulses far from any
  * crying (a ticking clock: 3 stretches per hour of the shared noise clips) are not sobbing. */
 #define SOB_AFTER_CRY_FRAMES 6000u /* 60 s */
-/* Loudness thread: blocks queued for libebur128, at most this many and this many bytes
- * (a 192 kHz, 64-channel block is 4.9 MB; a 44.1 kHz stereo one 35 kB). libebur128 is about
- * half the work at 44.1 kHz stereo (callgrind: 5.0 of 9.5 G instructions per 5 min), so on
- * two cores the rest of the pipeline runs beside it. */
+/* Loudness thread: blocks queued for libebur128 and the A-weighted level, at most this many
+ * and this many bytes (a 192 kHz, 64-channel block is 4.9 MB; a 44.1 kHz stereo one 35 kB).
+ * Both work at the native rate: at 44.1 kHz stereo they are about half of all the work
+ * (callgrind: 5.0 + 0.8 of 9.5 G instructions per 5 min), so on two cores the rest of the
+ * pipeline (resampling, front end, classifier) runs beside them. */
 #define LOUD_QUEUE_MAX 8u
 #define LOUD_QUEUE_BYTES (8u << 20)
 
@@ -144,15 +145,17 @@ struct cm_analyzer {
     bool flushed;
 
     /* Loudness thread (cfg.threads == 2 without on_level). The pushing thread queues each
-     * block (reading k is block k); the loudness thread feeds cm_loud, sets reads[k].lufs_m
-     * and publishes loud_done = k + 1. Everything below the mutex line is guarded by it. */
+     * block (reading k is block k); the loudness thread feeds cm_loud and cm_aw, sets
+     * reads[k].lufs_m and reads[k].dba and publishes loud_done = k + 1. Everything below the
+     * mutex line is guarded by it. */
     bool loud_async;
     bool loud_started;
     pthread_t loud_th;
     float *loud_q;          /* loud_slots blocks of loud_slot_floats */
+    float *loud_mono;       /* the loudness thread's channel mean of one block */
     size_t loud_slots, loud_slot_floats;
     size_t loud_q_n[LOUD_QUEUE_MAX];
-    _Atomic uint64_t loud_done; /* readings whose lufs_m is final (release/acquire) */
+    _Atomic uint64_t loud_done; /* readings whose lufs_m and dba are final (release/acquire) */
     pthread_mutex_t loud_mx;
     pthread_cond_t loud_work, loud_progress;
     uint64_t loud_head, loud_tail; /* blocks taken / queued */
@@ -199,6 +202,7 @@ void cm_analyzer_destroy(cm_analyzer *a)
         pthread_cond_destroy(&a->loud_progress);
     }
     free(a->loud_q);
+    free(a->loud_mono);
     for (size_t i = 0; i < N_SEG; i++) cm_seg_destroy(a->acc[i].seg);
     cm_shape_destroy(a->shape);
     cm_detector_destroy(a->det);
@@ -220,6 +224,32 @@ static size_t block_frames(const cm_analyzer *a, uint64_t k)
     return (size_t)(((k + 1) * r) / BLOCKS_PER_S - (k * r) / BLOCKS_PER_S);
 }
 
+/* Channel mean of n interleaved frames of ch channels; x itself when ch == 1. */
+static const float *chan_mean(const float *x, size_t n, unsigned ch, float *out)
+{
+    if (ch == 1) return x;
+    const float g = 1.0f / (float)ch;
+    for (size_t i = 0; i < n; i++) {
+        float s = 0.0f;
+        for (unsigned c = 0; c < ch; c++) s += x[i * ch + c];
+        out[i] = s * g;
+    }
+    return out;
+}
+
+/* The native-rate levels of block k: libebur128 and the A-weighted Fast level. */
+static cm_status measure_levels(cm_analyzer *a, uint64_t k, const float *x, const float *mono,
+                                size_t n)
+{
+    cm_status st = cm_loud_add(a->loud, x, n);
+    double ms_max = 0.0;
+    cm_aw_process(a->aw, mono, n, &ms_max);
+    reading *r = &a->reads[k % READ_RING];
+    r->lufs_m = cm_loud_momentary_lufs(a->loud);
+    r->dba = cm_db_from_ms(ms_max);
+    return st;
+}
+
 /* ---- loudness thread ------------------------------------------------------------------- */
 
 static void *loud_main(void *arg)
@@ -233,8 +263,8 @@ static void *loud_main(void *arg)
         uint64_t k = a->loud_head;
         size_t slot = (size_t)(k % a->loud_slots), n = a->loud_q_n[slot];
         pthread_mutex_unlock(&a->loud_mx);
-        cm_status st = cm_loud_add(a->loud, a->loud_q + slot * a->loud_slot_floats, n);
-        a->reads[k % READ_RING].lufs_m = cm_loud_momentary_lufs(a->loud);
+        const float *x = a->loud_q + slot * a->loud_slot_floats;
+        cm_status st = measure_levels(a, k, x, chan_mean(x, n, a->cfg.channels, a->loud_mono), n);
         pthread_mutex_lock(&a->loud_mx);
         if (st != CM_OK && a->loud_st == CM_OK) a->loud_st = st;
         a->loud_head = k + 1;
@@ -392,7 +422,8 @@ cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, c
         a->loud_slots = slots;
         a->loud_slot_floats = max_block * cfg->channels;
         a->loud_q = malloc(slots * block_bytes);
-        if (!a->loud_q) {
+        a->loud_mono = malloc(max_block * sizeof *a->loud_mono);
+        if (!a->loud_q || !a->loud_mono) {
             st = cm_diag_fail(why, CM_E_NOMEM, "out of memory");
             goto fail;
         }
@@ -467,7 +498,7 @@ static void acc_aggregate(cm_analyzer *a, episode_acc *e, bool final)
     double t1 = frame_end_s(e->end_f);
     uint64_t k_end = (uint64_t)floor(t1 * BLOCKS_PER_S - 1e-9);
     if (e->next_k + READ_RING < a->n_reads) e->next_k = a->n_reads - READ_RING;
-    for (; e->next_k <= k_end && e->next_k < a->n_reads; e->next_k++) {
+    for (; e->next_k <= k_end && e->next_k < n_loud; e->next_k++) {
         const reading *r = &a->reads[e->next_k % READ_RING];
         if (r->dba > e->dba_max) e->dba_max = r->dba;
         if (r->peak > e->peak_max) e->peak_max = r->peak;
@@ -724,25 +755,11 @@ static cm_status process_block(cm_analyzer *a, size_t n)
         float m = fabsf(v);
         if (m > peak) peak = m;
     }
-    cm_status st = a->loud_async ? loud_enqueue(a, x, n) : cm_loud_add(a->loud, x, n);
-    if (st != CM_OK) return st;
-    const float *mono = x;
-    if (ch > 1) {
-        const float g = 1.0f / (float)ch;
-        for (size_t i = 0; i < n; i++) {
-            float s = 0.0f;
-            for (unsigned c = 0; c < ch; c++) s += x[i * ch + c];
-            a->mono[i] = s * g;
-        }
-        mono = a->mono;
-    }
-    double ms_max = 0.0;
-    cm_aw_process(a->aw, mono, n, &ms_max);
-
+    const float *mono = chan_mean(x, n, ch, a->mono);
     reading *r = &a->reads[a->n_reads % READ_RING];
-    if (!a->loud_async) r->lufs_m = cm_loud_momentary_lufs(a->loud);
-    r->dba = cm_db_from_ms(ms_max);
     r->peak = peak > 0.0f ? 20.0 * log10((double)peak) : -INFINITY;
+    cm_status st = a->loud_async ? loud_enqueue(a, x, n) : measure_levels(a, a->n_reads, x, mono, n);
+    if (st != CM_OK) return st;
     a->n_reads++;
 
     size_t nr = 0;

@@ -4,7 +4,7 @@
  * Push native-rate interleaved float audio in any chunk sizes; get episodes (and, for live
  * use, start / excessive events and 10 Hz level readings) through callbacks, then a summary.
  * Inside: loudness (libebur128) and A-weighted level on the original channels at the native
- * rate; channel mean -> 16 kHz (libsoxr) -> frame features -> detector -> segmenter.
+ * rate; channel mean -> 8 kHz (libsoxr) -> frame features -> detector -> segmenter.
  * The input is re-blocked internally into fixed blocks, so results are identical whatever
  * the caller's chunking (tested).
  *

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Frame front end: 16 kHz mono float in, one cm_frame of spectral features per 10 ms hop out.
+/* Frame front end: 8 kHz mono float in, one cm_frame of spectral features per 10 ms hop out.
+ * Every feature lies below 4 kHz (mel bands, spectral shape, pitch up to 1 kHz), so the front
+ * end runs at 8 kHz: 8 kHz phone uploads and wide-band recordings give the same features,
+ * and a 256-point FFT costs half of the 512-point one a 16 kHz front end needs for the same
+ * 31.25 Hz bins (kissfft was most of the front end's time; bench/README.md).
  *
  * Frame k covers input samples [k*hop, k*hop + win) (no centring), Hann-windowed, real FFT
  * (kissfft, zero-padded to nfft). Its centre time is (k*hop + win/2) / rate seconds.
@@ -20,9 +24,9 @@
 extern "C" {
 #endif
 
-#define CM_FRONT_RATE_HZ 16000u
-#define CM_FRONT_WIN_SAMPLES 400u /* 25 ms */
-#define CM_FRONT_HOP_SAMPLES 160u /* 10 ms */
+#define CM_FRONT_RATE_HZ 8000u
+#define CM_FRONT_WIN_SAMPLES 200u /* 25 ms */
+#define CM_FRONT_HOP_SAMPLES 80u  /* 10 ms */
 #define CM_FRONT_MAX_MEL 64u
 
 typedef struct cm_frame {
@@ -45,9 +49,11 @@ typedef struct cm_frame {
 
 typedef struct cm_front_config {
     unsigned n_mel;     /* mel bands, 8..CM_FRONT_MAX_MEL; default 40 */
-    float fmin_hz;      /* lower edge of mel and spectral-shape range, 0..7900; default 50 */
-    float fmax_hz;      /* upper edge, fmin_hz+100..8000; default 4000 so that 8 kHz and
-                           16 kHz sources give the same features (phone uploads are 8 kHz) */
+    float fmin_hz;      /* lower edge of mel and spectral-shape range, 0..3900; default 50 */
+    float fmax_hz;      /* upper edge, fmin_hz+100..4000 (the Nyquist frequency); default
+                           3500: inside the passband of every source (telephony keeps
+                           300-3400 Hz, the resampler 0-3.64 kHz at 8 kHz), so the top band
+                           does not tell 8 kHz uploads from wide-band recordings */
     float f0_min_hz;    /* pitch search range, 146..2000; default 150 (adult speech). Lower
                            pitch would need lags beyond the 25 ms frame's reach */
     float f0_max_hz;    /* default 1000 (infant cry); must be > f0_min_hz, <= 2000 */
@@ -68,7 +74,7 @@ void cm_front_reset(cm_front *f);   /* back to t=0, same config */
  * ceil((samples_in + n) / hop) - frames emitted so far; 0 after flush. */
 size_t cm_front_frames_for(const cm_front *f, size_t n_samples);
 
-/* Consumes all n samples (16 kHz mono, full scale +-1). Writes up to out_cap frames to out and
+/* Consumes all n samples (8 kHz mono, full scale +-1). Writes up to out_cap frames to out and
  * their number to *n_out. CM_E_RANGE if out_cap < cm_front_frames_for(f, n) (nothing consumed). */
 CM_NODISCARD cm_status cm_front_process(cm_front *f, const float *x, size_t n, cm_frame *out,
                                         size_t out_cap, size_t *n_out);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Labelled clips for `calibrate` and `evaluate` (see calib_data.h): the file reading and
  * threading around the library's pure training code. Audio goes through the same path as
- * `analyze` (cm_reader -> channel mean -> cm_rs to 16 kHz -> cm_front), so the features a
+ * `analyze` (cm_reader -> channel mean -> cm_rs to the front end's 8 kHz -> cm_front), so the features a
  * model is trained on are the features it will see. */
 #include "cli/calib_data.h"
 
@@ -239,7 +239,7 @@ void cd_free(cd_set *set)
     memset(set, 0, sizeof *set);
 }
 
-int cd_read_16k(const char *path, float **x, size_t *n, unsigned *rate_hz)
+int cd_read_front(const char *path, float **x, size_t *n, unsigned *rate_hz)
 {
     *x = NULL;
     *n = 0;
@@ -382,7 +382,7 @@ static int make_aug(job *j, size_t i, const float *x, size_t n, int copy)
     size_t b = j->beds[j->bed_off[f] + cm_rng_next(&rng) % j->bed_cnt[f]];
     float *bx;
     size_t bn;
-    if (cd_read_16k(j->set->clip[b].path, &bx, &bn, NULL) != 0) return -1;
+    if (cd_read_front(j->set->clip[b].path, &bx, &bn, NULL) != 0) return -1;
     float *bed = malloc(n * sizeof *bed), *mix = malloc(n * sizeof *mix);
     if (!bed || !mix || bn == 0) {
         free(bx), free(bed), free(mix);
@@ -414,7 +414,7 @@ static void *worker(void *arg)
         cd_clip *c = &j->set->clip[i];
         float *x;
         size_t n;
-        if (cd_read_16k(c->path, &x, &n, &c->rate_hz) != 0) {
+        if (cd_read_front(c->path, &x, &n, &c->rate_hz) != 0) {
             atomic_store(&j->failed, 1);
             break;
         }

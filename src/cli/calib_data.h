@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Labelled clips for `calibrate` and `evaluate`: manifest loading (with checks that name the
- * line), audio decoding to 16 kHz mono, parallel window-feature extraction (with optional
+ * line), audio decoding to the front end's rate (CM_FRONT_RATE_HZ, mono), parallel window-feature extraction (with optional
  * noise-mixing augmentation), group-wise folds and cross-validated training. CLI-private:
  * it prints diagnostics. */
 #ifndef CM_CALIB_DATA_H
@@ -58,11 +58,11 @@ int cd_load_manifest(const char *manifest, const char *root, size_t min_per_clas
 int cd_add_labelled_files(char **files, size_t n, cd_set *set);
 void cd_free(cd_set *set);
 
-/* Decodes a file to 16 kHz mono (channel mean). *x malloc'ed. Prints on failure, returns -1. */
-int cd_read_16k(const char *path, float **x, size_t *n, unsigned *rate_hz);
-/* Frame features of a 16 kHz signal. *fr malloc'ed. Returns -1 on failure (printed). */
+/* Decodes a file to CM_FRONT_RATE_HZ mono (channel mean). *x malloc'ed. Prints on failure, returns -1. */
+int cd_read_front(const char *path, float **x, size_t *n, unsigned *rate_hz);
+/* Frame features of a CM_FRONT_RATE_HZ signal. *fr malloc'ed. Returns -1 on failure (printed). */
 int cd_frames(const float *x, size_t n, const cm_front_config *fc, cm_frame **fr, size_t *nfr);
-/* Window features of a 16 kHz signal. */
+/* Window features of a CM_FRONT_RATE_HZ signal. */
 int cd_window_feats(const float *x, size_t n, const cm_front_config *fc, cd_feats *out);
 
 /* Extracts clean features of every clip (and, with augment = 1 or 2, that many mixed copies

@@ -426,7 +426,7 @@ static int sob_calibrate(const cd_set *set, cm_model *m, char **prov_add)
         if (!c->labelled) continue;
         float *x;
         size_t n;
-        if (cd_read_16k(c->path, &x, &n, NULL) != 0) goto done;
+        if (cd_read_front(c->path, &x, &n, NULL) != 0) goto done;
         int bad = cd_frames(x, n, &fc, &frames[k], &files[k].n_frames);
         free(x);
         if (bad) goto done;

@@ -87,7 +87,7 @@ static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
     c->n++;
 }
 
-/* Cry episodes of a 16 kHz mono signal under model m. */
+/* Cry episodes of a CM_FRONT_RATE_HZ mono signal under model m. */
 static int run_analyzer(const cm_model *m, const float *x, size_t n, collect *out)
 {
     cm_analyzer_config cfg = cm_analyzer_config_default(CM_FRONT_RATE_HZ, 1);
@@ -112,12 +112,12 @@ static int run_analyzer(const cm_model *m, const float *x, size_t n, collect *ou
     return rc;
 }
 
-/* Appends a clip's 16 kHz audio to a growing buffer. */
+/* Appends a clip's audio, at CM_FRONT_RATE_HZ, to a growing buffer. */
 static int append_clip(const char *path, float **buf, size_t *n, size_t *cap)
 {
     float *x;
     size_t k;
-    if (cd_read_16k(path, &x, &k, NULL) != 0) return -1;
+    if (cd_read_front(path, &x, &k, NULL) != 0) return -1;
     if (*n + k > *cap) {
         size_t nc = (*n + k) * 2;
         float *nb = realloc(*buf, nc * sizeof *nb);
@@ -316,7 +316,7 @@ static int eval_labelled_files(const opts *o, const cm_model *m)
         float *x;
         size_t n;
         collect est = {0};
-        int rc = ref && cd_read_16k(a, &x, &n, NULL) == 0 ? 0 : -1;
+        int rc = ref && cd_read_front(a, &x, &n, NULL) == 0 ? 0 : -1;
         if (rc == 0) {
             rc = run_analyzer(m, x, n, &est);
             free(x);
@@ -553,7 +553,7 @@ int cmd_evaluate(int argc, char **argv)
             for (size_t i = 0; !bad && i < ni; i++) {
                 float *x;
                 size_t n;
-                if (cd_read_16k(set.clip[idx[i]].path, &x, &n, NULL) != 0) bad = 1;
+                if (cd_read_front(set.clip[idx[i]].path, &x, &n, NULL) != 0) bad = 1;
                 else items[i] = (cm_mix_item){x, n, (int)set.clip[idx[i]].cls};
             }
             cm_mix_config mc = {CM_FRONT_RATE_HZ, 0.0, 20.0, 2.0, 6.0, rng};

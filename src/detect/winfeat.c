@@ -8,7 +8,7 @@
  * stationary. Every feature is gain independent: levels enter only as differences in dB
  * (the mel spectrum is mean-normalised, the envelope is taken relative to the window's
  * loudest frame), so the model learns sound, not microphone gain; and the front end stops
- * at 4 kHz, so 8 kHz phone uploads and 16 kHz recordings look alike. */
+ * at 4 kHz, and it runs at 8 kHz, so 8 kHz phone uploads and 16 kHz recordings look alike. */
 #include <math.h>
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Frame front end (include/crymeter/frontend.h): re-blocks 16 kHz mono into 400-sample
- * frames every 160 samples, windows them (Hann), takes one 512-point real FFT (kissfft) and
+/* Frame front end (include/crymeter/frontend.h): re-blocks 8 kHz mono into 200-sample
+ * frames every 80 samples, windows them (Hann), takes one 256-point real FFT (kissfft) and
  * derives every per-frame feature from it: log-mel bands, spectral shape, level, and F0 with
  * a voicing strength. Speed matters (a 1 h file is 360,000 frames, and the whole analysis
  * should run in about the time `ffmpeg -af ebur128` needs), so everything is precomputed in
@@ -19,12 +19,12 @@
 #define RATE ((float)CM_FRONT_RATE_HZ)
 #define WIN ((int)CM_FRONT_WIN_SAMPLES)
 #define HOP ((int)CM_FRONT_HOP_SAMPLES)
-#define NFFT 512
+#define NFFT 256
 #define PI_D 3.14159265358979323846
 #define NBIN (NFFT / 2 + 1)
 #define BIN_HZ (RATE / NFFT) /* 31.25 Hz */
-/* A 512-point circular autocorrelation of a 400-sample frame is exact up to lag
- * 512 - 400 = 112 samples (7 ms): larger lags fold the other end of the frame in. */
+/* A 256-point circular autocorrelation of a 200-sample frame is exact up to lag
+ * 256 - 200 = 56 samples (7 ms): larger lags fold the other end of the frame in. */
 #define ACF_EXACT_MAX (NFFT - WIN)
 /* -120 dB floor of mel_db and rms_dbfs, as a power (1e-12 of a full-scale square). */
 #define POW_FLOOR 1e-12f
@@ -48,9 +48,9 @@ typedef int32_t v4i __attribute__((vector_size(16)));
 
 struct cm_front {
     cm_front_config cfg;
-    kiss_fftr_cfg fwd;   /* 512-point forward, owned: the cfg holds scratch space */
+    kiss_fftr_cfg fwd;   /* 256-point forward, owned: the cfg holds scratch space */
     kiss_fftr_cfg coarse; /* NFFT/dec-point inverse for the coarse autocorrelation */
-    int dec;             /* coarse lag step in samples (4 if f0_max <= 1000 Hz, else 2) */
+    int dec;             /* coarse lag step in samples (2 if f0_max <= 1000 Hz, else 1) */
     int nc;              /* NFFT / dec */
     int lag_lo, lag_hi;  /* full-rate lag search range, samples */
     int m_lo, m_hi;      /* coarse search range, in units of dec */
@@ -91,7 +91,7 @@ cm_front_config cm_front_config_default(void)
     cm_front_config c;
     c.n_mel = 40;
     c.fmin_hz = 50.0f;
-    c.fmax_hz = 4000.0f;
+    c.fmax_hz = 3500.0f;
     c.f0_min_hz = 150.0f;
     c.f0_max_hz = 1000.0f;
     c.voicing_threshold = 0.45f;
@@ -167,12 +167,12 @@ static cm_status check_config(const cm_front_config *c, cm_diag *why)
         return cm_diag_fail(why, CM_E_RANGE, "n_mel=%u: must be 8..%u", c->n_mel,
                             CM_FRONT_MAX_MEL);
     /* Written as !(in range) so that NaN is rejected too. */
-    if (!(c->fmin_hz >= 0.0f && c->fmin_hz <= 7900.0f))
-        return cm_diag_fail(why, CM_E_RANGE, "fmin_hz=%g: must be 0..7900",
+    if (!(c->fmin_hz >= 0.0f && c->fmin_hz <= 3900.0f))
+        return cm_diag_fail(why, CM_E_RANGE, "fmin_hz=%g: must be 0..3900",
                             (double)c->fmin_hz);
-    if (!(c->fmax_hz >= c->fmin_hz + 100.0f && c->fmax_hz <= 8000.0f))
+    if (!(c->fmax_hz >= c->fmin_hz + 100.0f && c->fmax_hz <= 4000.0f))
         return cm_diag_fail(why, CM_E_RANGE,
-                            "fmax_hz=%g: must be fmin_hz+100 (%g)..8000",
+                            "fmax_hz=%g: must be fmin_hz+100 (%g)..4000",
                             (double)c->fmax_hz, (double)(c->fmin_hz + 100.0f));
     if (!(c->f0_min_hz >= 146.0f && c->f0_min_hz < 2000.0f))
         return cm_diag_fail(why, CM_E_RANGE,
@@ -252,9 +252,9 @@ cm_status cm_front_create(const cm_front_config *cfg, cm_front **out, cm_diag *w
     f->cfg = *cfg;
 
     /* Coarse autocorrelation: keep bins up to rate/(2*dec) and inverse-transform NFFT/dec
-     * points, giving lags in steps of dec samples. dec 4 keeps 0..2 kHz, at least two
-     * harmonics of any F0 up to 1 kHz; higher f0_max needs the 0..4 kHz band (dec 2). */
-    f->dec = cfg->f0_max_hz <= 1000.0f ? 4 : 2;
+     * points, giving lags in steps of dec samples. dec 2 keeps 0..2 kHz, at least two
+     * harmonics of any F0 up to 1 kHz; higher f0_max needs the 0..4 kHz band (dec 1). */
+    f->dec = cfg->f0_max_hz <= 1000.0f ? 2 : 1;
     f->nc = NFFT / f->dec;
     f->fwd = kiss_fftr_alloc(NFFT, 0, NULL, NULL);
     f->coarse = kiss_fftr_alloc(f->nc, 1, NULL, NULL);
@@ -305,11 +305,11 @@ cm_status cm_front_create(const cm_front_config *cfg, cm_front **out, cm_diag *w
     f->m_lo = (int)lroundf((float)f->lag_lo / (float)f->dec);
     f->m_hi = (int)lroundf((float)f->lag_hi / (float)f->dec);
     if (f->m_lo < 1) f->m_lo = 1;
-    /* The local-maximum test looks one coarse step beyond m_hi. Up to lag 112 the circular
-     * autocorrelation is exact; at lag tau > 112 it also holds r(512 - tau), which for
-     * tau <= 120 overlaps only the 8 outermost samples of each end of the window, where
-     * Hann is below 0.004: negligible. f0_min_hz >= 146 keeps (m_hi + 1) * dec <= 116. */
-    assert((f->m_hi + 1) * f->dec <= ACF_EXACT_MAX + 8);
+    /* The local-maximum test looks one coarse step beyond m_hi. Up to lag 56 the circular
+     * autocorrelation is exact; at lag tau > 56 it also holds r(256 - tau), which for
+     * tau <= 60 overlaps only the 4 outermost samples of each end of the window, where
+     * Hann is below 0.004: negligible. f0_min_hz >= 146 keeps (m_hi + 1) * dec <= 58. */
+    assert((f->m_hi + 1) * f->dec <= ACF_EXACT_MAX + 4);
 
     cm_front_reset(f);
     *out = f;
@@ -494,7 +494,7 @@ static void analyse(cm_front *f, const float *x, cm_frame *fr)
     r0 = (r4[0] + r4[1]) + (r4[2] + r4[3]);
     kiss_fftr(f->fwd, f->y, f->spec);
 
-    /* Power only up to the highest bin any feature reads (bin 128 for the defaults). */
+    /* Power only up to the highest bin any feature reads (bin 112, 3.5 kHz, for the defaults). */
     const float s2 = 2.0f * f->pow_scale;
     const int hi = f->pw_hi;
     for (int k = 0; k <= hi; k++)

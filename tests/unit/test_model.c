@@ -147,7 +147,7 @@ static const struct {
 } damage[] = {
     {"\"format_version\": 1", "\"format_version\": 3", "format_version=3"},
     {"\"format\": \"crymeter-model\"", "\"format\": \"other\"", "format"},
-    {"\"sample_rate_hz\": 16000", "\"sample_rate_hz\": 8000", "sample_rate_hz=8000"},
+    {"\"sample_rate_hz\": 8000", "\"sample_rate_hz\": 16000", "sample_rate_hz=16000"},
     {"\"version\": 1", "\"version\": 2", "features.version=2"},
     {"\"n_hidden\": 7", "\"n_hidden\": 8", "network.w1: 7 rows, expected 8"},
     {"\"n_in\": 56", "\"n_in\": 55", "network.n_in=55"},
@@ -233,7 +233,7 @@ START_TEST(default_model)
     ck_assert_msg(cm_model_load_default(&m, &why) == CM_OK, "%s", why.msg);
     const cm_detect_params *p = cm_model_params(m);
     ck_assert(p->threshold[CM_CLASS_CRY] > 0.f && p->threshold[CM_CLASS_CRY] <= 1.f);
-    ck_assert_float_eq(cm_model_front_config(m).fmax_hz, 4000.f);
+    ck_assert_float_eq(cm_model_front_config(m).fmax_hz, 3500.f);
     /* The default model's shape thresholds are the documented defaults (docs/shape.md). */
     cm_shape_params d = cm_shape_params_default();
     ck_assert(!memcmp(cm_model_shape_params(m), &d, sizeof d));

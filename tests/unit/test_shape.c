@@ -15,7 +15,7 @@
 #include "crymeter/sobgen.h"
 #include "testutil.h"
 
-#define RATE 16000u
+#define RATE CM_FRONT_RATE_HZ /* frames_of feeds the front end directly */
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -95,6 +95,7 @@ static float *render(const cm_sobgen_config *c, size_t *n, cm_sobgen_event *ev, 
 static cm_sobgen_config sob_cfg(uint64_t seed)
 {
     cm_sobgen_config c = cm_sobgen_config_default();
+    c.rate_hz = RATE;
     c.seed = tu_seed() ^ seed;
     return c;
 }
@@ -446,7 +447,7 @@ static double effort_of(double tilt, double amp, double *level)
     for (int u = 0; u < 4; u++) {
         float tmp[16000];
         harm_unit(tmp, unit, 350, 550, 350, tilt, amp);
-        for (size_t i = 0; i < unit; i++) x[(size_t)(0.5 * RATE) + (size_t)u * 22400 + i] += tmp[i];
+        for (size_t i = 0; i < unit; i++) x[(size_t)(0.5 * RATE) + (size_t)u * (size_t)(1.4 * RATE) + i] += tmp[i];
     }
     size_t nf;
     cm_frame *fr = frames_of(x, n, 0, &nf);

@@ -28,6 +28,7 @@
 static void make_recording(int i, const char *wav, const char *txt)
 {
     cm_sobgen_config c = cm_sobgen_config_default();
+    c.rate_hz = CM_FRONT_RATE_HZ;
     c.seed = tu_seed() ^ (0x50BCA1ULL + (uint64_t)i);
     c.duration_s = 20.0;
     c.lead_s = 2.0;
@@ -73,8 +74,8 @@ static void make_recording(int i, const char *wav, const char *txt)
     free(x), free(ev);
 }
 
-/* What the CLI does with a labelled file: read the audio (16 kHz mono here, so no
- * resampling), run the front end, and keep the `sob` labels. */
+/* What the CLI does with a labelled file: read the audio (mono at the front end's rate
+ * here, so no resampling), run the front end, and keep the `sob` labels. */
 static void load_recording(const char *wav, const char *txt, cm_frame **fr, size_t *nfr,
                            cm_span **sob, size_t *nsob, double *dur)
 {
