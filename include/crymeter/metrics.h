@@ -61,6 +61,20 @@ void cm_segment_counts(const cm_span *ref, size_t n_ref, const cm_span *est, siz
 void cm_event_counts(const cm_span *ref, size_t n_ref, const cm_span *est, size_t n_est,
                      double collar_s, cm_counts *c);
 
+/* An episode-start announcement: where the episode starts and how much audio had been
+ * pushed when its START record fired, both seconds from the start of the stream. */
+typedef struct cm_announce {
+    double start_s, at_s;
+} cm_announce;
+
+/* Start-record latency (monitor, issue 4): reference events in onset order each take the
+ * first unused announcement, in order of at_s, whose episode start lies in
+ * [onset - collar_s, offset]; their delay at_s - onset goes to lat (capacity n_ref), in
+ * reference onset order. Events that no announcement starts (missed, or inside an episode
+ * already announced) get none. Returns the number written. */
+size_t cm_start_latencies(const cm_span *ref, size_t n_ref, const cm_announce *ann,
+                          size_t n_ann, double collar_s, double *lat);
+
 /* ---- labels ---------------------------------------------------------------------------- */
 
 /* Maps a dataset label to a class. Accepts the class names themselves and the fine labels of

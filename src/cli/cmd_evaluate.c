@@ -67,14 +67,29 @@ typedef struct opts {
 /* ---- analyzer runs ----------------------------------------------------------------------- */
 
 typedef struct collect {
-    cm_span *v;
+    cm_span *v; /* cry episodes */
     size_t n, cap;
+    cm_announce *a; /* their START records */
+    size_t na, acap;
+    double pushed_s; /* audio pushed so far */
 } collect;
 
 static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
 {
     collect *c = user;
-    if (kind != CM_EVENT_END || ep->cls != CM_CLASS_CRY) return;
+    if (ep->cls != CM_CLASS_CRY) return;
+    if (kind == CM_EVENT_START) {
+        if (c->na == c->acap) {
+            size_t nc = c->acap ? 2 * c->acap : 64;
+            cm_announce *v = realloc(c->a, nc * sizeof *v);
+            if (!v) return;
+            c->a = v;
+            c->acap = nc;
+        }
+        c->a[c->na++] = (cm_announce){ep->start_s, c->pushed_s};
+        return;
+    }
+    if (kind != CM_EVENT_END) return;
     if (c->n == c->cap) {
         size_t nc = c->cap ? 2 * c->cap : 64;
         cm_span *v = realloc(c->v, nc * sizeof *v);
@@ -85,6 +100,12 @@ static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
     c->v[c->n].onset_s = ep->start_s;
     c->v[c->n].offset_s = ep->end_s;
     c->n++;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
 }
 
 /* Cry episodes of a CM_FRONT_RATE_HZ mono signal under model m. */
@@ -102,8 +123,12 @@ static int run_analyzer(const cm_model *m, const float *x, size_t n, collect *ou
         return -1;
     }
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i += 16000) {
-        size_t k = n - i < 16000 ? n - i : 16000;
+    /* 10 ms pushes, as the monitor's capture worker does, so that the time of each START
+     * record (pushed_s) is the monitor's to within 10 ms. */
+    const size_t hop = CM_FRONT_RATE_HZ / 100;
+    for (size_t i = 0; i < n && rc == 0; i += hop) {
+        size_t k = n - i < hop ? n - i : hop;
+        out->pushed_s = (double)(i + k) / CM_FRONT_RATE_HZ;
         if (cm_analyzer_push(a, x + i, k) != CM_OK) rc = -1;
     }
     if (rc == 0 && cm_analyzer_flush(a) != CM_OK) rc = -1;
@@ -325,7 +350,7 @@ static int eval_labelled_files(const opts *o, const cm_model *m)
             cm_event_counts(ref, nr, est.v, est.n, 1.0, &ev);
             cm_segment_counts(ref, nr, est.v, est.n, (double)n / CM_FRONT_RATE_HZ, 1.0, &seg);
         }
-        free(est.v), free(ref), free(lab), free(t), free(txt);
+        free(est.v), free(est.a), free(ref), free(lab), free(t), free(txt);
         if (rc) return -1;
     }
     printf("Labelled recordings (%zu), cry class:\n", o->n_files);
@@ -510,7 +535,7 @@ int cmd_evaluate(int argc, char **argv)
             }
             false_eps += est.n;
             secs += (double)n / CM_FRONT_RATE_HZ;
-            free(est.v);
+            free(est.v), free(est.a);
             free(buf);
         }
         printf("False alarms: %zu cry episodes in %.2f h of non-cry clips back to back: %.2f "
@@ -519,8 +544,8 @@ int cmd_evaluate(int argc, char **argv)
 
     if (o.mix) {
         cm_counts ev = {0}, seg = {0};
-        size_t n_ev = 0;
-        double secs = 0;
+        size_t n_ev = 0, n_lat = 0;
+        double secs = 0, *lat = NULL;
         for (unsigned f = 0; f < K; f++) {
             float *bed = NULL;
             size_t nb = 0, cap = 0;
@@ -571,6 +596,11 @@ int cmd_evaluate(int argc, char **argv)
                     if (evs[e].label == CM_CLASS_CRY)
                         ref[nr].onset_s = evs[e].start_s, ref[nr++].offset_s = evs[e].end_s;
                 cm_event_counts(ref, nr, est.v, est.n, 1.0, &ev);
+                double *nl = realloc(lat, (n_lat + nr + 1) * sizeof *lat);
+                if (nl) {
+                    lat = nl;
+                    n_lat += cm_start_latencies(ref, nr, est.a, est.na, 1.0, lat + n_lat);
+                }
                 cm_segment_counts(ref, nr, est.v, est.n, (double)nb / CM_FRONT_RATE_HZ, 1.0, &seg);
                 const char *dump = getenv("CM_EVAL_DUMP"); /* developer aid: spans */
                 FILE *df = dump ? fopen(dump, f ? "a" : "w") : NULL;
@@ -587,8 +617,11 @@ int cmd_evaluate(int argc, char **argv)
                 free(ref);
             }
             for (size_t i = 0; items && i < ni; i++) free((void *)items[i].x);
-            free(est.v), free(items), free(mix), free(evs), free(idx), free(bed);
-            if (bad) goto out_thr;
+            free(est.v), free(est.a), free(items), free(mix), free(evs), free(idx), free(bed);
+            if (bad) {
+                free(lat);
+                goto out_thr;
+            }
         }
         printf("Mixtures (cry and vocal clips on background beds, 0-20 dB SNR; %zu cry events, "
                "%.2f h):\n", n_ev, secs / 3600.0);
@@ -596,6 +629,15 @@ int cmd_evaluate(int argc, char **argv)
                cm_precision(ev), cm_recall(ev), cm_f1(ev), ev.tp, ev.fp, ev.fn);
         printf("  segment-based (1 s):            P %.4f R %.4f F1 %.4f\n", cm_precision(seg),
                cm_recall(seg), cm_f1(seg));
+        if (n_lat) {
+            /* What monitor would show: audio time from each cry's onset to the START record
+             * of the episode it began (pushed in 10 ms chunks, as the capture worker does). */
+            qsort(lat, n_lat, sizeof *lat, cmp_double);
+            printf("  start-record latency (onset to START, %zu cries that began an episode): "
+                   "median %.2f s, 90th percentile %.2f s\n", n_lat, lat[n_lat / 2],
+                   lat[(n_lat * 9) / 10 < n_lat ? (n_lat * 9) / 10 : n_lat - 1]);
+        }
+        free(lat);
     }
     rc = CM_EXIT_OK;
 out_thr:

@@ -168,3 +168,35 @@ void cm_event_counts(const cm_span *ref, size_t n_ref, const cm_span *est, size_
     c->fn += n_ref - tp;
     free(r), free(e), free(used);
 }
+
+static int by_at(const void *a, const void *b)
+{
+    const cm_announce *x = *(const cm_announce *const *)a, *y = *(const cm_announce *const *)b;
+    return x->at_s < y->at_s ? -1 : x->at_s > y->at_s;
+}
+
+size_t cm_start_latencies(const cm_span *ref, size_t n_ref, const cm_announce *ann,
+                          size_t n_ann, double collar_s, double *lat)
+{
+    if (!lat || (!ref && n_ref) || (!ann && n_ann)) return 0;
+    const cm_span **r = malloc((n_ref ? n_ref : 1) * sizeof *r);
+    const cm_announce **a = malloc((n_ann ? n_ann : 1) * sizeof *a);
+    uint8_t *used = calloc(n_ann ? n_ann : 1, 1);
+    size_t n = 0;
+    if (r && a && used) {
+        for (size_t i = 0; i < n_ref; i++) r[i] = &ref[i];
+        for (size_t i = 0; i < n_ann; i++) a[i] = &ann[i];
+        qsort(r, n_ref, sizeof *r, by_onset);
+        qsort(a, n_ann, sizeof *a, by_at);
+        for (size_t i = 0; i < n_ref; i++)
+            for (size_t j = 0; j < n_ann; j++)
+                if (!used[j] && a[j]->start_s >= r[i]->onset_s - collar_s - 1e-9 &&
+                    a[j]->start_s <= r[i]->offset_s + 1e-9) {
+                    used[j] = 1;
+                    lat[n++] = a[j]->at_s - r[i]->onset_s;
+                    break;
+                }
+    }
+    free(r), free(a), free(used);
+    return n;
+}

@@ -90,11 +90,32 @@ START_TEST(event_based)
 }
 END_TEST
 
+START_TEST(start_latency)
+{
+    /* Cries at 2-4 s, 6-7 s (inside the episode announced for the first: no own start),
+     * 20-25 s and 40-41 s (missed). Announcements: the first episode snapped 0.3 s before
+     * its onset, announced at 3.7 s; one at 21.0 s announced at 22.2 s; a false alarm at
+     * 30 s. Latencies 3.7 - 2 = 1.7 and 22.2 - 20 = 2.2, in onset order. */
+    cm_span ref[] = {{20.0, 25.0}, {2.0, 4.0}, {6.0, 7.0}, {40.0, 41.0}};
+    cm_announce ann[] = {{30.0, 31.5}, {21.0, 22.2}, {1.7, 3.7}};
+    double lat[4] = {0};
+    ck_assert_uint_eq(cm_start_latencies(ref, 4, ann, 3, 1.0, lat), 2);
+    ck_assert_double_eq_tol(lat[0], 1.7, 1e-12);
+    ck_assert_double_eq_tol(lat[1], 2.2, 1e-12);
+    /* An episode starting more than the collar before the onset belongs to something else. */
+    cm_announce early[] = {{0.9, 3.0}};
+    ck_assert_uint_eq(cm_start_latencies(ref, 4, early, 1, 1.0, lat), 0);
+    ck_assert_uint_eq(cm_start_latencies(NULL, 0, ann, 3, 1.0, lat), 0);
+    ck_assert_uint_eq(cm_start_latencies(ref, 4, ann, 3, 1.0, NULL), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("metrics");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, prf_basic);
+    tcase_add_test(tc, start_latency);
     tcase_add_test(tc, auc_cases);
     tcase_add_test(tc, pr_curve);
     tcase_add_test(tc, segment_based);
