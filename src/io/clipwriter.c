@@ -144,8 +144,10 @@ static void write_clip(cm_clipwriter *cw, clip_req *r)
         if (pos >= end) break; /* reached the end, or closing with nothing more */
         uint64_t oldest = cw->total > cw->hist_frames ? cw->total - cw->hist_frames : 0;
         if (pos < oldest) {
-            cw->stats.clip_frames_lost += oldest - pos;
-            pos = oldest;
+            /* Never skip past the clip's end: what lies beyond it is not the clip's. */
+            uint64_t skip_to = oldest < end ? oldest : end;
+            cw->stats.clip_frames_lost += skip_to - pos;
+            pos = skip_to;
         }
         size_t n = (size_t)(end - pos < cw->piece_frames ? end - pos : cw->piece_frames);
         for (size_t i = 0; i < n;) {
@@ -163,7 +165,7 @@ static void write_clip(cm_clipwriter *cw, clip_req *r)
         if (w != (sf_count_t)n || err) {
             cw->stats.clips_failed++;
             add_msg(cw, 1, "clip %llu: %s: write failed (%s); clip cut at %.1f s; monitoring goes on",
-                    (unsigned long long)r->id, path, err ? sf_error_number(err) : strerror(errno),
+                    (unsigned long long)r->id, path, err ? sf_strerror(sf) : strerror(errno),
                     (double)(written + (w > 0 ? (uint64_t)w : 0)) / cw->cfg.rate_hz);
             failed = true;
             break;
