@@ -51,7 +51,7 @@ static const char help[] =
     "                        the same seed and data give the same model, bit for bit\n"
     "  --hidden H            hidden units, 0 = logistic regression (default 48)\n"
     "  --epochs E            training passes (default 100)\n"
-    "  --smooth W            windows (0.25 s apart) the detector averages, 1..16 (default 3)\n"
+    "  --smooth W            windows (0.25 s apart) the detector averages, 1..16 (default 2)\n"
     "  --no-augment          do not add noise-mixed copies of cry and vocal clips\n"
     "  --augment-twice       two noise-mixed copies (other bed, other SNR) instead of one\n"
     "  --l2 L                weight decay of the network weights (default 0.001)\n"
@@ -278,7 +278,7 @@ static char *provenance(const opts *o, const cd_set *set, const report *r, doubl
 static int parse(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->folds = 5, o->smooth = 3, o->hidden = 48, o->epochs = 100, o->jobs = 2, o->seed = 1, o->augment = 1;
+    o->folds = 5, o->smooth = 2, o->hidden = 48, o->epochs = 100, o->jobs = 2, o->seed = 1, o->augment = 1;
     {
         cm_train_config d = cm_train_config_default();
         o->l2 = d.l2, o->smoothing = d.label_smoothing;

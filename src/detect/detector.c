@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The streaming window detector: keeps the last CM_DET_WIN_FRAMES frames, and every
  * CM_DET_HOP_FRAMES frames computes the window features, runs the model and averages the
- * probabilities of the last smooth_windows windows (a cry unit lasts about 1.4 s, so a
- * 0.75 s average removes single-window flickers without blurring episode edges by more than
- * a hop or two). The reported span covers every averaged window, so its centre is where the
+ * probabilities of the last smooth_windows windows (2 in the default model: a 0.5 s
+ * average removes single-window flickers and, with the 2-of-2 cry confirmation, keeps the
+ * start record within about 2 s of a cry's onset; models/README.md, rows 19-21). The reported span covers every averaged window, so its centre is where the
  * averaged evidence lies. The same windowing and smoothing as cm_model_score_clip, which training and
  * evaluation use, so calibrated thresholds mean the same here. */
 #include <stdlib.h>
