@@ -57,7 +57,8 @@ void cm_clipwriter_episode_start(cm_clipwriter *cw, const cm_episode *ep);
 void cm_clipwriter_episode_end(cm_clipwriter *cw, const cm_episode *ep);
 
 /* Pops the oldest message ("clip 3: /dir/x.wav (12.4 s)" or "clip 3: /dir/x.wav: write
- * failed: No space left on device; clip cut at 2.1 s") into buf; 1 if there was one. */
+ * failed (System error : No space left on device.); clip cut at 2.1 s; monitoring goes on",
+ * the cause as libsndfile words it) into buf; 1 if there was one. */
 int cm_clipwriter_next_message(cm_clipwriter *cw, char *buf, size_t len, int *is_error);
 
 typedef struct cm_clipwriter_stats {
