@@ -11,7 +11,9 @@
  * bounded histories of readings and frames as their spans grow. The shape stage (shape.h)
  * follows the same frames: it describes each episode's bursts, rhythm, melody and intensity,
  * and finds sob stretches on the stream, which become sob episodes when they come with
- * crying. Memory is constant. */
+ * crying. Memory is constant. With cfg.threads == 2 (files), the native-rate levels and the
+ * front end run on threads of their own (see LOUD_QUEUE_MAX and FRONT_BATCH); every other
+ * stage, and every callback, stays on the pushing thread. */
 #include "crymeter/analyzer.h"
 
 #include <math.h>
@@ -62,6 +64,13 @@
  * pipeline (resampling, front end, classifier) runs beside them. */
 #define LOUD_QUEUE_MAX 8u
 #define LOUD_QUEUE_BYTES (8u << 20)
+/* Front-end thread: the 8 kHz signal goes to the front end (FFT, mel, pitch: about 2.1 of
+ * the pushing thread's 3.3 G instructions per 10 min at 16 kHz) in jobs of FRONT_BATCH
+ * blocks (1 s, so hand-offs cost nothing), at most FRONT_SLOTS jobs in flight. With the
+ * loudness thread that makes three threads for two cores: whichever core is free takes the
+ * next job, so neither idles while the other still has work. */
+#define FRONT_BATCH 10u
+#define FRONT_SLOTS 4u
 
 /* Classes that get their own segmenter and episodes. */
 static const cm_class seg_classes[] = {CM_CLASS_CRY, CM_CLASS_VOCAL};
@@ -161,6 +170,26 @@ struct cm_analyzer {
     uint64_t loud_head, loud_tail; /* blocks taken / queued */
     bool loud_stop;
     cm_status loud_st;
+
+    /* Front-end thread (same condition as the loudness thread). The pushing thread fills
+     * job fq_tail with up to FRONT_BATCH blocks of 8 kHz samples and queues it; the thread
+     * runs cm_front_process on jobs in order and publishes fq_head; the pushing thread
+     * hands finished jobs' frames to the detector in order (fq_taken), so every later stage
+     * stays on the pushing thread and sees the frames it would have computed itself.
+     * fq_head, fq_tail, fq_stop and fq_st are guarded by fq_mx. */
+    bool front_async;
+    bool front_started;
+    pthread_t front_th;
+    float *fq_in;                    /* FRONT_SLOTS x fq_in_cap samples */
+    size_t fq_in_cap, fq_in_n[FRONT_SLOTS];
+    cm_frame *fq_out;                /* FRONT_SLOTS x fq_out_cap frames */
+    size_t fq_out_cap, fq_out_n[FRONT_SLOTS];
+    unsigned fq_batch;               /* blocks in the job being filled */
+    uint64_t fq_head, fq_tail, fq_taken;
+    bool fq_stop;
+    cm_status fq_st;
+    pthread_mutex_t fq_mx;
+    pthread_cond_t fq_work, fq_done;
 };
 
 
@@ -191,16 +220,25 @@ static double frame_start_s(uint64_t f)
 static double frame_end_s(uint64_t f) { return frame_start_s(f) + 0.01; }
 
 static void loud_join(cm_analyzer *a);
+static void front_join(cm_analyzer *a);
 
 void cm_analyzer_destroy(cm_analyzer *a)
 {
     if (!a) return;
     loud_join(a);
+    front_join(a);
     if (a->loud_async) {
         pthread_mutex_destroy(&a->loud_mx);
         pthread_cond_destroy(&a->loud_work);
         pthread_cond_destroy(&a->loud_progress);
     }
+    if (a->front_async) {
+        pthread_mutex_destroy(&a->fq_mx);
+        pthread_cond_destroy(&a->fq_work);
+        pthread_cond_destroy(&a->fq_done);
+    }
+    free(a->fq_in);
+    free(a->fq_out);
     free(a->loud_q);
     free(a->loud_mono);
     for (size_t i = 0; i < N_SEG; i++) cm_seg_destroy(a->acc[i].seg);
@@ -321,6 +359,98 @@ static void loud_join(cm_analyzer *a)
     a->loud_started = false;
 }
 
+/* ---- front-end thread ------------------------------------------------------------------ */
+
+static void *front_main(void *arg)
+{
+    cm_analyzer *a = arg;
+    pthread_mutex_lock(&a->fq_mx);
+    for (;;) {
+        while (a->fq_head == a->fq_tail && !a->fq_stop)
+            pthread_cond_wait(&a->fq_work, &a->fq_mx);
+        if (a->fq_head == a->fq_tail) break;
+        uint64_t j = a->fq_head;
+        size_t s = (size_t)(j % FRONT_SLOTS);
+        pthread_mutex_unlock(&a->fq_mx);
+        /* The slot and the front end are this thread's until fq_head moves past j. */
+        size_t nf = 0;
+        cm_status st = cm_front_process(a->front, a->fq_in + s * a->fq_in_cap, a->fq_in_n[s],
+                                        a->fq_out + s * a->fq_out_cap, a->fq_out_cap, &nf);
+        a->fq_out_n[s] = st == CM_OK ? nf : 0;
+        pthread_mutex_lock(&a->fq_mx);
+        if (st != CM_OK && a->fq_st == CM_OK) a->fq_st = st;
+        a->fq_head = j + 1;
+        pthread_cond_signal(&a->fq_done);
+    }
+    pthread_mutex_unlock(&a->fq_mx);
+    return NULL;
+}
+
+static void on_frames(cm_analyzer *a, const cm_frame *fr, size_t n);
+
+/* Hands the frames of every finished job to the detector, in order; with wait, first
+ * waits until at least one job more than now has finished. Returns the thread's error. */
+static cm_status front_take(cm_analyzer *a, bool wait)
+{
+    pthread_mutex_lock(&a->fq_mx);
+    while (wait && a->fq_head == a->fq_taken) pthread_cond_wait(&a->fq_done, &a->fq_mx);
+    uint64_t done = a->fq_head;
+    cm_status st = a->fq_st;
+    pthread_mutex_unlock(&a->fq_mx);
+    for (; a->fq_taken < done; a->fq_taken++) {
+        size_t s = (size_t)(a->fq_taken % FRONT_SLOTS);
+        on_frames(a, a->fq_out + s * a->fq_out_cap, a->fq_out_n[s]);
+    }
+    return st;
+}
+
+static void front_submit(cm_analyzer *a)
+{
+    pthread_mutex_lock(&a->fq_mx);
+    a->fq_tail++;
+    pthread_cond_signal(&a->fq_work);
+    pthread_mutex_unlock(&a->fq_mx);
+    a->fq_batch = 0;
+}
+
+/* Adds one block's 8 kHz samples to the job being filled; queues it when full. */
+static cm_status front_feed(cm_analyzer *a, const float *x, size_t n)
+{
+    cm_status st;
+    if (a->fq_batch == 0) {
+        /* A new job needs a free slot: one whose frames were taken. */
+        while (a->fq_tail - a->fq_taken == FRONT_SLOTS)
+            if ((st = front_take(a, true)) != CM_OK) return st;
+        a->fq_in_n[a->fq_tail % FRONT_SLOTS] = 0;
+    }
+    size_t s = (size_t)(a->fq_tail % FRONT_SLOTS);
+    memcpy(a->fq_in + s * a->fq_in_cap + a->fq_in_n[s], x, n * sizeof *x);
+    a->fq_in_n[s] += n;
+    if (++a->fq_batch == FRONT_BATCH) front_submit(a);
+    return front_take(a, false);
+}
+
+/* Queues a partly filled job and takes every job's frames: the front end is idle after. */
+static cm_status front_drain(cm_analyzer *a)
+{
+    if (!a->front_async) return CM_OK;
+    if (a->fq_batch) front_submit(a);
+    cm_status st = CM_OK;
+    while (st == CM_OK && a->fq_taken < a->fq_tail) st = front_take(a, true);
+    return st;
+}
+
+static void front_join(cm_analyzer *a)
+{
+    if (!a->front_started) return;
+    pthread_mutex_lock(&a->fq_mx);
+    a->fq_stop = true;
+    pthread_cond_signal(&a->fq_work);
+    pthread_mutex_unlock(&a->fq_mx);
+    pthread_join(a->front_th, NULL);
+    a->front_started = false;
+}
+
 cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, cm_diag *why)
 {
     if (!out) return CM_E_INVAL;
@@ -437,6 +567,24 @@ cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, c
             goto fail;
         }
         a->loud_started = true;
+
+        a->fq_in_cap = FRONT_BATCH * a->rs_cap;
+        a->fq_out_cap = (a->fq_in_cap + CM_FRONT_WIN_SAMPLES) / CM_FRONT_HOP_SAMPLES + 2;
+        a->fq_in = malloc(FRONT_SLOTS * a->fq_in_cap * sizeof *a->fq_in);
+        a->fq_out = malloc(FRONT_SLOTS * a->fq_out_cap * sizeof *a->fq_out);
+        if (!a->fq_in || !a->fq_out) {
+            st = cm_diag_fail(why, CM_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        pthread_mutex_init(&a->fq_mx, NULL);
+        pthread_cond_init(&a->fq_work, NULL);
+        pthread_cond_init(&a->fq_done, NULL);
+        a->front_async = true;
+        if (pthread_create(&a->front_th, NULL, front_main, a) != 0) {
+            st = cm_diag_fail(why, CM_E_NOMEM, "cannot start the front-end thread");
+            goto fail;
+        }
+        a->front_started = true;
     }
     *out = a;
     return CM_OK;
@@ -764,7 +912,8 @@ static cm_status process_block(cm_analyzer *a, size_t n)
 
     size_t nr = 0;
     if ((st = cm_rs_process(a->rs, mono, n, a->rs_out, a->rs_cap, &nr))) return st;
-    if ((st = run_front(a, a->rs_out, nr))) return st;
+    if ((st = a->front_async ? front_feed(a, a->rs_out, nr) : run_front(a, a->rs_out, nr)))
+        return st;
     a->blocks_done++;
     a->sum.frames_analyzed += n;
 
@@ -818,6 +967,9 @@ cm_status cm_analyzer_flush(cm_analyzer *a)
         a->stage_n = 0;
         if (st) return st;
     }
+    /* The rest runs here: the front-end thread is idle once its jobs are taken. */
+    if ((st = front_drain(a))) return st;
+    front_join(a);
     size_t nr = 0;
     if ((st = cm_rs_flush(a->rs, a->rs_out, a->rs_cap, &nr))) return st;
     if ((st = run_front(a, a->rs_out, nr))) return st;

@@ -11,8 +11,8 @@
  * Times are seconds from the first pushed frame. Levels: LUFS (BS.1770), dBFS (full-scale
  * square = 0), dB(A) re full scale (Fast), dB SPL = dB(A) re FS + spl_offset_db.
  * Threading: one analyzer per thread; callbacks run on the pushing thread, inside push/flush.
- * With threads == 2 the analyzer owns one helper thread for the loudness meter; it is joined
- * by flush and destroy. */
+ * With threads == 2 (and no on_level) the analyzer owns two helper threads, one for the
+ * native-rate levels and one for the front end; flush and destroy join them. */
 #ifndef CRYMETER_ANALYZER_H
 #define CRYMETER_ANALYZER_H
 
@@ -113,10 +113,11 @@ typedef struct cm_analyzer_config {
                                  < 0 means "the model's value" */
     double min_episode_s;     /* shorter episodes are dropped; default 0.5 s */
     bool true_peak;           /* measure true peak (costs an oversampler); default true */
-    unsigned threads;         /* 1: every stage on the pushing thread; 2 (default): the
-                                 loudness meter (libebur128) runs on a thread of its own
-                                 when on_level is NULL, so a file is analysed on two cores.
-                                 Results are identical either way (tested). */
+    unsigned threads;         /* 1: every stage on the pushing thread; 2 (default): when
+                                 on_level is NULL, the native-rate levels (libebur128,
+                                 A-weighting) and the front end (FFT, mel, pitch) each run
+                                 on a thread of their own, so a file is analysed on two
+                                 cores. Results are identical either way (tested). */
     const struct cm_model *model; /* NULL: the compiled-in default model; borrowed, must
                                      outlive the analyzer */
     cm_event_fn on_event;     /* may be NULL */
