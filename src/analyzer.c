@@ -57,11 +57,12 @@
  * crying and can outlast it (Gracanin et al. 2014, DESIGN.md). Rhythmic pulses far from any
  * crying (a ticking clock: 3 stretches per hour of the shared noise clips) are not sobbing. */
 #define SOB_AFTER_CRY_FRAMES 6000u /* 60 s */
-/* Loudness thread: blocks queued for libebur128 and the A-weighted level, at most this many
- * and this many bytes (a 192 kHz, 64-channel block is 4.9 MB; a 44.1 kHz stereo one 35 kB).
- * Both work at the native rate: at 44.1 kHz stereo they are about half of all the work
- * (callgrind: 5.0 + 0.8 of 9.5 G instructions per 5 min), so on two cores the rest of the
- * pipeline (resampling, front end, classifier) runs beside them. */
+/* Loudness thread: blocks queued for libebur128, at most this many and this many bytes
+ * (a 192 kHz, 64-channel block is 4.9 MB; a 44.1 kHz stereo one 35 kB). libebur128 is about
+ * half the work at 44.1 kHz stereo (callgrind: 4.9 of 9.0 G instructions per 5 min), so on
+ * two cores the rest of the pipeline runs beside it. The A-weighting filter stays on the
+ * pushing thread: on the loudness thread it made that thread alone longer than ffmpeg's
+ * whole run at 44.1 kHz stereo (6.0 against 5.1 G per 5 min). */
 #define LOUD_QUEUE_MAX 8u
 #define LOUD_QUEUE_BYTES (8u << 20)
 /* Front-end thread: the 8 kHz signal goes to the front end (FFT, mel, pitch: about 2.1 of
@@ -154,17 +155,15 @@ struct cm_analyzer {
     bool flushed;
 
     /* Loudness thread (cfg.threads == 2 without on_level). The pushing thread queues each
-     * block (reading k is block k); the loudness thread feeds cm_loud and cm_aw, sets
-     * reads[k].lufs_m and reads[k].dba and publishes loud_done = k + 1. Everything below the
-     * mutex line is guarded by it. */
+     * block (reading k is block k); the loudness thread feeds cm_loud, sets reads[k].lufs_m
+     * and publishes loud_done = k + 1. Everything below the mutex line is guarded by it. */
     bool loud_async;
     bool loud_started;
     pthread_t loud_th;
     float *loud_q;          /* loud_slots blocks of loud_slot_floats */
-    float *loud_mono;       /* the loudness thread's channel mean of one block */
     size_t loud_slots, loud_slot_floats;
     size_t loud_q_n[LOUD_QUEUE_MAX];
-    _Atomic uint64_t loud_done; /* readings whose lufs_m and dba are final (release/acquire) */
+    _Atomic uint64_t loud_done; /* readings whose lufs_m is final (release/acquire) */
     pthread_mutex_t loud_mx;
     pthread_cond_t loud_work, loud_progress;
     uint64_t loud_head, loud_tail; /* blocks taken / queued */
@@ -240,7 +239,6 @@ void cm_analyzer_destroy(cm_analyzer *a)
     free(a->fq_in);
     free(a->fq_out);
     free(a->loud_q);
-    free(a->loud_mono);
     for (size_t i = 0; i < N_SEG; i++) cm_seg_destroy(a->acc[i].seg);
     cm_shape_destroy(a->shape);
     cm_detector_destroy(a->det);
@@ -275,16 +273,11 @@ static const float *chan_mean(const float *x, size_t n, unsigned ch, float *out)
     return out;
 }
 
-/* The native-rate levels of block k: libebur128 and the A-weighted Fast level. */
-static cm_status measure_levels(cm_analyzer *a, uint64_t k, const float *x, const float *mono,
-                                size_t n)
+/* libebur128 on block k; sets its momentary loudness. */
+static cm_status measure_loudness(cm_analyzer *a, uint64_t k, const float *x, size_t n)
 {
     cm_status st = cm_loud_add(a->loud, x, n);
-    double ms_max = 0.0;
-    cm_aw_process(a->aw, mono, n, &ms_max);
-    reading *r = &a->reads[k % READ_RING];
-    r->lufs_m = cm_loud_momentary_lufs(a->loud);
-    r->dba = cm_db_from_ms(ms_max);
+    a->reads[k % READ_RING].lufs_m = cm_loud_momentary_lufs(a->loud);
     return st;
 }
 
@@ -301,8 +294,7 @@ static void *loud_main(void *arg)
         uint64_t k = a->loud_head;
         size_t slot = (size_t)(k % a->loud_slots), n = a->loud_q_n[slot];
         pthread_mutex_unlock(&a->loud_mx);
-        const float *x = a->loud_q + slot * a->loud_slot_floats;
-        cm_status st = measure_levels(a, k, x, chan_mean(x, n, a->cfg.channels, a->loud_mono), n);
+        cm_status st = measure_loudness(a, k, a->loud_q + slot * a->loud_slot_floats, n);
         pthread_mutex_lock(&a->loud_mx);
         if (st != CM_OK && a->loud_st == CM_OK) a->loud_st = st;
         a->loud_head = k + 1;
@@ -552,8 +544,7 @@ cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, c
         a->loud_slots = slots;
         a->loud_slot_floats = max_block * cfg->channels;
         a->loud_q = malloc(slots * block_bytes);
-        a->loud_mono = malloc(max_block * sizeof *a->loud_mono);
-        if (!a->loud_q || !a->loud_mono) {
+        if (!a->loud_q) {
             st = cm_diag_fail(why, CM_E_NOMEM, "out of memory");
             goto fail;
         }
@@ -646,7 +637,7 @@ static void acc_aggregate(cm_analyzer *a, episode_acc *e, bool final)
     double t1 = frame_end_s(e->end_f);
     uint64_t k_end = (uint64_t)floor(t1 * BLOCKS_PER_S - 1e-9);
     if (e->next_k + READ_RING < a->n_reads) e->next_k = a->n_reads - READ_RING;
-    for (; e->next_k <= k_end && e->next_k < n_loud; e->next_k++) {
+    for (; e->next_k <= k_end && e->next_k < a->n_reads; e->next_k++) {
         const reading *r = &a->reads[e->next_k % READ_RING];
         if (r->dba > e->dba_max) e->dba_max = r->dba;
         if (r->peak > e->peak_max) e->peak_max = r->peak;
@@ -903,11 +894,14 @@ static cm_status process_block(cm_analyzer *a, size_t n)
         float m = fabsf(v);
         if (m > peak) peak = m;
     }
-    const float *mono = chan_mean(x, n, ch, a->mono);
-    reading *r = &a->reads[a->n_reads % READ_RING];
-    r->peak = peak > 0.0f ? 20.0 * log10((double)peak) : -INFINITY;
-    cm_status st = a->loud_async ? loud_enqueue(a, x, n) : measure_levels(a, a->n_reads, x, mono, n);
+    cm_status st = a->loud_async ? loud_enqueue(a, x, n) : measure_loudness(a, a->n_reads, x, n);
     if (st != CM_OK) return st;
+    const float *mono = chan_mean(x, n, ch, a->mono);
+    double ms_max = 0.0;
+    cm_aw_process(a->aw, mono, n, &ms_max);
+    reading *r = &a->reads[a->n_reads % READ_RING];
+    r->dba = cm_db_from_ms(ms_max);
+    r->peak = peak > 0.0f ? 20.0 * log10((double)peak) : -INFINITY;
     a->n_reads++;
 
     size_t nr = 0;
