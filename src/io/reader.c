@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,14 +200,21 @@ cm_status cm_reader_open(const char *path, cm_reader **out, cm_reader_info *info
 
     SF_INFO si;
     memset(&si, 0, sizeof si);
+    /* A failed sf_open leaves its reason in libsndfile's process-wide last error, which
+     * another thread's failed open (analyze -j) could overwrite before it is read: opens are
+     * serialised, and the reason is copied while the lock is held. */
+    static pthread_mutex_t open_mx = PTHREAD_MUTEX_INITIALIZER;
+    int err = 0;
+    char tb[256];
+    const char *text = NULL;
+    pthread_mutex_lock(&open_mx);
     SNDFILE *sf = sf_open(path, SFM_READ, &si);
     if (!sf) {
-        /* sf_error(NULL) reads libsndfile's process-wide last error: another thread's
-         * failed open can overwrite it in between. Worst case the message names the
-         * wrong reason; the status and the file name stay right. */
-        int err = sf_error(NULL);
-        char tb[256];
-        const char *text = sf_text(sf_strerror(NULL), tb, sizeof tb);
+        err = sf_error(NULL);
+        text = sf_text(sf_strerror(NULL), tb, sizeof tb);
+    }
+    pthread_mutex_unlock(&open_mx);
+    if (!sf) {
         if (err == SF_ERR_UNRECOGNISED_FORMAT)
             return cm_diag_fail(why, CM_E_FORMAT,
                                 "%s: not an audio file libsndfile recognises (libsndfile: %s; "

@@ -152,6 +152,30 @@ PY
 "$CRYMETER" analyze -f jsonl -j 2 "$T/demo.flac" "$T/eight.wav" "$T/one.wav" "$T/demo.flac" > "$T/j2" 2>/dev/null
 cmp -s "$T/j1" "$T/j2" && ok || bad "-j 2 output differs from -j 1"
 
+# -j 2 over files that libsndfile refuses for different reasons: each error names its own
+# file's reason (libsndfile keeps a failed open's reason in one process-wide variable)
+python3 - "$T/badfmt.wav" <<'PY'
+import struct, sys
+fmt = struct.pack("<HHIIHH", 0x1234, 1, 16000, 32000, 2, 16)
+body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", 4) + b"\0" * 4
+open(sys.argv[1], "wb").write(b"RIFF" + struct.pack("<I", len(body)) + body)
+PY
+set --
+for i in 1 2 3 4 5 6 7 8; do set -- "$@" "$T/text.wav" "$T/badfmt.wav"; done
+"$CRYMETER" analyze -f jsonl -j 2 "$@" > "$T/jerr" 2>/dev/null
+python3 - "$T/jerr" <<'PY' && ok || bad "-j 2: an error message names another file's reason"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert len(recs) == 16, len(recs)
+for r in recs:
+    assert r["type"] == "error", r
+    m = r["message"]
+    if r["file"].endswith("text.wav"):
+        assert "not an audio file" in m, m
+    else:
+        assert "not an audio file" not in m and "malformed or unsupported" in m, m
+PY
+
 # the other formats
 expect 0 "" -- "$CRYMETER" analyze -f csv "$T/demo.flac"
 head -1 "$T/out" | grep -q '^file,id,class,start_s,end_s' && ok || bad "csv header"
