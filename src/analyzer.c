@@ -5,13 +5,13 @@
  * floor((k+1) * rate / 10)), so every stage sees the same blocks whatever the caller's
  * chunking. Per block, at the native rate: non-finite samples -> 0, libebur128 on the
  * original channels, A-weighted Fast level and sample peak on the channel mean; one level
- * reading per block. The channel mean then goes to 8 kHz (soxr; the front end's rate) -> frames (10 ms) ->
- * activity (level above the noise floor) and the detector (1 s windows every 0.25 s) ->
- * one segmenter per reported class -> episodes, whose statistics are aggregated lazily from
- * bounded histories of readings and frames as their spans grow. The shape stage (shape.h)
- * follows the same frames: it describes each episode's bursts, rhythm, melody and intensity,
- * and finds sob stretches on the stream, which become sob episodes when they come with
- * crying. Memory is constant. With cfg.threads == 2 (files), the native-rate levels and the
+ * reading per block. The channel mean then goes to 8 kHz (soxr; the front end's rate) ->
+ * frames (10 ms) -> activity (level above the noise floor) and the detector (1 s windows
+ * every 0.25 s) -> one segmenter per reported class -> episodes, whose statistics are
+ * aggregated lazily from bounded histories of readings and frames as their spans grow. The
+ * shape stage (shape.h) follows the same frames: it describes each episode's bursts,
+ * rhythm, melody and intensity, and finds sob stretches on the stream, which become sob
+ * episodes when they come with crying. Memory is constant. With cfg.threads == 2 (files), the native-rate levels and the
  * front end run on threads of their own (see LOUD_QUEUE_MAX and FRONT_BATCH); every other
  * stage, and every callback, stays on the pushing thread. */
 #include "crymeter/analyzer.h"
