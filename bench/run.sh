@@ -40,8 +40,9 @@ tm() { # tm LOGFILE cmd...: prints "wall_s maxrss_kib cpu_s" (cpu = user + syste
 }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-# crymeter runs libebur128 on a second thread, so its wall time is also given as CPU time
-# (user + system); ffmpeg's ebur128 filter runs on one thread (its CPU time ~ wall time).
+# crymeter runs libebur128 and its front end on threads of their own (two cores), so its
+# wall time is also given as CPU time (user + system); ffmpeg's ebur128 filter runs on one
+# thread (its CPU time ~ wall time).
 printf '%-22s %10s %10s %8s %10s %10s %9s %12s\n' file crymeter_s ffmpeg_s ratio cm_cpu_s ff_cpu_s cpu_ratio crymeter_MiB
 for f in "$DATA/mono16k_${MINUTES}m.wav" "$DATA/stereo44k_${MINUTES}m.wav"; do
   : > /tmp/cm_ratios; : > /tmp/cm_c; : > /tmp/cm_f; : > /tmp/cm_m
