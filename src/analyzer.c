@@ -63,7 +63,11 @@
  * two cores the rest of the pipeline runs beside it. The A-weighting filter stays on the
  * pushing thread: on the loudness thread it made that thread alone longer than ffmpeg's
  * whole run at 44.1 kHz stereo (6.0 against 5.1 G per 5 min). */
-#define LOUD_QUEUE_MAX 8u
+/* 64 blocks (6.4 s of audio, about 3 ms of libebur128 at 16 kHz): with three threads on two
+ * cores a shorter queue filled whenever the loudness thread lost its core for a time slice,
+ * and the pushing thread stalled (8 blocks: 3,000-4,000 stalls per hour of 16 kHz audio and
+ * 1.78 s wall; 64: 180 stalls, 1.71 s; medians of 5). */
+#define LOUD_QUEUE_MAX 64u
 #define LOUD_QUEUE_BYTES (8u << 20)
 /* Front-end thread: the 8 kHz signal goes to the front end (FFT, mel, pitch: about 2.1 of
  * the pushing thread's 3.3 G instructions per 10 min at 16 kHz) in jobs of FRONT_BATCH
