@@ -69,6 +69,12 @@
  * 1.78 s wall; 64: 180 stalls, 1.71 s; medians of 5). */
 #define LOUD_QUEUE_MAX 64u
 #define LOUD_QUEUE_BYTES (8u << 20)
+/* The A-weighting filter (about 60 instructions per sample) joins libebur128 on the
+ * loudness thread when rate x channels is at most this: at 16 kHz mono the pushing thread
+ * was the one the other two waited for (1.74 G per 10 min against 1.73 for libebur128 and
+ * 2.13 for the front end); at 44.1 kHz stereo the loudness thread alone is longer than the
+ * rest (4.9 G of 8.8 G per 5 min), so there it stays on the pushing thread. */
+#define AW_ON_LOUD_MAX 32000u
 /* Front-end thread: the 8 kHz signal goes to the front end (FFT, mel, pitch: about 2.1 of
  * the pushing thread's 3.3 G instructions per 10 min at 16 kHz) in jobs of FRONT_BATCH
  * blocks (1 s, so hand-offs cost nothing), at most FRONT_SLOTS jobs in flight. With the
@@ -167,12 +173,16 @@ struct cm_analyzer {
     float *loud_q;          /* loud_slots blocks of loud_slot_floats */
     size_t loud_slots, loud_slot_floats;
     size_t loud_q_n[LOUD_QUEUE_MAX];
-    _Atomic uint64_t loud_done; /* readings whose lufs_m is final (release/acquire) */
+    _Atomic uint64_t loud_done; /* readings whose lufs_m (and dba, aw_on_loud) are final */
     pthread_mutex_t loud_mx;
     pthread_cond_t loud_work, loud_progress;
     uint64_t loud_head, loud_tail; /* blocks taken / queued */
     bool loud_stop;
     cm_status loud_st;
+    /* A-weighting on the loudness thread too (reads[k].dba then final with lufs_m): only
+     * when libebur128's share is small, see AW_ON_LOUD_MAX. */
+    bool aw_on_loud;
+    float *loud_mono;       /* the loudness thread's channel mean of one block */
 
     /* Front-end thread (same condition as the loudness thread). The pushing thread fills
      * job fq_tail with up to FRONT_BATCH blocks of 8 kHz samples and queues it; the thread
@@ -243,6 +253,7 @@ void cm_analyzer_destroy(cm_analyzer *a)
     free(a->fq_in);
     free(a->fq_out);
     free(a->loud_q);
+    free(a->loud_mono);
     for (size_t i = 0; i < N_SEG; i++) cm_seg_destroy(a->acc[i].seg);
     cm_shape_destroy(a->shape);
     cm_detector_destroy(a->det);
@@ -285,6 +296,14 @@ static cm_status measure_loudness(cm_analyzer *a, uint64_t k, const float *x, si
     return st;
 }
 
+/* The A-weighted Fast level of block k from its channel mean. */
+static void measure_dba(cm_analyzer *a, uint64_t k, const float *mono, size_t n)
+{
+    double ms_max = 0.0;
+    cm_aw_process(a->aw, mono, n, &ms_max);
+    a->reads[k % READ_RING].dba = cm_db_from_ms(ms_max);
+}
+
 /* ---- loudness thread ------------------------------------------------------------------- */
 
 static void *loud_main(void *arg)
@@ -298,7 +317,9 @@ static void *loud_main(void *arg)
         uint64_t k = a->loud_head;
         size_t slot = (size_t)(k % a->loud_slots), n = a->loud_q_n[slot];
         pthread_mutex_unlock(&a->loud_mx);
-        cm_status st = measure_loudness(a, k, a->loud_q + slot * a->loud_slot_floats, n);
+        const float *x = a->loud_q + slot * a->loud_slot_floats;
+        cm_status st = measure_loudness(a, k, x, n);
+        if (a->aw_on_loud) measure_dba(a, k, chan_mean(x, n, a->cfg.channels, a->loud_mono), n);
         pthread_mutex_lock(&a->loud_mx);
         if (st != CM_OK && a->loud_st == CM_OK) a->loud_st = st;
         a->loud_head = k + 1;
@@ -548,7 +569,9 @@ cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, c
         a->loud_slots = slots;
         a->loud_slot_floats = max_block * cfg->channels;
         a->loud_q = malloc(slots * block_bytes);
-        if (!a->loud_q) {
+        a->aw_on_loud = (uint64_t)cfg->rate_hz * cfg->channels <= AW_ON_LOUD_MAX;
+        a->loud_mono = malloc(max_block * sizeof *a->loud_mono);
+        if (!a->loud_q || !a->loud_mono) {
             st = cm_diag_fail(why, CM_E_NOMEM, "out of memory");
             goto fail;
         }
@@ -641,7 +664,7 @@ static void acc_aggregate(cm_analyzer *a, episode_acc *e, bool final)
     double t1 = frame_end_s(e->end_f);
     uint64_t k_end = (uint64_t)floor(t1 * BLOCKS_PER_S - 1e-9);
     if (e->next_k + READ_RING < a->n_reads) e->next_k = a->n_reads - READ_RING;
-    for (; e->next_k <= k_end && e->next_k < a->n_reads; e->next_k++) {
+    for (; e->next_k <= k_end && e->next_k < n_loud; e->next_k++) {
         const reading *r = &a->reads[e->next_k % READ_RING];
         if (r->dba > e->dba_max) e->dba_max = r->dba;
         if (r->peak > e->peak_max) e->peak_max = r->peak;
@@ -901,10 +924,8 @@ static cm_status process_block(cm_analyzer *a, size_t n)
     cm_status st = a->loud_async ? loud_enqueue(a, x, n) : measure_loudness(a, a->n_reads, x, n);
     if (st != CM_OK) return st;
     const float *mono = chan_mean(x, n, ch, a->mono);
-    double ms_max = 0.0;
-    cm_aw_process(a->aw, mono, n, &ms_max);
+    if (!a->aw_on_loud) measure_dba(a, a->n_reads, mono, n);
     reading *r = &a->reads[a->n_reads % READ_RING];
-    r->dba = cm_db_from_ms(ms_max);
     r->peak = peak > 0.0f ? 20.0 * log10((double)peak) : -INFINITY;
     a->n_reads++;
 
