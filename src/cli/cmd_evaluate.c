@@ -28,6 +28,8 @@ static const char help[] =
     "    found there, per hour.\n"
     "  Events (--mix, or FILEs with labels): event-based F1 with a 1 s onset collar and\n"
     "    segment-based F1 on 1 s segments (DCASE / sed_eval conventions), cry class.\n"
+    "  Start-record latency (--mix): seconds from each mixed cry's onset to the start\n"
+    "    record of the episode it began, as monitor would announce it (median, 90th pct).\n"
     "\n"
     "Options:\n"
     "  --model FILE          model to evaluate (default: the built-in model)\n"
