@@ -9,6 +9,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "crymeter/reader.h"
+#include "crymeter/textfile.h"
 #include "crymeter/resample.h"
 
 void cd_hash_hex(const void *p, size_t n, char out[17])
@@ -28,38 +30,9 @@ void cd_hash_hex(const void *p, size_t n, char out[17])
 
 char *cd_read_file(const char *path, size_t *n)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        cli_err("%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap + 1);
-    for (;;) {
-        if (!buf) break;
-        if (len == cap) {
-            char *nb = realloc(buf, 2 * cap + 1);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t r = fread(buf + len, 1, cap - len, f);
-        len += r;
-        if (r == 0) break;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (!buf || err) {
-        cli_err("%s: %s", path, buf ? "read error" : "out of memory");
-        free(buf);
-        return NULL;
-    }
-    buf[len] = 0;
-    *n = len;
+    char *buf = NULL;
+    cm_diag why = {{0}};
+    if (cm_read_text_file(path, SIZE_MAX - 1, &buf, n, &why) != CM_OK) cli_err("%s", why.msg);
     return buf;
 }
 

@@ -498,8 +498,7 @@ int cmd_monitor(int argc, char **argv)
     cm_status st = o.model_path ? cm_model_load_file(o.model_path, &model, &why)
                                 : cm_model_load_default(&model, &why);
     if (st != CM_OK) {
-        cli_err("%s: %s", o.model_path ? o.model_path : "built-in model",
-                why.msg[0] ? why.msg : cm_status_str(st));
+        cli_err("%s", why.msg[0] ? why.msg : cm_status_str(st)); /* names the file */
         return CM_EXIT_FAIL;
     }
     if (cli_audio_init() != 0) {

@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "crymeter/textfile.h"
 #include "crymeter/train.h"
 #include "detect/model_internal.h"
 
@@ -557,33 +558,10 @@ cm_status cm_model_load_file(const char *path, cm_model **out, cm_diag *why)
     if (!out) return CM_E_INVAL;
     *out = NULL;
     if (!path) return cm_diag_fail(why, CM_E_INVAL, "model: NULL path");
-    FILE *f = fopen(path, "rb");
-    if (!f) return cm_diag_fail(why, CM_E_IO, "%s: cannot open", path);
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n == cap) {
-            if (cap >= CM_MODEL_MAX_BYTES + 1) break;
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0) break;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (!buf) return cm_diag_fail(why, CM_E_NOMEM, "%s: out of memory", path);
-    if (err) {
-        free(buf);
-        return cm_diag_fail(why, CM_E_IO, "%s: read error", path);
-    }
+    char *buf = NULL;
+    size_t n = 0;
+    cm_status rs = cm_read_text_file(path, CM_MODEL_MAX_BYTES, &buf, &n, why);
+    if (rs != CM_OK) return rs;
     cm_diag inner = {{0}};
     cm_status st = cm_model_load_buffer(buf, n, out, &inner);
     free(buf);

@@ -226,6 +226,29 @@ START_TEST(truncated)
 }
 END_TEST
 
+START_TEST(file_errors)
+{
+    /* A missing file and one over the 16 MiB limit: refused, the file named, nothing kept. */
+    cm_model *m = (cm_model *)1;
+    cm_diag why = {{0}};
+    const char *missing = tu_path("no-such-model.json");
+    ck_assert_int_eq(cm_model_load_file(missing, &m, &why), CM_E_IO);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(why.msg, missing) && strstr(why.msg, "No such file"), "%s", why.msg);
+    const char *big = tu_path("big-model.json");
+    FILE *f = fopen(big, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, (16L << 20), SEEK_SET), 0); /* 16 MiB + 1 byte, sparse */
+    ck_assert_int_eq(fputc(' ', f), ' ');
+    ck_assert_int_eq(fclose(f), 0);
+    m = (cm_model *)1;
+    ck_assert_int_eq(cm_model_load_file(big, &m, &why), CM_E_RANGE);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(why.msg, big) && strstr(why.msg, "larger than 16777216 bytes"), "%s",
+                  why.msg);
+}
+END_TEST
+
 START_TEST(default_model)
 {
     cm_model *m = NULL;
@@ -420,6 +443,7 @@ int main(void)
     tcase_add_test(tc, shape_round_trip);
     tcase_add_test(tc, shape_absent_is_default);
     tcase_add_test(tc, default_model);
+    tcase_add_test(tc, file_errors);
     tcase_add_loop_test(tc, detector_matches_clip_scoring, 0, 7);
     tcase_add_loop_test(tc, confirm_matches_clip_scoring, 0, 4);
     tcase_add_test(tc, features_gain_independent);
