@@ -134,63 +134,85 @@ int cd_load_manifest(const char *manifest, const char *root, size_t min_per_clas
     return 0;
 }
 
+void cd_labels_free(cd_labels *l)
+{
+    free(l->txt), free(l->lab), free(l->cls);
+    memset(l, 0, sizeof *l);
+}
+
+int cd_read_labels(const char *audio, cd_labels *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t la = strlen(audio);
+    const char *dot = strrchr(audio, '.');
+    const char *slash = strrchr(audio, '/');
+    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - audio) : la;
+    out->txt = malloc(stem + 5);
+    if (!out->txt) return -1;
+    memcpy(out->txt, audio, stem);
+    memcpy(out->txt + stem, ".txt", 5);
+    size_t tn;
+    char *t = cd_read_file(out->txt, &tn);
+    if (!t) {
+        cli_err("%s: needs Audacity labels beside it in %s", audio, out->txt);
+        cd_labels_free(out);
+        return -1;
+    }
+    cm_diag why = {{0}};
+    cm_status st = cm_labels_parse(t, tn, &out->lab, &out->n, &why);
+    free(t);
+    if (st != CM_OK) {
+        cli_err("%s: %s", out->txt, why.msg);
+        cd_labels_free(out);
+        return -1;
+    }
+    out->cls = malloc((out->n + 1) * sizeof *out->cls);
+    if (!out->cls) {
+        cli_err("out of memory");
+        cd_labels_free(out);
+        return -1;
+    }
+    for (size_t j = 0; j < out->n; j++)
+        if (cm_label_to_class(out->lab[j].text, NULL, &out->cls[j]) != 0) {
+            cli_err("%s: line %zu: unknown label '%s'", out->txt, out->lab[j].line,
+                    out->lab[j].text);
+            cd_labels_free(out);
+            return -1;
+        }
+    return 0;
+}
+
 int cd_add_labelled_files(char **files, size_t n, cd_set *set)
 {
     size_t cap = set->n;
     for (size_t i = 0; i < n; i++) {
         const char *a = files[i];
-        size_t la = strlen(a);
-        const char *dot = strrchr(a, '.');
-        const char *slash = strrchr(a, '/');
-        size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - a) : la;
-        char *txt = malloc(stem + 5);
-        if (!txt) return -1;
-        memcpy(txt, a, stem);
-        memcpy(txt + stem, ".txt", 5);
-        size_t tn;
-        char *t = cd_read_file(txt, &tn);
-        if (!t) {
-            cli_err("%s: needs Audacity labels beside it in %s", a, txt);
-            free(txt);
-            return -1;
-        }
-        cm_label *lab = NULL;
-        size_t nl = 0;
-        cm_diag why = {{0}};
-        if (cm_labels_parse(t, tn, &lab, &nl, &why) != CM_OK) {
-            cli_err("%s: %s", txt, why.msg);
-            free(t), free(txt);
-            return -1;
-        }
+        cd_labels lb;
+        if (cd_read_labels(a, &lb) != 0) return -1;
         cm_class cls = CM_CLASS_BACKGROUND;
         cd_clip cl;
         memset(&cl, 0, sizeof cl);
-        cl.sob = malloc((nl + 1) * sizeof *cl.sob);
+        cl.sob = malloc((lb.n + 1) * sizeof *cl.sob);
         if (!cl.sob) {
             cli_err("out of memory");
-            free(lab), free(t), free(txt);
+            cd_labels_free(&lb);
             return -1;
         }
-        for (size_t j = 0; j < nl; j++) {
-            cm_class c;
-            if (cm_label_to_class(lab[j].text, NULL, &c) != 0) {
-                cli_err("%s: line %zu: unknown label '%s'", txt, lab[j].line, lab[j].text);
-                free(lab), free(t), free(txt), free(cl.sob);
-                return -1;
-            }
+        for (size_t j = 0; j < lb.n; j++) {
+            cm_class c = lb.cls[j];
             if (c == CM_CLASS_CRY || (c == CM_CLASS_VOCAL && cls == CM_CLASS_BACKGROUND)) cls = c;
             if (c == CM_CLASS_SOB) {
-                cl.sob[cl.n_sob].onset_s = lab[j].start_s;
-                cl.sob[cl.n_sob++].offset_s = lab[j].end_s;
+                cl.sob[cl.n_sob].onset_s = lb.lab[j].start_s;
+                cl.sob[cl.n_sob++].offset_s = lb.lab[j].end_s;
             }
         }
+        cd_labels_free(&lb);
         cl.labelled = 1;
         cl.path = strdup(a);
         cl.label = strdup(cls_names[cls]);
         cl.group = strdup(a);
         cl.cls = cls;
         cl.line = 0;
-        free(lab), free(t), free(txt);
         if (!cl.path || !cl.label || !cl.group || add_clip(set, &cap, cl) != 0) {
             free(cl.path), free(cl.label), free(cl.group), free(cl.sob);
             return -1;

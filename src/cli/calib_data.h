@@ -56,6 +56,19 @@ int cd_load_manifest(const char *manifest, const char *root, size_t min_per_clas
  * one maps to vocal, else background. Its `sob` labels are kept as spans (cd_clip.sob) for
  * the sob calibration. */
 int cd_add_labelled_files(char **files, size_t n, cd_set *set);
+
+/* The Audacity label track beside an audio file (x.wav -> x.txt), parsed, with each label's
+ * class (every label must name one). */
+typedef struct cd_labels {
+    char *txt;     /* the label file's path, for messages */
+    cm_label *lab; /* n labels, in file order */
+    cm_class *cls; /* their classes */
+    size_t n;
+} cd_labels;
+/* 0, or -1 with what is wrong printed (missing file, line, unknown label); *out is then
+ * empty. Free with cd_labels_free. */
+int cd_read_labels(const char *audio, cd_labels *out);
+void cd_labels_free(cd_labels *l);
 void cd_free(cd_set *set);
 
 /* Decodes a file to CM_FRONT_RATE_HZ mono (channel mean). *x malloc'ed. Prints on failure, returns -1. */

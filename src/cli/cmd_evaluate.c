@@ -312,34 +312,14 @@ static int eval_labelled_files(const opts *o, const cm_model *m)
     cm_counts ev = {0}, seg = {0};
     for (size_t i = 0; i < o->n_files; i++) {
         const char *a = o->files[i];
-        size_t la = strlen(a);
-        const char *dot = strrchr(a, '.');
-        size_t stem = dot && dot > strrchr(a, '/') ? (size_t)(dot - a) : la;
-        char *txt = malloc(stem + 5);
-        if (!txt) return -1;
-        memcpy(txt, a, stem);
-        memcpy(txt + stem, ".txt", 5);
-        size_t tn;
-        char *t = cd_read_file(txt, &tn);
-        cm_label *lab = NULL;
-        size_t nl = 0;
-        cm_diag why = {{0}};
-        if (!t || cm_labels_parse(t, tn, &lab, &nl, &why) != CM_OK) {
-            if (t) cli_err("%s: %s", txt, why.msg);
-            free(t), free(txt);
-            return -1;
-        }
-        cm_span *ref = malloc((nl + 1) * sizeof *ref);
+        cd_labels lb;
+        if (cd_read_labels(a, &lb) != 0) return -1;
+        cm_span *ref = malloc((lb.n + 1) * sizeof *ref);
         size_t nr = 0;
-        for (size_t j = 0; ref && j < nl; j++) {
-            cm_class c;
-            if (cm_label_to_class(lab[j].text, NULL, &c) != 0) {
-                cli_err("%s: line %zu: unknown label '%s'", txt, lab[j].line, lab[j].text);
-                free(ref), free(lab), free(t), free(txt);
-                return -1;
-            }
-            if (c == CM_CLASS_CRY) ref[nr].onset_s = lab[j].start_s, ref[nr++].offset_s = lab[j].end_s;
-        }
+        for (size_t j = 0; ref && j < lb.n; j++)
+            if (lb.cls[j] == CM_CLASS_CRY)
+                ref[nr].onset_s = lb.lab[j].start_s, ref[nr++].offset_s = lb.lab[j].end_s;
+        cd_labels_free(&lb);
         float *x;
         size_t n;
         collect est = {0};
@@ -352,7 +332,7 @@ static int eval_labelled_files(const opts *o, const cm_model *m)
             cm_event_counts(ref, nr, est.v, est.n, 1.0, &ev);
             cm_segment_counts(ref, nr, est.v, est.n, (double)n / CM_FRONT_RATE_HZ, 1.0, &seg);
         }
-        free(est.v), free(est.a), free(ref), free(lab), free(t), free(txt);
+        free(est.v), free(est.a), free(ref);
         if (rc) return -1;
     }
     printf("Labelled recordings (%zu), cry class:\n", o->n_files);
