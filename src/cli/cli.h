@@ -20,6 +20,8 @@ int cmd_calibrate_tone(int argc, char **argv);
 
 /* "crymeter: " + printf message + newline on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* 1 when any argument after argv[0] is --help or -h (help wins over every other option). */
+int cli_help_asked(int argc, char **argv);
 /* Strict number parsing: whole string, finite, within [lo, hi]. Returns 0 or -1 after
  * printing "crymeter: --opt=value: expected ..." on stderr. */
 int cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out);

@@ -565,11 +565,10 @@ int cmd_calibrate(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--tone") || !strncmp(argv[i], "--tone=", 7))
             return cmd_calibrate_tone(argc, argv);
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(help, stdout);
-            return CM_EXIT_OK;
-        }
+    if (cli_help_asked(argc, argv)) {
+        fputs(help, stdout);
+        return CM_EXIT_OK;
+    }
     opts o;
     if (parse(argc, argv, &o) != 0) {
         free(o.files);

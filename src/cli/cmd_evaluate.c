@@ -345,11 +345,10 @@ static int eval_labelled_files(const opts *o, const cm_model *m)
 
 int cmd_evaluate(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(help, stdout);
-            return CM_EXIT_OK;
-        }
+    if (cli_help_asked(argc, argv)) {
+        fputs(help, stdout);
+        return CM_EXIT_OK;
+    }
     opts o;
     if (parse(argc, argv, &o) != 0) {
         free(o.files);

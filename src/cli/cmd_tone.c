@@ -45,11 +45,10 @@ int cmd_calibrate_tone(int argc, char **argv)
 {
     const char *path = NULL;
     double tone_spl = 94.0;
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(tone_help, stdout);
-            return CM_EXIT_OK;
-        }
+    if (cli_help_asked(argc, argv)) {
+        fputs(tone_help, stdout);
+        return CM_EXIT_OK;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--tone") && i + 1 < argc) {

@@ -41,6 +41,13 @@ void cli_err(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+int cli_help_asked(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 1;
+    return 0;
+}
+
 int cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out)
 {
     char *end = NULL;
