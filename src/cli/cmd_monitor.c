@@ -231,6 +231,18 @@ static void *exec_main(void *arg)
     return NULL;
 }
 
+/* Lets the exec thread finish the commands already queued, then joins it. */
+static void exec_stop(execq *x)
+{
+    if (!x->started) return;
+    pthread_mutex_lock(&x->lock);
+    x->closing = true;
+    pthread_cond_signal(&x->wake);
+    pthread_mutex_unlock(&x->lock);
+    pthread_join(x->th, NULL);
+    x->started = false;
+}
+
 static void addvar(exec_job *j, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void addvar(exec_job *j, const char *name, const char *fmt, ...)
@@ -653,14 +665,7 @@ int cmd_monitor(int argc, char **argv)
     }
     cm_capture_get_stats(cap, &cs);
     cm_clipwriter_finish(m.clips);
-    if (ex.started) {
-        pthread_mutex_lock(&ex.lock);
-        ex.closing = true;
-        pthread_cond_signal(&ex.wake);
-        pthread_mutex_unlock(&ex.lock);
-        pthread_join(ex.th, NULL);
-        ex.started = false;
-    }
+    exec_stop(&ex);
     print_messages(&m);
 
     cm_summary sum;
@@ -718,13 +723,7 @@ int cmd_monitor(int argc, char **argv)
     if (got_signal && m.meter) fputs("\n", stderr);
 
 done:
-    if (ex.started) {
-        pthread_mutex_lock(&ex.lock);
-        ex.closing = true;
-        pthread_cond_signal(&ex.wake);
-        pthread_mutex_unlock(&ex.lock);
-        pthread_join(ex.th, NULL);
-    }
+    exec_stop(&ex);
     bool hung = cm_capture_hung(cap);
     cm_capture_close(cap);
     cm_clipwriter_close(m.clips);

@@ -259,6 +259,20 @@ static int by_score_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
+/* The scores (non-finite ones as -inf) with their labels, highest first; NULL when out of
+ * memory. */
+static scored *sorted_scores(const float *score, const uint8_t *positive, size_t n)
+{
+    scored *v = malloc(n * sizeof *v);
+    if (!v) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        v[i].s = isfinite(score[i]) ? score[i] : -INFINITY;
+        v[i].pos = positive[i] != 0;
+    }
+    qsort(v, n, sizeof *v, by_score_desc);
+    return v;
+}
+
 cm_status cm_choose_threshold(const float *score, const uint8_t *positive, size_t n,
                               double target_precision, float *thr, double *precision,
                               double *recall, double *f1)
@@ -268,13 +282,8 @@ cm_status cm_choose_threshold(const float *score, const uint8_t *positive, size_
     size_t npos = 0;
     for (size_t i = 0; i < n; i++) npos += positive[i] != 0;
     if (npos == 0) return CM_E_INVAL;
-    scored *v = malloc(n * sizeof *v);
+    scored *v = sorted_scores(score, positive, n);
     if (!v) return CM_E_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        v[i].s = isfinite(score[i]) ? score[i] : -INFINITY;
-        v[i].pos = positive[i] != 0;
-    }
-    qsort(v, n, sizeof *v, by_score_desc);
     size_t tp = 0, fp = 0;
     double best_f1 = -1, bp = 0, br = 0, tgt_r = -1, tp_p = 0, tp_f = 0;
     size_t best_i = 0, tgt_i = 0;
@@ -318,13 +327,8 @@ cm_status cm_choose_threshold_slack(const float *score, const uint8_t *positive,
     if (st != CM_OK || !(f1_slack > 0)) return st;
     size_t npos = 0;
     for (size_t i = 0; i < n; i++) npos += positive[i] != 0;
-    scored *v = malloc(n * sizeof *v);
+    scored *v = sorted_scores(score, positive, n);
     if (!v) return CM_E_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        v[i].s = isfinite(score[i]) ? score[i] : -INFINITY;
-        v[i].pos = positive[i] != 0;
-    }
-    qsort(v, n, sizeof *v, by_score_desc);
     size_t tp = 0, fp = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i;
