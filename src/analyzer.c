@@ -64,9 +64,9 @@
  * pushing thread: on the loudness thread it made that thread alone longer than ffmpeg's
  * whole run at 44.1 kHz stereo (6.0 against 5.1 G per 5 min). */
 /* 64 blocks (6.4 s of audio, about 3 ms of libebur128 at 16 kHz): with three threads on two
- * cores a shorter queue filled whenever the loudness thread lost its core for a time slice,
- * and the pushing thread stalled (8 blocks: 3,000-4,000 stalls per hour of 16 kHz audio and
- * 1.78 s wall; 64: 180 stalls, 1.71 s; medians of 5). */
+ * cores a shorter queue fills whenever the loudness thread loses its core for a time slice,
+ * and the pushing thread stalls (1 h of 16 kHz mono: 1.78 s wall with 8 blocks, 1.71 s with
+ * 64; medians of 5 interleaved runs of bench/README.md's command, one build per value). */
 #define LOUD_QUEUE_MAX 64u
 #define LOUD_QUEUE_BYTES (8u << 20)
 /* The A-weighting filter (about 60 instructions per sample) joins libebur128 on the
