@@ -503,7 +503,9 @@ START_TEST(test_true_peak_skip_exact)
     /* 100 ms blocks as the analyzer pushes them, with an odd block now and then. */
     size_t i = 0, k = 0;
     while (i < n) {
-        size_t b = (k++ % 7 == 3) ? 1234 : rate / 10;
+        /* odd pushes: sub-blocks cut short and trailing context carried over pushes */
+        size_t b = (k % 7 == 3) ? 1234 : (k % 11 == 5) ? 37 : (k % 13 == 6) ? 3 : rate / 10;
+        k++;
         if (b > n - i) b = n - i;
         ck_assert_int_eq(cm_loud_add(l, x + i * ch, b), CM_OK);
         i += b;
@@ -514,6 +516,58 @@ START_TEST(test_true_peak_skip_exact)
     /* Exact: the same interpolated samples are computed in the same context. */
     ck_assert_msg(got == 20.0 * log10(want), "rate %u ch %u: %.9f dBTP vs full run %.9f",
                   rate, ch, got, 20.0 * log10(want));
+}
+END_TEST
+
+/* cm_loud keeps the energy of each 100 ms tile and answers a momentary query at a tile
+ * boundary from the last four; elsewhere (and at rates that are not a multiple of 10 Hz) it
+ * asks libebur128. Either way the value must be libebur128's own momentary loudness: compared
+ * after every push, from the first (the 400 ms ring starts as silence), through silence
+ * (-inf), the ramp out of it and loud passages, pushed in 100 ms blocks and in uneven chunks. */
+static const struct { unsigned rate, ch; } mom_cases[] = {
+    {44100, 2}, {16000, 1}, {48000, 3}, {11025, 1}, {8000, 1},
+};
+
+START_TEST(test_momentary_tiles)
+{
+    const unsigned rate = mom_cases[_i].rate, ch = mom_cases[_i].ch;
+    const size_t n = (size_t)rate * 6;
+    float *x = malloc(n * ch * sizeof *x);
+    ck_assert_ptr_nonnull(x);
+    uint64_t seed = tu_seed() + 100 + _i;
+    for (size_t i = 0; i < n; i++) {
+        double t = (double)i / rate;
+        /* 1 s of silence first (a filter that has only seen zeros gives -inf), then a 40 dB
+         * swing */
+        double g = t < 1.0 ? 0.0 : pow(10.0, (-45.0 + 40.0 * fabs(sin(t))) / 20.0);
+        for (unsigned c = 0; c < ch; c++) x[i * ch + c] = (float)(g * tu_gauss(&seed));
+    }
+    ebur128_state *ref = ebur128_init(ch, rate, EBUR128_MODE_M);
+    ck_assert_ptr_nonnull(ref);
+    cm_loud *l = meter(rate, ch, 1);
+    size_t i = 0, k = 0, checked = 0, silent = 0;
+    while (i < n) {
+        size_t b = (k % 5 == 2) ? 777 : (k % 9 == 4) ? 1 : rate / 10;
+        k++;
+        if (b > n - i) b = n - i;
+        ck_assert_int_eq(cm_loud_add(l, x + i * ch, b), CM_OK);
+        ck_assert_int_eq(ebur128_add_frames_float(ref, x + i * ch, b), EBUR128_SUCCESS);
+        i += b;
+        double want, got = cm_loud_momentary_lufs(l);
+        ck_assert_int_eq(ebur128_loudness_momentary(ref, &want), EBUR128_SUCCESS);
+        if (isinf(want)) {
+            ck_assert_msg(isinf(got) && got < 0, "%u Hz at %zu: %g, libebur128 -inf", rate, i, got);
+            silent++;
+        } else {
+            ck_assert_msg(fabs(got - want) < 1e-9, "%u Hz x%u at frame %zu: %.12f LUFS, libebur128 %.12f",
+                          rate, ch, i, got, want);
+        }
+        checked++;
+    }
+    ck_assert(checked > 60 && silent > 0);
+    ebur128_destroy(&ref);
+    cm_loud_destroy(l);
+    free(x);
 }
 END_TEST
 
@@ -535,6 +589,7 @@ static Suite *loudness_suite(void)
     tcase_add_test(t, test_chunking);
     tcase_add_loop_test(t, test_true_peak_skip_exact, 0,
                         (int)(sizeof tp_skip_cases / sizeof *tp_skip_cases));
+    tcase_add_loop_test(t, test_momentary_tiles, 0, (int)(sizeof mom_cases / sizeof *mom_cases));
     tcase_add_loop_test(t, test_api, 0, (int)(sizeof api_cases / sizeof *api_cases));
     tcase_add_test(t, test_channel_map);
     tcase_add_loop_test(t, test_vs_ffmpeg, 0, (int)(sizeof ff_cases / sizeof *ff_cases));
