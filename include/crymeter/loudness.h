@@ -43,9 +43,11 @@ void cm_loud_destroy(cm_loud *l); /* NULL is a no-op */
 /* Adds n interleaved frames (n * channels floats, full scale +-1, finite). */
 CM_NODISCARD cm_status cm_loud_add(cm_loud *l, const float *interleaved, size_t n_frames);
 
-/* The queries below return NAN for a NULL handle. Momentary and short-term sum the last
- * 400 ms / 3 s of filtered audio on every call, so query them at most every 100 ms (query
- * short-term rarely: every 100 ms costs ~7x the meter itself at 44.1 kHz stereo). */
+/* The queries below return NAN for a NULL handle. Momentary is cheap at every 100 ms of
+ * input (at rates that are a multiple of 10 Hz: the mean of four kept 100 ms energies);
+ * elsewhere it, and short-term always, sum the last 400 ms / 3 s of filtered audio again, so
+ * query them at most every 100 ms (query short-term rarely: every 100 ms costs ~7x the meter
+ * itself at 44.1 kHz stereo). */
 double cm_loud_momentary_lufs(const cm_loud *l);  /* last 400 ms; -INFINITY when silent */
 double cm_loud_shortterm_lufs(const cm_loud *l);  /* last 3 s */
 double cm_loud_integrated_lufs(const cm_loud *l); /* gated, whole input so far */
@@ -69,6 +71,9 @@ void cm_aw_process(cm_aw *a, const float *x, size_t n, double *ms_max);
 double cm_aw_ms(const cm_aw *a);
 /* Magnitude response of the digital A-weighting filter at f_hz, in dB (for tests and docs). */
 double cm_aw_response_db(const cm_aw *a, double f_hz);
+
+/* Largest |x[i]| of n samples (0 for n == 0), or +INFINITY when any is NaN or Inf. */
+float cm_peak_abs(const float *x, size_t n);
 
 /* 10*log10(ms), -INFINITY for 0. */
 double cm_db_from_ms(double ms);

@@ -164,15 +164,41 @@ static void tp_keep_tail(cm_loud *l, const float *x, size_t n)
     l->tail_n = keep + n;
 }
 
+/* The magnitudes of IEEE floats order
+ * as their bit patterns with the sign cleared, and NaN and Inf sort above every finite value,
+ * so one unsigned max does both jobs and vectorises (the analyzer's float loop with an
+ * isfinite test per sample did not: 0.50 G instructions per 5 min of 44.1 kHz stereo,
+ * callgrind). */
+float cm_peak_abs(const float *x, size_t n)
+{
+    uint32_t m[8] = {0}; /* eight lanes, so that -O2 makes it two vector max operations */
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint32_t u[8];
+        memcpy(u, x + i, sizeof u);
+        for (int j = 0; j < 8; j++) {
+            u[j] &= 0x7fffffffu;
+            m[j] = u[j] > m[j] ? u[j] : m[j];
+        }
+    }
+    for (; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], sizeof u);
+        u &= 0x7fffffffu;
+        m[0] = u > m[0] ? u : m[0];
+    }
+    for (int j = 1; j < 8; j++) m[0] = m[j] > m[0] ? m[j] : m[0];
+    if (m[0] >= 0x7f800000u) return INFINITY;
+    float p;
+    memcpy(&p, &m[0], sizeof p);
+    return p;
+}
+
 /* One sub-block of n frames starting at stream frame l->pos. */
 static int tp_sub(cm_loud *l, const float *x, size_t n)
 {
     const size_t ch = l->channels;
-    float peak = 0.0f;
-    for (size_t i = 0; i < n * ch; i++) {
-        float a = fabsf(x[i]);
-        if (a > peak) peak = a;
-    }
+    float peak = cm_peak_abs(x, n * ch);
     int rc = 0;
     if ((double)peak * l->tp_bound > l->tp_max) {
         /* Leading context: the frames before this one not fed yet, at most the tail. A gap

@@ -571,6 +571,30 @@ START_TEST(test_momentary_tiles)
 }
 END_TEST
 
+/* cm_peak_abs: the largest magnitude whatever its position in the 8-lane loop or the tail,
+ * and +inf as soon as one sample is NaN or +-Inf. */
+START_TEST(test_peak_abs)
+{
+    float x[37];
+    for (int n = 0; n <= 37; n++) {
+        for (int i = 0; i < 37; i++) x[i] = (i % 3 ? 0.01f : -0.02f) * (float)(i % 5);
+        ck_assert(cm_peak_abs(x, 0) == 0.0f);
+        for (int at = 0; at < n; at++) {
+            float keep = x[at];
+            x[at] = -0.75f;
+            ck_assert_msg(cm_peak_abs(x, (size_t)n) == 0.75f, "n %d at %d", n, at);
+            x[at] = NAN;
+            ck_assert(isinf(cm_peak_abs(x, (size_t)n)));
+            x[at] = -INFINITY;
+            ck_assert(isinf(cm_peak_abs(x, (size_t)n)));
+            x[at] = keep;
+        }
+    }
+    const float z[3] = {-0.0f, 0.0f, -0.0f};
+    ck_assert(cm_peak_abs(z, 3) == 0.0f);
+}
+END_TEST
+
 static Suite *loudness_suite(void)
 {
     Suite *s = suite_create("loudness");
@@ -589,6 +613,7 @@ static Suite *loudness_suite(void)
     tcase_add_test(t, test_chunking);
     tcase_add_loop_test(t, test_true_peak_skip_exact, 0,
                         (int)(sizeof tp_skip_cases / sizeof *tp_skip_cases));
+    tcase_add_test(t, test_peak_abs);
     tcase_add_loop_test(t, test_momentary_tiles, 0, (int)(sizeof mom_cases / sizeof *mom_cases));
     tcase_add_loop_test(t, test_api, 0, (int)(sizeof api_cases / sizeof *api_cases));
     tcase_add_test(t, test_channel_map);
