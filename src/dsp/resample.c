@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* cm_rs: streaming mono float sample-rate conversion (to 16 kHz for the analyzer) over libsoxr
- * 0.1.3, recipe SOXR_HQ (20-bit, linear phase, passband to 0.913 of the lower Nyquist).
+/* cm_rs: streaming mono float sample-rate conversion (to the front end's 8 kHz for the
+ * analyzer) over libsoxr 0.1.3, recipe SOXR_HQ (20-bit, linear phase, passband to 0.913 of the
+ * lower Nyquist).
  *
- * Recipe chosen by measurement on the project machine (1 h of 44.1 kHz mono noise -> 16 kHz,
+ * Recipe chosen by measurement on the project machine, when the front end ran at 16 kHz (1 h
+ * of 44.1 kHz mono noise -> 16 kHz,
  * 4096-sample chunks, one thread; aliasing = level of a 12 kHz sine at 44.1 kHz in the 16 kHz
  * output re its input level; flatness = gain range 100 Hz..7 kHz):
  *   recipe  time/h  aliasing  flatness to 7 kHz
