@@ -70,6 +70,7 @@ typedef struct opts {
 
 typedef struct collect {
     cm_span *v; /* cry episodes */
+    float *conf; /* their confidence */
     size_t n, cap;
     cm_announce *a; /* their START records */
     size_t na, acap;
@@ -95,10 +96,13 @@ static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
     if (c->n == c->cap) {
         size_t nc = c->cap ? 2 * c->cap : 64;
         cm_span *v = realloc(c->v, nc * sizeof *v);
-        if (!v) return;
-        c->v = v;
+        float *cf = v ? realloc(c->conf, nc * sizeof *cf) : NULL;
+        if (v) c->v = v;
+        if (!v || !cf) return;
+        c->conf = cf;
         c->cap = nc;
     }
+    c->conf[c->n] = ep->confidence;
     c->v[c->n].onset_s = ep->start_s;
     c->v[c->n].offset_s = ep->end_s;
     c->n++;
@@ -163,6 +167,44 @@ static int append_clip(const char *path, float **buf, size_t *n, size_t *cap)
 
 static int write_wav_labels(const char *dir, unsigned fold, const float *x, size_t n,
                             const cm_mix_event *ev, size_t ne);
+
+/* Developer aid (CM_EVAL_WIN=FILE): every detector window of a mixture, as the analyzer's
+ * detector scores it (smoothing and confirmation included): fold, first and last frame,
+ * p(vocal), p(cry). CM_EVAL_FAWIN=FILE: the same for the false-alarm stream. */
+static void dump_windows(const char *env, const cm_model *m, const float *x, size_t n,
+                         unsigned fold)
+{
+    const char *path = getenv(env);
+    if (!path) return;
+    FILE *df = fopen(path, fold ? "a" : "w");
+    cm_front_config fc = cm_model_front_config(m);
+    cm_front *fe = NULL;
+    cm_detector *d = NULL;
+    cm_diag why = {{0}};
+    size_t cap = 0;
+    cm_frame *fr = NULL;
+    if (df && cm_front_create(&fc, &fe, &why) == CM_OK &&
+        cm_detector_create(m, &d, &why) == CM_OK) {
+        cap = cm_front_frames_for(fe, n) + 8;
+        fr = malloc(cap * sizeof *fr);
+    }
+    size_t nf = 0, k = 0;
+    if (fr && cm_front_process(fe, x, n, fr, cap, &nf) == CM_OK) {
+        size_t more = 0;
+        if (cm_front_flush(fe, fr + nf, cap - nf, &more) == CM_OK) nf += more;
+        cm_window_scores w;
+        for (size_t i = 0; i < nf; i++)
+            if (cm_detector_push(d, &fr[i], &w))
+                fprintf(df, "%u\t%llu\t%llu\t%.4f\t%.4f\n", fold,
+                        (unsigned long long)w.first_frame, (unsigned long long)w.last_frame,
+                        (double)w.p[CM_CLASS_VOCAL], (double)w.p[CM_CLASS_CRY]), k++;
+    }
+    (void)k;
+    free(fr);
+    cm_detector_destroy(d);
+    cm_front_destroy(fe);
+    if (df) fclose(df);
+}
 
 /* ---- SVG ------------------------------------------------------------------------------- */
 
@@ -332,7 +374,7 @@ static int eval_labelled_files(const opts *o, const cm_model *m)
             cm_event_counts(ref, nr, est.v, est.n, 1.0, &ev);
             cm_segment_counts(ref, nr, est.v, est.n, (double)n / CM_FRONT_RATE_HZ, 1.0, &seg);
         }
-        free(est.v), free(est.a), free(ref);
+        free(est.v), free(est.conf), free(est.a), free(ref);
         if (rc) return -1;
     }
     printf("Labelled recordings (%zu), cry class:\n", o->n_files);
@@ -491,6 +533,7 @@ int cmd_evaluate(int argc, char **argv)
                     goto out_thr;
                 }
             collect est = {0};
+            dump_windows("CM_EVAL_FAWIN", fm[f], buf, n, f);
             if (n && run_analyzer(fm[f], buf, n, &est) != 0) {
                 free(buf);
                 goto out_thr;
@@ -509,14 +552,15 @@ int cmd_evaluate(int argc, char **argv)
                             }
                             t += set.clip[i].duration_s;
                         }
-                    fprintf(df, "%u\t%.2f\t%.2f\t%.2f\t%s\n", f, est.v[e].onset_s,
-                            est.v[e].offset_s - est.v[e].onset_s, est.v[e].onset_s - t, who);
+                    fprintf(df, "%u\t%.2f\t%.2f\t%.2f\t%s\t%.4f\n", f, est.v[e].onset_s,
+                            est.v[e].offset_s - est.v[e].onset_s, est.v[e].onset_s - t, who,
+                            (double)est.conf[e]);
                 }
                 if (df) fclose(df);
             }
             false_eps += est.n;
             secs += (double)n / CM_FRONT_RATE_HZ;
-            free(est.v), free(est.a);
+            free(est.v), free(est.conf), free(est.a);
             free(buf);
         }
         printf("False alarms: %zu cry episodes in %.2f h of non-cry clips back to back: %.2f "
@@ -569,6 +613,7 @@ int cmd_evaluate(int argc, char **argv)
             }
             collect est = {0};
             if (!bad && run_analyzer(fm[f], mix, nb, &est) != 0) bad = 1;
+            if (!bad) dump_windows("CM_EVAL_WIN", fm[f], mix, nb, f);
             if (!bad && o.mix_out && write_wav_labels(o.mix_out, f, mix, nb, evs, ne) != 0) bad = 1;
             if (!bad) {
                 cm_span *ref = malloc((ne + 1) * sizeof *ref);
@@ -590,15 +635,15 @@ int cmd_evaluate(int argc, char **argv)
                             evs[e].start_s, evs[e].end_s, evs[e].snr_db,
                             set.clip[idx[evs[e].item]].path);
                 for (size_t e = 0; df && e < est.n; e++)
-                    fprintf(df, "%u\test\t2\t%.2f\t%.2f\n", f, est.v[e].onset_s,
-                            est.v[e].offset_s);
+                    fprintf(df, "%u\test\t2\t%.2f\t%.2f\t%.4f\n", f, est.v[e].onset_s,
+                            est.v[e].offset_s, (double)est.conf[e]);
                 if (df) fclose(df);
                 n_ev += nr;
                 secs += (double)nb / CM_FRONT_RATE_HZ;
                 free(ref);
             }
             for (size_t i = 0; items && i < ni; i++) free((void *)items[i].x);
-            free(est.v), free(est.a), free(items), free(mix), free(evs), free(idx), free(bed);
+            free(est.v), free(est.conf), free(est.a), free(items), free(mix), free(evs), free(idx), free(bed);
             if (bad) {
                 free(lat);
                 goto out_thr;
