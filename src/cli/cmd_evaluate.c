@@ -44,7 +44,8 @@ static const char help[] =
     "  --plot FILE.svg       draw the clip-level precision-recall curve and operating point\n"
     "  --seed N, -j N, --hidden H, --epochs E, --l2 L, --label-smoothing E, --no-augment,\n"
     "  --augment-twice, --label-balance, --smooth W, --min-episode S, --merge-gap-cry S,\n"
-    "  --confirm K/N, --hard-negative A, --f1-slack D\n"
+    "  --confirm K/N, --hard-negative A, --f1-slack D, --onset-threshold P, --onset-max S,\n"
+    "  --onset-gap S, --min-cry-windows N\n"
     "                        as for calibrate\n"
     "  --force               overwrite --plot output\n"
     "\n"
@@ -58,6 +59,8 @@ typedef struct opts {
     const char *model, *manifest, *root, *plot, *mix_out;
     unsigned cv, seed, jobs, hidden, epochs;
     double l2, smoothing, min_episode, merge_gap_cry;
+    double onset_threshold, onset_max, onset_gap; /* < 0: the built-in model's */
+    int min_cry_windows;               /* < 0: the built-in model's */
     int confirm_k, confirm_n; /* < 0: the built-in model's */
     double hard_negative;
     unsigned smooth;
@@ -268,6 +271,8 @@ static int parse(int argc, char **argv, opts *o)
         o->hard_negative = d.hard_negative;
     }
     o->min_episode = o->merge_gap_cry = -1.0; /* < 0: the built-in model's value */
+    o->onset_threshold = o->onset_max = o->onset_gap = -1.0;
+    o->min_cry_windows = -1;
     o->confirm_k = o->confirm_n = -1;
     o->files = calloc((size_t)argc + 1, sizeof *o->files);
     if (!o->files) return -1;
@@ -281,7 +286,9 @@ static int parse(int argc, char **argv, opts *o)
                     !strcmp(a, "--label-smoothing") || !strcmp(a, "--smooth") ||
                     !strcmp(a, "--min-episode") || !strcmp(a, "--merge-gap-cry") ||
                     !strcmp(a, "--confirm") || !strcmp(a, "--hard-negative") ||
-                    !strcmp(a, "--f1-slack");
+                    !strcmp(a, "--f1-slack") || !strcmp(a, "--onset-threshold") ||
+                    !strcmp(a, "--onset-max") || !strcmp(a, "--onset-gap") ||
+                    !strcmp(a, "--min-cry-windows");
         if (takes && !v) {
             cli_err("evaluate: %s needs a value", a);
             return -1;
@@ -314,6 +321,16 @@ static int parse(int argc, char **argv, opts *o)
             if (cli_parse_double(a, v, 0.0, 60.0, &o->merge_gap_cry)) return -1;
         } else if (!strcmp(a, "--f1-slack")) {
             if (cli_parse_double(a, v, 0.0, 0.5, &cd_f1_slack)) return -1;
+        } else if (!strcmp(a, "--onset-threshold")) {
+            if (cli_parse_double(a, v, 0.0, 1.0, &o->onset_threshold)) return -1;
+        } else if (!strcmp(a, "--onset-max")) {
+            if (cli_parse_double(a, v, 0.0, 6.0, &o->onset_max)) return -1;
+        } else if (!strcmp(a, "--onset-gap")) {
+            if (cli_parse_double(a, v, 0.0, 3.0, &o->onset_gap)) return -1;
+        } else if (!strcmp(a, "--min-cry-windows")) {
+            unsigned u;
+            if (cli_parse_uint(a, v, 0, 64, &u)) return -1;
+            o->min_cry_windows = (int)u;
         } else if (!strcmp(a, "--hard-negative")) {
             if (cli_parse_double(a, v, 0.0, 1000.0, &o->hard_negative)) return -1;
         } else if (!strcmp(a, "--confirm")) {
@@ -456,6 +473,10 @@ int cmd_evaluate(int argc, char **argv)
         cm_model_destroy(dm);
         if (o.min_episode >= 0) par.min_episode_s = (float)o.min_episode;
         if (o.merge_gap_cry >= 0) par.merge_gap_s[CM_CLASS_CRY] = (float)o.merge_gap_cry;
+        if (o.onset_threshold >= 0) par.cry_onset_threshold = (float)o.onset_threshold;
+        if (o.onset_max >= 0) par.cry_onset_max_s = (float)o.onset_max;
+        if (o.onset_gap >= 0) par.cry_onset_gap_s = (float)o.onset_gap;
+        if (o.min_cry_windows >= 0) par.cry_min_windows = (unsigned)o.min_cry_windows;
         if (o.confirm_n > 0) par.confirm_k = (unsigned)o.confirm_k, par.confirm_n = (unsigned)o.confirm_n;
         int ok = ts && cm_train(&ts->set, &tc, &net, &why) == CM_OK &&
                  cm_model_create(net, &fc, &par, smooth, -80.f, NULL, &fm[f], &why) == CM_OK;
