@@ -571,6 +571,11 @@ cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, c
             .min_frames = (unsigned)lrintf(a->params.min_episode_s * 100.0f),
             .snap_frames = SNAP_FRAMES,
         };
+        if (c == CM_CLASS_CRY) {
+            sc.backdate_frames = (unsigned)lrintf(a->params.cry_onset_max_s * 100.0f);
+            sc.bridge_frames = (unsigned)lrintf(a->params.cry_onset_gap_s * 100.0f);
+            sc.min_windows = a->params.cry_min_windows;
+        }
         a->acc[i].cls = c;
         if ((st = cm_seg_create(&sc, &a->acc[i].seg, why))) goto fail;
     }
@@ -753,7 +758,11 @@ static void acc_progress(cm_analyzer *a, episode_acc *e)
     acc_aggregate(a, e, false);
     cm_episode ep;
     acc_fill(a, e, &ep);
-    if (!e->started && ep.duration_s + 1e-9 >= a->params.min_episode_s) {
+    /* Long enough counts from the start before back-dating (the segmenter keeps episodes by
+     * the same rule), so back-dating never announces an episode sooner. */
+    double ev_s = frame_end_s(e->end_f) - frame_start_s(cm_seg_evidence_start(e->seg));
+    if (!e->started && ev_s + 1e-9 >= a->params.min_episode_s &&
+        (e->cls != CM_CLASS_CRY || cm_seg_evidence(e->seg) >= a->params.cry_min_windows)) {
         e->started = true;
         e->id = ep.id = ++a->next_id;
         emit(a, CM_EVENT_START, &ep);
@@ -877,12 +886,21 @@ static void on_window(cm_analyzer *a, const cm_window_scores *w)
     for (size_t i = 0; i < N_SEG; i++) {
         episode_acc *e = &a->acc[i];
         bool pos = (label == e->cls);
+        /* Weak cry evidence (cry_onset_threshold, short of the cry threshold) may move the
+         * start of the next cry episode back; it never opens, extends or keeps one. */
+        int level = pos ? 2
+                    : (e->cls == CM_CLASS_CRY && p->cry_onset_max_s > 0.f &&
+                       w->p[CM_CLASS_CRY] >= p->cry_onset_threshold)
+                        ? 1
+                        : 0;
         cm_seg_update u[3];
-        size_t n = cm_seg_window(e->seg, w->first_frame, w->last_frame, pos, u);
+        size_t n = cm_seg_window_level(e->seg, w->first_frame, w->last_frame, level, u);
         for (size_t j = 0; j < n; j++) apply_update(a, (unsigned)i, &u[j]);
         if (pos && e->open) {
             e->conf_sum += w->p[e->cls];
             e->conf_n++;
+            /* The evidence count may have reached cry_min_windows without the span growing. */
+            if (!e->started && n == 0) acc_progress(a, e);
         }
     }
 }

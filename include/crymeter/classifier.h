@@ -40,6 +40,20 @@ typedef struct cm_detect_params {
      * cry probability is the lower of its own and the confirm_k-th largest of those. 0 or
      * 1/1: off (models without the fields). 0..16, confirm_k <= confirm_n. */
     unsigned confirm_k, confirm_n;
+    /* Cry onset back-dating: a window whose cry probability reaches cry_onset_threshold but
+     * not threshold[cry] is weak evidence; a cry episode that opens right after a run of
+     * such windows starts at the first of them, at most cry_onset_max_s before the window
+     * that opened it; weak windows (and the last of them and the opening one) at most
+     * cry_onset_gap_s apart count as one run. The start record is not delayed, and
+     * min_episode_s is still counted from the opening window, so no episode is announced
+     * sooner or kept that would not have been: only its start time moves back to where the
+     * detector's evidence began. 0..1, 0..6 s and 0..3 s; cry_onset_max_s 0 is off (models
+     * without the fields). */
+    float cry_onset_threshold, cry_onset_max_s, cry_onset_gap_s;
+    /* A cry episode needs at least this many cry windows (reaching threshold[cry]; weak
+     * ones do not count) to be announced and kept, whatever its span: min_episode_s alone
+     * would let back-dated spans through. 0..64; 0 or 1 is off (models without it). */
+    unsigned cry_min_windows;
 } cm_detect_params;
 
 typedef struct cm_model cm_model;

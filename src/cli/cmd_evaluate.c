@@ -44,7 +44,8 @@ static const char help[] =
     "  --plot FILE.svg       draw the clip-level precision-recall curve and operating point\n"
     "  --seed N, -j N, --hidden H, --epochs E, --l2 L, --label-smoothing E, --no-augment,\n"
     "  --augment-twice, --label-balance, --smooth W, --min-episode S, --merge-gap-cry S,\n"
-    "  --confirm K/N, --hard-negative A, --f1-slack D\n"
+    "  --confirm K/N, --hard-negative A, --f1-slack D, --onset-threshold P, --onset-max S,\n"
+    "  --onset-gap S, --min-cry-windows N\n"
     "                        as for calibrate\n"
     "  --force               overwrite --plot output\n"
     "\n"
@@ -58,6 +59,8 @@ typedef struct opts {
     const char *model, *manifest, *root, *plot, *mix_out;
     unsigned cv, seed, jobs, hidden, epochs;
     double l2, smoothing, min_episode, merge_gap_cry;
+    double onset_threshold, onset_max, onset_gap; /* < 0: the built-in model's */
+    int min_cry_windows;               /* < 0: the built-in model's */
     int confirm_k, confirm_n; /* < 0: the built-in model's */
     double hard_negative;
     unsigned smooth;
@@ -70,6 +73,7 @@ typedef struct opts {
 
 typedef struct collect {
     cm_span *v; /* cry episodes */
+    float *conf; /* their confidence */
     size_t n, cap;
     cm_announce *a; /* their START records */
     size_t na, acap;
@@ -95,10 +99,13 @@ static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
     if (c->n == c->cap) {
         size_t nc = c->cap ? 2 * c->cap : 64;
         cm_span *v = realloc(c->v, nc * sizeof *v);
-        if (!v) return;
-        c->v = v;
+        float *cf = v ? realloc(c->conf, nc * sizeof *cf) : NULL;
+        if (v) c->v = v;
+        if (!v || !cf) return;
+        c->conf = cf;
         c->cap = nc;
     }
+    c->conf[c->n] = ep->confidence;
     c->v[c->n].onset_s = ep->start_s;
     c->v[c->n].offset_s = ep->end_s;
     c->n++;
@@ -116,6 +123,11 @@ static int run_analyzer(const cm_model *m, const float *x, size_t n, collect *ou
     cm_analyzer_config cfg = cm_analyzer_config_default(CM_FRONT_RATE_HZ, 1);
     cfg.model = m;
     cfg.true_peak = false;
+    /* Every stage on this thread, as in monitor (whose on_level keeps them there): with the
+     * file path's front-end thread, frames reach the detector in 1 s jobs up to 4 jobs
+     * behind the push, so the START times (pushed_s) came 3-4 s late and varied from run to
+     * run (median 4.71-5.08 s instead of 1.77 s). Episodes are the same either way. */
+    cfg.threads = 1;
     cfg.on_event = on_event;
     cfg.user = out;
     cm_analyzer *a = NULL;
@@ -163,6 +175,44 @@ static int append_clip(const char *path, float **buf, size_t *n, size_t *cap)
 
 static int write_wav_labels(const char *dir, unsigned fold, const float *x, size_t n,
                             const cm_mix_event *ev, size_t ne);
+
+/* Developer aid (CM_EVAL_WIN=FILE): every detector window of a mixture, as the analyzer's
+ * detector scores it (smoothing and confirmation included): fold, first and last frame,
+ * p(vocal), p(cry). CM_EVAL_FAWIN=FILE: the same for the false-alarm stream. */
+static void dump_windows(const char *env, const cm_model *m, const float *x, size_t n,
+                         unsigned fold)
+{
+    const char *path = getenv(env);
+    if (!path) return;
+    FILE *df = fopen(path, fold ? "a" : "w");
+    cm_front_config fc = cm_model_front_config(m);
+    cm_front *fe = NULL;
+    cm_detector *d = NULL;
+    cm_diag why = {{0}};
+    size_t cap = 0;
+    cm_frame *fr = NULL;
+    if (df && cm_front_create(&fc, &fe, &why) == CM_OK &&
+        cm_detector_create(m, &d, &why) == CM_OK) {
+        cap = cm_front_frames_for(fe, n) + 8;
+        fr = malloc(cap * sizeof *fr);
+    }
+    size_t nf = 0, k = 0;
+    if (fr && cm_front_process(fe, x, n, fr, cap, &nf) == CM_OK) {
+        size_t more = 0;
+        if (cm_front_flush(fe, fr + nf, cap - nf, &more) == CM_OK) nf += more;
+        cm_window_scores w;
+        for (size_t i = 0; i < nf; i++)
+            if (cm_detector_push(d, &fr[i], &w))
+                fprintf(df, "%u\t%llu\t%llu\t%.4f\t%.4f\n", fold,
+                        (unsigned long long)w.first_frame, (unsigned long long)w.last_frame,
+                        (double)w.p[CM_CLASS_VOCAL], (double)w.p[CM_CLASS_CRY]), k++;
+    }
+    (void)k;
+    free(fr);
+    cm_detector_destroy(d);
+    cm_front_destroy(fe);
+    if (df) fclose(df);
+}
 
 /* ---- SVG ------------------------------------------------------------------------------- */
 
@@ -221,6 +271,8 @@ static int parse(int argc, char **argv, opts *o)
         o->hard_negative = d.hard_negative;
     }
     o->min_episode = o->merge_gap_cry = -1.0; /* < 0: the built-in model's value */
+    o->onset_threshold = o->onset_max = o->onset_gap = -1.0;
+    o->min_cry_windows = -1;
     o->confirm_k = o->confirm_n = -1;
     o->files = calloc((size_t)argc + 1, sizeof *o->files);
     if (!o->files) return -1;
@@ -234,7 +286,9 @@ static int parse(int argc, char **argv, opts *o)
                     !strcmp(a, "--label-smoothing") || !strcmp(a, "--smooth") ||
                     !strcmp(a, "--min-episode") || !strcmp(a, "--merge-gap-cry") ||
                     !strcmp(a, "--confirm") || !strcmp(a, "--hard-negative") ||
-                    !strcmp(a, "--f1-slack");
+                    !strcmp(a, "--f1-slack") || !strcmp(a, "--onset-threshold") ||
+                    !strcmp(a, "--onset-max") || !strcmp(a, "--onset-gap") ||
+                    !strcmp(a, "--min-cry-windows");
         if (takes && !v) {
             cli_err("evaluate: %s needs a value", a);
             return -1;
@@ -267,6 +321,16 @@ static int parse(int argc, char **argv, opts *o)
             if (cli_parse_double(a, v, 0.0, 60.0, &o->merge_gap_cry)) return -1;
         } else if (!strcmp(a, "--f1-slack")) {
             if (cli_parse_double(a, v, 0.0, 0.5, &cd_f1_slack)) return -1;
+        } else if (!strcmp(a, "--onset-threshold")) {
+            if (cli_parse_double(a, v, 0.0, 1.0, &o->onset_threshold)) return -1;
+        } else if (!strcmp(a, "--onset-max")) {
+            if (cli_parse_double(a, v, 0.0, 6.0, &o->onset_max)) return -1;
+        } else if (!strcmp(a, "--onset-gap")) {
+            if (cli_parse_double(a, v, 0.0, 3.0, &o->onset_gap)) return -1;
+        } else if (!strcmp(a, "--min-cry-windows")) {
+            unsigned u;
+            if (cli_parse_uint(a, v, 0, 64, &u)) return -1;
+            o->min_cry_windows = (int)u;
         } else if (!strcmp(a, "--hard-negative")) {
             if (cli_parse_double(a, v, 0.0, 1000.0, &o->hard_negative)) return -1;
         } else if (!strcmp(a, "--confirm")) {
@@ -332,7 +396,7 @@ static int eval_labelled_files(const opts *o, const cm_model *m)
             cm_event_counts(ref, nr, est.v, est.n, 1.0, &ev);
             cm_segment_counts(ref, nr, est.v, est.n, (double)n / CM_FRONT_RATE_HZ, 1.0, &seg);
         }
-        free(est.v), free(est.a), free(ref);
+        free(est.v), free(est.conf), free(est.a), free(ref);
         if (rc) return -1;
     }
     printf("Labelled recordings (%zu), cry class:\n", o->n_files);
@@ -409,6 +473,10 @@ int cmd_evaluate(int argc, char **argv)
         cm_model_destroy(dm);
         if (o.min_episode >= 0) par.min_episode_s = (float)o.min_episode;
         if (o.merge_gap_cry >= 0) par.merge_gap_s[CM_CLASS_CRY] = (float)o.merge_gap_cry;
+        if (o.onset_threshold >= 0) par.cry_onset_threshold = (float)o.onset_threshold;
+        if (o.onset_max >= 0) par.cry_onset_max_s = (float)o.onset_max;
+        if (o.onset_gap >= 0) par.cry_onset_gap_s = (float)o.onset_gap;
+        if (o.min_cry_windows >= 0) par.cry_min_windows = (unsigned)o.min_cry_windows;
         if (o.confirm_n > 0) par.confirm_k = (unsigned)o.confirm_k, par.confirm_n = (unsigned)o.confirm_n;
         int ok = ts && cm_train(&ts->set, &tc, &net, &why) == CM_OK &&
                  cm_model_create(net, &fc, &par, smooth, -80.f, NULL, &fm[f], &why) == CM_OK;
@@ -491,6 +559,7 @@ int cmd_evaluate(int argc, char **argv)
                     goto out_thr;
                 }
             collect est = {0};
+            dump_windows("CM_EVAL_FAWIN", fm[f], buf, n, f);
             if (n && run_analyzer(fm[f], buf, n, &est) != 0) {
                 free(buf);
                 goto out_thr;
@@ -509,14 +578,15 @@ int cmd_evaluate(int argc, char **argv)
                             }
                             t += set.clip[i].duration_s;
                         }
-                    fprintf(df, "%u\t%.2f\t%.2f\t%.2f\t%s\n", f, est.v[e].onset_s,
-                            est.v[e].offset_s - est.v[e].onset_s, est.v[e].onset_s - t, who);
+                    fprintf(df, "%u\t%.2f\t%.2f\t%.2f\t%s\t%.4f\n", f, est.v[e].onset_s,
+                            est.v[e].offset_s - est.v[e].onset_s, est.v[e].onset_s - t, who,
+                            (double)est.conf[e]);
                 }
                 if (df) fclose(df);
             }
             false_eps += est.n;
             secs += (double)n / CM_FRONT_RATE_HZ;
-            free(est.v), free(est.a);
+            free(est.v), free(est.conf), free(est.a);
             free(buf);
         }
         printf("False alarms: %zu cry episodes in %.2f h of non-cry clips back to back: %.2f "
@@ -524,8 +594,9 @@ int cmd_evaluate(int argc, char **argv)
     }
 
     if (o.mix) {
-        cm_counts ev = {0}, seg = {0};
-        size_t n_ev = 0, n_lat = 0;
+        cm_counts ev = {0}, seg = {0}, evb = {0};
+        size_t n_ev = 0, n_lat = 0, n_bout = 0;
+        double bout_gap = -1.0;
         double secs = 0, *lat = NULL;
         for (unsigned f = 0; f < K; f++) {
             float *bed = NULL;
@@ -569,6 +640,7 @@ int cmd_evaluate(int argc, char **argv)
             }
             collect est = {0};
             if (!bad && run_analyzer(fm[f], mix, nb, &est) != 0) bad = 1;
+            if (!bad) dump_windows("CM_EVAL_WIN", fm[f], mix, nb, f);
             if (!bad && o.mix_out && write_wav_labels(o.mix_out, f, mix, nb, evs, ne) != 0) bad = 1;
             if (!bad) {
                 cm_span *ref = malloc((ne + 1) * sizeof *ref);
@@ -577,6 +649,18 @@ int cmd_evaluate(int argc, char **argv)
                     if (evs[e].label == CM_CLASS_CRY)
                         ref[nr].onset_s = evs[e].start_s, ref[nr++].offset_s = evs[e].end_s;
                 cm_event_counts(ref, nr, est.v, est.n, 1.0, &ev);
+                /* The same against crying bouts: reference cries no further apart than the
+                 * model's cry merge gap joined, as the analyzer joins its episodes (the
+                 * product reports one episode per bout; models/README.md, "Event metric"). */
+                cm_span *bout = malloc((nr + 1) * sizeof *bout);
+                if (bout) {
+                    memcpy(bout, ref, nr * sizeof *ref);
+                    bout_gap = cm_model_params(fm[f])->merge_gap_s[CM_CLASS_CRY];
+                    size_t nbo = cm_spans_merge(bout, nr, bout_gap);
+                    cm_event_counts(bout, nbo, est.v, est.n, 1.0, &evb);
+                    n_bout += nbo;
+                    free(bout);
+                }
                 double *nl = realloc(lat, (n_lat + nr + 1) * sizeof *lat);
                 if (nl) {
                     lat = nl;
@@ -590,15 +674,15 @@ int cmd_evaluate(int argc, char **argv)
                             evs[e].start_s, evs[e].end_s, evs[e].snr_db,
                             set.clip[idx[evs[e].item]].path);
                 for (size_t e = 0; df && e < est.n; e++)
-                    fprintf(df, "%u\test\t2\t%.2f\t%.2f\n", f, est.v[e].onset_s,
-                            est.v[e].offset_s);
+                    fprintf(df, "%u\test\t2\t%.2f\t%.2f\t%.4f\n", f, est.v[e].onset_s,
+                            est.v[e].offset_s, (double)est.conf[e]);
                 if (df) fclose(df);
                 n_ev += nr;
                 secs += (double)nb / CM_FRONT_RATE_HZ;
                 free(ref);
             }
             for (size_t i = 0; items && i < ni; i++) free((void *)items[i].x);
-            free(est.v), free(est.a), free(items), free(mix), free(evs), free(idx), free(bed);
+            free(est.v), free(est.conf), free(est.a), free(items), free(mix), free(evs), free(idx), free(bed);
             if (bad) {
                 free(lat);
                 goto out_thr;
@@ -608,6 +692,9 @@ int cmd_evaluate(int argc, char **argv)
                "%.2f h):\n", n_ev, secs / 3600.0);
         printf("  event-based (1 s onset collar): P %.4f R %.4f F1 %.4f (TP %zu FP %zu FN %zu)\n",
                cm_precision(ev), cm_recall(ev), cm_f1(ev), ev.tp, ev.fp, ev.fn);
+        printf("  event-based, per bout (cries <= %.1f s apart joined, as the analyzer joins them; "
+               "%zu bouts): P %.4f R %.4f F1 %.4f (TP %zu FP %zu FN %zu)\n", bout_gap, n_bout,
+               cm_precision(evb), cm_recall(evb), cm_f1(evb), evb.tp, evb.fp, evb.fn);
         printf("  segment-based (1 s):            P %.4f R %.4f F1 %.4f\n", cm_precision(seg),
                cm_recall(seg), cm_f1(seg));
         if (n_lat) {

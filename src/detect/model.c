@@ -78,6 +78,18 @@ static cm_status check_params(const cm_detect_params *p, cm_diag *why)
         return cm_diag_fail(why, CM_E_RANGE,
                             "detector.confirm_k=%u, confirm_n=%u: must be 0..16, k <= n",
                             p->confirm_k, p->confirm_n);
+    if (!(p->cry_onset_threshold >= 0.f && p->cry_onset_threshold <= 1.f))
+        return cm_diag_fail(why, CM_E_RANGE, "detector.cry_onset_threshold=%g: must be 0..1",
+                            (double)p->cry_onset_threshold);
+    if (!(p->cry_onset_max_s >= 0.f && p->cry_onset_max_s <= 6.f))
+        return cm_diag_fail(why, CM_E_RANGE, "detector.cry_onset_max_s=%g: must be 0..6",
+                            (double)p->cry_onset_max_s);
+    if (!(p->cry_onset_gap_s >= 0.f && p->cry_onset_gap_s <= 3.f))
+        return cm_diag_fail(why, CM_E_RANGE, "detector.cry_onset_gap_s=%g: must be 0..3",
+                            (double)p->cry_onset_gap_s);
+    if (p->cry_min_windows > 64)
+        return cm_diag_fail(why, CM_E_RANGE, "detector.cry_min_windows=%u: must be 0..64",
+                            p->cry_min_windows);
     return CM_OK;
 }
 
@@ -503,6 +515,26 @@ static cm_status parse_model(const cJSON *root, cm_model *m, cm_diag *why)
                                 "detector.confirm_k=%u: must be <= confirm_n=%u",
                                 m->params.confirm_k, m->params.confirm_n);
     }
+    /* Optional (added after format_version 1): cry onset back-dating and the cry evidence
+     * minimum; absent = off. All four or none. */
+    m->params.cry_onset_threshold = 1.f;
+    m->params.cry_onset_max_s = 0.f;
+    m->params.cry_onset_gap_s = 0.f;
+    m->params.cry_min_windows = 1;
+    if (cJSON_GetObjectItemCaseSensitive(det, "cry_onset_threshold") ||
+        cJSON_GetObjectItemCaseSensitive(det, "cry_onset_max_s") ||
+        cJSON_GetObjectItemCaseSensitive(det, "cry_onset_gap_s") ||
+        cJSON_GetObjectItemCaseSensitive(det, "cry_min_windows")) {
+        if ((st = get_num(det, "cry_onset_threshold", "detector.", 0, 1, &d, why))) return st;
+        m->params.cry_onset_threshold = (float)d;
+        if ((st = get_num(det, "cry_onset_max_s", "detector.", 0, 6, &d, why))) return st;
+        m->params.cry_onset_max_s = (float)d;
+        if ((st = get_num(det, "cry_onset_gap_s", "detector.", 0, 3, &d, why))) return st;
+        m->params.cry_onset_gap_s = (float)d;
+        if ((st = get_uint(det, "cry_min_windows", "detector.", 0, 64, &m->params.cry_min_windows,
+                           why)))
+            return st;
+    }
     if ((st = parse_shape(root, &m->shape, why)) != CM_OK) return st;
 
     it = cJSON_GetObjectItemCaseSensitive(root, "provenance");
@@ -668,6 +700,10 @@ char *cm_model_to_json(const cm_model *m)
         cJSON_AddItemToObject(det, "silence_dbfs", num(m->silence_dbfs));
         cJSON_AddNumberToObject(det, "confirm_k", m->params.confirm_k ? m->params.confirm_k : 1);
         cJSON_AddNumberToObject(det, "confirm_n", m->params.confirm_n ? m->params.confirm_n : 1);
+        cJSON_AddItemToObject(det, "cry_onset_threshold", num(m->params.cry_onset_threshold));
+        cJSON_AddItemToObject(det, "cry_onset_max_s", num(m->params.cry_onset_max_s));
+        cJSON_AddItemToObject(det, "cry_onset_gap_s", num(m->params.cry_onset_gap_s));
+        cJSON_AddNumberToObject(det, "cry_min_windows", m->params.cry_min_windows);
     }
     cJSON *sh = cJSON_AddObjectToObject(r, "shape");
     if (sh) {

@@ -157,6 +157,11 @@ static const struct {
     {"\"smooth_windows\": 3", "\"smooth_windows\": 0", "detector.smooth_windows=0"},
     {"\"confirm_k\": 1", "\"confirm_k\": 2", "detector.confirm_k=2: must be <= confirm_n=1"},
     {"\"confirm_n\": 1", "\"confirm_n\": 17", "detector.confirm_n=17"},
+    {"\"cry_onset_threshold\": 0", "\"cry_onset_threshold\": 2", "detector.cry_onset_threshold=2"},
+    {"\"cry_onset_max_s\": 0", "\"cry_onset_max_s\": 7", "detector.cry_onset_max_s=7"},
+    {"\"cry_onset_gap_s\": 0", "\"cry_onset_gap_s\": -1", "detector.cry_onset_gap_s=-1"},
+    {"\"cry_onset_gap_s\": 0,", "", "detector.cry_onset_gap_s"},
+    {"\"cry_min_windows\": 0", "\"cry_min_windows\": 65", "detector.cry_min_windows=65"},
     {"\"n_mel\": 40", "\"n_mel\": 2", "front_end.n_mel=2"},
     {"\"mel_shape_00\"", "\"mel_shape_xx\"", "features.names[0]"},
     {"\"b2\": [0, 0, 0]", "\"b2\": [1e999, 0, 0]", "network.b2[0]: not a finite number"},
@@ -406,6 +411,35 @@ START_TEST(confirm_matches_clip_scoring)
     ck_assert_uint_eq(cm_model_params(b)->confirm_k, 1);
     ck_assert_uint_eq(cm_model_params(b)->confirm_n, 1);
     cm_model_destroy(b);
+    cJSON_Delete(root);
+    free(js), free(old);
+    /* Onset back-dating and the cry evidence minimum round-trip too; without the fields
+     * (older files) back-dating is off and one cry window is enough. */
+    cm_detect_params q = *cm_model_params(m);
+    q.cry_onset_threshold = 0.5f, q.cry_onset_max_s = 3.f, q.cry_onset_gap_s = 1.f;
+    q.cry_min_windows = 4;
+    ck_assert_int_eq(cm_model_set_params(m, &q, &why), CM_OK);
+    js = cm_model_to_json(m);
+    ck_assert_msg(cm_model_load_buffer(js, strlen(js), &b, &why) == CM_OK, "%s", why.msg);
+    ck_assert_float_eq(cm_model_params(b)->cry_onset_threshold, 0.5f);
+    ck_assert_float_eq(cm_model_params(b)->cry_onset_max_s, 3.f);
+    ck_assert_float_eq(cm_model_params(b)->cry_onset_gap_s, 1.f);
+    ck_assert_uint_eq(cm_model_params(b)->cry_min_windows, 4);
+    cm_model_destroy(b);
+    root = cJSON_Parse(js);
+    det = cJSON_GetObjectItem(root, "detector");
+    cJSON_DeleteItemFromObject(det, "cry_onset_threshold");
+    cJSON_DeleteItemFromObject(det, "cry_onset_max_s");
+    cJSON_DeleteItemFromObject(det, "cry_onset_gap_s");
+    cJSON_DeleteItemFromObject(det, "cry_min_windows");
+    old = cJSON_Print(root);
+    ck_assert_msg(cm_model_load_buffer(old, strlen(old), &b, &why) == CM_OK, "%s", why.msg);
+    ck_assert_float_eq(cm_model_params(b)->cry_onset_max_s, 0.f);
+    ck_assert_uint_eq(cm_model_params(b)->cry_min_windows, 1);
+    cm_model_destroy(b);
+    q.cry_onset_max_s = 6.5f;
+    ck_assert_int_eq(cm_model_set_params(m, &q, &why), CM_E_RANGE);
+    ck_assert_ptr_nonnull(strstr(why.msg, "detector.cry_onset_max_s=6.5"));
     cJSON_Delete(root);
     free(js), free(old);
     cm_model_destroy(m);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Segmenter: cores from positive windows, snapping to activity, merge gap, minimum length. */
+/* Segmenter: cores from positive windows, snapping to activity, merge gap, minimum length,
+ * onset back-dating over weak windows and the minimum number of positive windows. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,168 @@ START_TEST(open_at_end_is_closed)
 }
 END_TEST
 
+/* Drives windows as run() does, with no activity anywhere (edges stay on the cores), each
+ * window's level given by its centre (first + 49): weak in [weak_a, weak_b), positive in
+ * [pos_a, pos_b). Counts positive windows seen open (cm_seg_evidence) at the last one. */
+static void run_levels(cm_seg *sg, uint64_t n, uint64_t weak_a, uint64_t weak_b, uint64_t pos_a,
+                       uint64_t pos_b, spans *out, unsigned *evidence)
+{
+    cm_seg_update u[3];
+    for (uint64_t f = 0; f < n; f++) {
+        cm_seg_frame(sg, f, false);
+        if (f >= 99 && (f - 99) % 25 == 0) {
+            uint64_t c = f - 99 + 49;
+            int level = (c >= pos_a && c < pos_b) ? 2 : (c >= weak_a && c < weak_b) ? 1 : 0;
+            size_t k = cm_seg_window_level(sg, f - 99, f, level, u);
+            for (size_t i = 0; i < k; i++) {
+                if (u[i].kind == CM_SEG_CLOSE) {
+                    out->s[out->n] = u[i].start_frame;
+                    out->e[out->n++] = u[i].end_frame;
+                }
+                out->dropped += u[i].kind == CM_SEG_DROP;
+                out->opens += u[i].kind == CM_SEG_OPEN;
+            }
+            if (level == 2 && evidence) *evidence = cm_seg_evidence(sg);
+        }
+    }
+    if (cm_seg_finish(sg, u)) {
+        if (u[0].kind == CM_SEG_CLOSE) {
+            out->s[out->n] = u[0].start_frame;
+            out->e[out->n++] = u[0].end_frame;
+        } else {
+            out->dropped++;
+        }
+    }
+}
+
+static cm_seg *mk_bdx(unsigned backdate, unsigned bridge, unsigned min_windows, unsigned minf)
+{
+    cm_seg_config c = {.hop_frames = 25, .merge_gap_frames = 500, .min_frames = minf,
+                       .snap_frames = 100, .backdate_frames = backdate, .bridge_frames = bridge,
+                       .min_windows = min_windows};
+    cm_seg *s = NULL;
+    ck_assert_int_eq(cm_seg_create(&c, &s, NULL), CM_OK);
+    return s;
+}
+
+static cm_seg *mk_bd(unsigned backdate, unsigned min_windows)
+{
+    return mk_bdx(backdate, 0, min_windows, 0);
+}
+
+START_TEST(weak_run_backdates_start)
+{
+    /* Weak windows centred 449..599, positive from 624: the episode starts at the core of
+     * the first weak window (centre 449: core 437..461), not at the positive one's (612). */
+    cm_seg *s = mk_bd(300, 0);
+    spans sp = {0};
+    run_levels(s, 2000, 440, 620, 620, 900, &sp, NULL);
+    ck_assert_int_eq(sp.n, 1);
+    ck_assert_uint_eq(sp.s[0], 437);
+    cm_seg_destroy(s);
+    /* Off (backdate 0): the positive window's core. */
+    s = mk_bd(0, 0);
+    spans sp2 = {0};
+    run_levels(s, 2000, 440, 620, 620, 900, &sp2, NULL);
+    ck_assert_int_eq(sp2.n, 1);
+    ck_assert_uint_eq(sp2.s[0], 612);
+    cm_seg_destroy(s);
+}
+END_TEST
+
+START_TEST(backdate_is_bounded_and_needs_an_unbroken_run)
+{
+    /* A weak run from centre 199: the start moves back at most 100 frames (612 -> 512). */
+    cm_seg *s = mk_bd(100, 0);
+    spans sp = {0};
+    run_levels(s, 2000, 190, 620, 620, 900, &sp, NULL);
+    ck_assert_int_eq(sp.n, 1);
+    ck_assert_uint_eq(sp.s[0], 512);
+    cm_seg_destroy(s);
+    /* Weak windows that end before the positive run (a negative window between) do not
+     * move the start. */
+    s = mk_bd(300, 0);
+    spans sp2 = {0};
+    run_levels(s, 2000, 440, 590, 620, 900, &sp2, NULL);
+    ck_assert_int_eq(sp2.n, 1);
+    ck_assert_uint_eq(sp2.s[0], 612);
+    cm_seg_destroy(s);
+    /* ... unless the bridge spans that window (its core, 587..611, is 25 frames). */
+    s = mk_bdx(300, 25, 0, 0);
+    spans sp3 = {0};
+    run_levels(s, 2000, 440, 590, 620, 900, &sp3, NULL);
+    ck_assert_int_eq(sp3.n, 1);
+    ck_assert_uint_eq(sp3.s[0], 437);
+    cm_seg_destroy(s);
+    s = mk_bdx(300, 24, 0, 0);
+    spans sp4 = {0};
+    run_levels(s, 2000, 440, 590, 620, 900, &sp4, NULL);
+    ck_assert_uint_eq(sp4.s[0], 612);
+    cm_seg_destroy(s);
+}
+END_TEST
+
+START_TEST(min_length_counts_from_the_evidence)
+{
+    /* 3 positive windows (cores 612..686: 75 frames) after a long weak run: the reported
+     * start moves back to 412, but the episode is kept only when 75 frames are enough. */
+    cm_seg *s = mk_bdx(300, 0, 0, 100);
+    spans sp = {0};
+    run_levels(s, 2000, 400, 620, 620, 690, &sp, NULL);
+    ck_assert_int_eq(sp.n, 0);
+    ck_assert_int_eq(sp.dropped, 1);
+    cm_seg_destroy(s);
+    s = mk_bdx(300, 0, 0, 75);
+    spans sp2 = {0};
+    run_levels(s, 2000, 400, 620, 620, 690, &sp2, NULL);
+    ck_assert_int_eq(sp2.n, 1);
+    ck_assert_uint_eq(sp2.s[0], 412);
+    ck_assert_uint_eq(sp2.e[0], 686);
+    cm_seg_destroy(s);
+}
+END_TEST
+
+START_TEST(weak_windows_never_open_or_keep)
+{
+    /* Weak windows only: nothing opens. Weak windows after a positive run do not extend it:
+     * it ends at the last positive window's core. */
+    cm_seg *s = mk_bd(300, 0);
+    spans sp = {0};
+    run_levels(s, 2000, 300, 900, 0, 0, &sp, NULL);
+    ck_assert_int_eq(sp.opens, 0);
+    ck_assert_int_eq(sp.n, 0);
+    cm_seg_destroy(s);
+    s = mk_bd(300, 0);
+    spans sp2 = {0};
+    run_levels(s, 2000, 0, 2000, 300, 500, &sp2, NULL);
+    ck_assert_int_eq(sp2.n, 1);
+    ck_assert_uint_eq(sp2.e[0], 511); /* core of the last positive window (centre 499) */
+    cm_seg_destroy(s);
+}
+END_TEST
+
+START_TEST(min_windows_drops_thin_evidence)
+{
+    /* Positive windows centred 624, 649, 674 (3): dropped with min_windows 4, kept with 3,
+     * however long the back-dated span. */
+    cm_seg *s = mk_bd(300, 4);
+    spans sp = {0};
+    unsigned ev = 0;
+    run_levels(s, 2000, 400, 620, 620, 690, &sp, &ev);
+    ck_assert_uint_eq(ev, 3);
+    ck_assert_int_eq(sp.n, 0);
+    ck_assert_int_eq(sp.dropped, 1);
+    cm_seg_destroy(s);
+    s = mk_bd(300, 3);
+    spans sp2 = {0};
+    run_levels(s, 2000, 400, 620, 620, 690, &sp2, &ev);
+    ck_assert_int_eq(sp2.n, 1);
+    ck_assert_uint_eq(sp2.s[0], 412);
+    ck_assert_uint_eq(cm_seg_evidence(s), 0); /* none open */
+    cm_seg_destroy(s);
+}
+END_TEST
+
 START_TEST(config_ranges)
 {
     cm_seg *s = NULL;
@@ -221,6 +384,14 @@ START_TEST(config_ranges)
     c.snap_frames = 201;
     ck_assert_int_eq(cm_seg_create(&c, &s, &why), CM_E_RANGE);
     c.snap_frames = 200;
+    c.backdate_frames = 601;
+    ck_assert_int_eq(cm_seg_create(&c, &s, &why), CM_E_RANGE);
+    ck_assert_ptr_nonnull(strstr(why.msg, "backdate_frames=601"));
+    c.backdate_frames = 600;
+    c.bridge_frames = 301;
+    ck_assert_int_eq(cm_seg_create(&c, &s, &why), CM_E_RANGE);
+    ck_assert_ptr_nonnull(strstr(why.msg, "bridge_frames=301"));
+    c.bridge_frames = 300;
     ck_assert_int_eq(cm_seg_create(&c, &s, &why), CM_OK);
     cm_seg_destroy(s);
     cm_seg_destroy(NULL);
@@ -240,6 +411,11 @@ int main(void)
     tcase_add_test(tc, gap_just_under_merge_gap_joins);
     tcase_add_test(tc, min_length_drops);
     tcase_add_test(tc, open_at_end_is_closed);
+    tcase_add_test(tc, weak_run_backdates_start);
+    tcase_add_test(tc, backdate_is_bounded_and_needs_an_unbroken_run);
+    tcase_add_test(tc, weak_windows_never_open_or_keep);
+    tcase_add_test(tc, min_windows_drops_thin_evidence);
+    tcase_add_test(tc, min_length_counts_from_the_evidence);
     tcase_add_test(tc, config_ranges);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
