@@ -241,70 +241,61 @@ static void run_levels(cm_seg *sg, uint64_t n, uint64_t weak_a, uint64_t weak_b,
     }
 }
 
-static cm_seg *mk_bdx(unsigned backdate, unsigned bridge, unsigned min_windows, unsigned minf)
+/* A back-dating segmenter (backdate, bridge, min_windows, min length in frames) driven by
+ * run_levels, then destroyed. ev_last: positive windows seen open at the last positive one;
+ * ev_after: cm_seg_evidence once the input is finished (0: none open). */
+typedef struct {
+    spans sp;
+    unsigned ev_last, ev_after;
+} bd_run;
+
+static bd_run run_bd(unsigned backdate, unsigned bridge, unsigned min_windows, unsigned minf,
+                     uint64_t weak_a, uint64_t weak_b, uint64_t pos_a, uint64_t pos_b)
 {
     cm_seg_config c = {.hop_frames = 25, .merge_gap_frames = 500, .min_frames = minf,
                        .snap_frames = 100, .backdate_frames = backdate, .bridge_frames = bridge,
                        .min_windows = min_windows};
     cm_seg *s = NULL;
     ck_assert_int_eq(cm_seg_create(&c, &s, NULL), CM_OK);
-    return s;
-}
-
-static cm_seg *mk_bd(unsigned backdate, unsigned min_windows)
-{
-    return mk_bdx(backdate, 0, min_windows, 0);
+    bd_run r;
+    memset(&r, 0, sizeof r);
+    run_levels(s, 2000, weak_a, weak_b, pos_a, pos_b, &r.sp, &r.ev_last);
+    r.ev_after = cm_seg_evidence(s);
+    cm_seg_destroy(s);
+    return r;
 }
 
 START_TEST(weak_run_backdates_start)
 {
     /* Weak windows centred 449..599, positive from 624: the episode starts at the core of
      * the first weak window (centre 449: core 437..461), not at the positive one's (612). */
-    cm_seg *s = mk_bd(300, 0);
-    spans sp = {0};
-    run_levels(s, 2000, 440, 620, 620, 900, &sp, NULL);
-    ck_assert_int_eq(sp.n, 1);
-    ck_assert_uint_eq(sp.s[0], 437);
-    cm_seg_destroy(s);
+    bd_run r = run_bd(300, 0, 0, 0, 440, 620, 620, 900);
+    ck_assert_int_eq(r.sp.n, 1);
+    ck_assert_uint_eq(r.sp.s[0], 437);
     /* Off (backdate 0): the positive window's core. */
-    s = mk_bd(0, 0);
-    spans sp2 = {0};
-    run_levels(s, 2000, 440, 620, 620, 900, &sp2, NULL);
-    ck_assert_int_eq(sp2.n, 1);
-    ck_assert_uint_eq(sp2.s[0], 612);
-    cm_seg_destroy(s);
+    r = run_bd(0, 0, 0, 0, 440, 620, 620, 900);
+    ck_assert_int_eq(r.sp.n, 1);
+    ck_assert_uint_eq(r.sp.s[0], 612);
 }
 END_TEST
 
 START_TEST(backdate_is_bounded_and_needs_an_unbroken_run)
 {
     /* A weak run from centre 199: the start moves back at most 100 frames (612 -> 512). */
-    cm_seg *s = mk_bd(100, 0);
-    spans sp = {0};
-    run_levels(s, 2000, 190, 620, 620, 900, &sp, NULL);
-    ck_assert_int_eq(sp.n, 1);
-    ck_assert_uint_eq(sp.s[0], 512);
-    cm_seg_destroy(s);
+    bd_run r = run_bd(100, 0, 0, 0, 190, 620, 620, 900);
+    ck_assert_int_eq(r.sp.n, 1);
+    ck_assert_uint_eq(r.sp.s[0], 512);
     /* Weak windows that end before the positive run (a negative window between) do not
      * move the start. */
-    s = mk_bd(300, 0);
-    spans sp2 = {0};
-    run_levels(s, 2000, 440, 590, 620, 900, &sp2, NULL);
-    ck_assert_int_eq(sp2.n, 1);
-    ck_assert_uint_eq(sp2.s[0], 612);
-    cm_seg_destroy(s);
+    r = run_bd(300, 0, 0, 0, 440, 590, 620, 900);
+    ck_assert_int_eq(r.sp.n, 1);
+    ck_assert_uint_eq(r.sp.s[0], 612);
     /* ... unless the bridge spans that window (its core, 587..611, is 25 frames). */
-    s = mk_bdx(300, 25, 0, 0);
-    spans sp3 = {0};
-    run_levels(s, 2000, 440, 590, 620, 900, &sp3, NULL);
-    ck_assert_int_eq(sp3.n, 1);
-    ck_assert_uint_eq(sp3.s[0], 437);
-    cm_seg_destroy(s);
-    s = mk_bdx(300, 24, 0, 0);
-    spans sp4 = {0};
-    run_levels(s, 2000, 440, 590, 620, 900, &sp4, NULL);
-    ck_assert_uint_eq(sp4.s[0], 612);
-    cm_seg_destroy(s);
+    r = run_bd(300, 25, 0, 0, 440, 590, 620, 900);
+    ck_assert_int_eq(r.sp.n, 1);
+    ck_assert_uint_eq(r.sp.s[0], 437);
+    r = run_bd(300, 24, 0, 0, 440, 590, 620, 900);
+    ck_assert_uint_eq(r.sp.s[0], 612);
 }
 END_TEST
 
@@ -312,19 +303,13 @@ START_TEST(min_length_counts_from_the_evidence)
 {
     /* 3 positive windows (cores 612..686: 75 frames) after a long weak run: the reported
      * start moves back to 412, but the episode is kept only when 75 frames are enough. */
-    cm_seg *s = mk_bdx(300, 0, 0, 100);
-    spans sp = {0};
-    run_levels(s, 2000, 400, 620, 620, 690, &sp, NULL);
-    ck_assert_int_eq(sp.n, 0);
-    ck_assert_int_eq(sp.dropped, 1);
-    cm_seg_destroy(s);
-    s = mk_bdx(300, 0, 0, 75);
-    spans sp2 = {0};
-    run_levels(s, 2000, 400, 620, 620, 690, &sp2, NULL);
-    ck_assert_int_eq(sp2.n, 1);
-    ck_assert_uint_eq(sp2.s[0], 412);
-    ck_assert_uint_eq(sp2.e[0], 686);
-    cm_seg_destroy(s);
+    bd_run r = run_bd(300, 0, 0, 100, 400, 620, 620, 690);
+    ck_assert_int_eq(r.sp.n, 0);
+    ck_assert_int_eq(r.sp.dropped, 1);
+    r = run_bd(300, 0, 0, 75, 400, 620, 620, 690);
+    ck_assert_int_eq(r.sp.n, 1);
+    ck_assert_uint_eq(r.sp.s[0], 412);
+    ck_assert_uint_eq(r.sp.e[0], 686);
 }
 END_TEST
 
@@ -332,18 +317,12 @@ START_TEST(weak_windows_never_open_or_keep)
 {
     /* Weak windows only: nothing opens. Weak windows after a positive run do not extend it:
      * it ends at the last positive window's core. */
-    cm_seg *s = mk_bd(300, 0);
-    spans sp = {0};
-    run_levels(s, 2000, 300, 900, 0, 0, &sp, NULL);
-    ck_assert_int_eq(sp.opens, 0);
-    ck_assert_int_eq(sp.n, 0);
-    cm_seg_destroy(s);
-    s = mk_bd(300, 0);
-    spans sp2 = {0};
-    run_levels(s, 2000, 0, 2000, 300, 500, &sp2, NULL);
-    ck_assert_int_eq(sp2.n, 1);
-    ck_assert_uint_eq(sp2.e[0], 511); /* core of the last positive window (centre 499) */
-    cm_seg_destroy(s);
+    bd_run r = run_bd(300, 0, 0, 0, 300, 900, 0, 0);
+    ck_assert_int_eq(r.sp.opens, 0);
+    ck_assert_int_eq(r.sp.n, 0);
+    r = run_bd(300, 0, 0, 0, 0, 2000, 300, 500);
+    ck_assert_int_eq(r.sp.n, 1);
+    ck_assert_uint_eq(r.sp.e[0], 511); /* core of the last positive window (centre 499) */
 }
 END_TEST
 
@@ -351,21 +330,14 @@ START_TEST(min_windows_drops_thin_evidence)
 {
     /* Positive windows centred 624, 649, 674 (3): dropped with min_windows 4, kept with 3,
      * however long the back-dated span. */
-    cm_seg *s = mk_bd(300, 4);
-    spans sp = {0};
-    unsigned ev = 0;
-    run_levels(s, 2000, 400, 620, 620, 690, &sp, &ev);
-    ck_assert_uint_eq(ev, 3);
-    ck_assert_int_eq(sp.n, 0);
-    ck_assert_int_eq(sp.dropped, 1);
-    cm_seg_destroy(s);
-    s = mk_bd(300, 3);
-    spans sp2 = {0};
-    run_levels(s, 2000, 400, 620, 620, 690, &sp2, &ev);
-    ck_assert_int_eq(sp2.n, 1);
-    ck_assert_uint_eq(sp2.s[0], 412);
-    ck_assert_uint_eq(cm_seg_evidence(s), 0); /* none open */
-    cm_seg_destroy(s);
+    bd_run r = run_bd(300, 0, 4, 0, 400, 620, 620, 690);
+    ck_assert_uint_eq(r.ev_last, 3);
+    ck_assert_int_eq(r.sp.n, 0);
+    ck_assert_int_eq(r.sp.dropped, 1);
+    r = run_bd(300, 0, 3, 0, 400, 620, 620, 690);
+    ck_assert_int_eq(r.sp.n, 1);
+    ck_assert_uint_eq(r.sp.s[0], 412);
+    ck_assert_uint_eq(r.ev_after, 0); /* none open */
 }
 END_TEST
 
