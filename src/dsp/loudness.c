@@ -145,7 +145,6 @@ static int tp_feed(cm_loud *l, const float *x, size_t n)
         double v;
         if (ebur128_true_peak(l->tp, c, &v) == EBUR128_SUCCESS && v > l->tp_max) l->tp_max = v;
     }
-    l->fed_end += n;
     return 0;
 }
 
@@ -207,16 +206,17 @@ static int tp_sub(cm_loud *l, const float *x, size_t n)
         if (l->fed_end > from) from = l->fed_end;
         if (from < l->pos) {
             size_t off = (size_t)(from - (l->pos - l->tail_n));
-            l->fed_end = from;
             rc |= tp_feed(l, l->tail + off * ch, (size_t)(l->pos - from));
         }
-        l->fed_end = l->pos;
         rc |= tp_feed(l, x, n);
+        l->fed_end = l->pos + n;
         l->owed_end = l->fed_end + TP_CONTEXT_FRAMES;
     } else if (l->owed_end > l->pos) {
         /* Trailing context of the last fed frames (then fed_end == pos). */
         uint64_t k = l->owed_end - l->pos;
-        rc |= tp_feed(l, x, k < n ? (size_t)k : n);
+        if (k > n) k = n;
+        rc |= tp_feed(l, x, (size_t)k);
+        l->fed_end = l->pos + k;
     }
     tp_keep_tail(l, x, n);
     l->pos += n;
