@@ -5,8 +5,9 @@
  * a voicing strength. Speed matters (a 1 h file is 360,000 frames, and the whole analysis
  * should run in about the time `ffmpeg -af ebur128` needs), so everything is precomputed in
  * create, the mel filterbank is sparse, logs are a short polynomial, and the pitch tracker
- * reuses the forward FFT: a small inverse FFT of the low band of the power spectrum gives a
- * coarse autocorrelation, and a handful of direct dot products refine it at full rate. */
+ * reuses the forward FFT: a cosine transform of the low band of the power spectrum, at the
+ * few lags the search reads, gives a coarse autocorrelation, and a handful of direct dot
+ * products refine it at full rate. */
 #include "crymeter/frontend.h"
 
 #include <assert.h>
@@ -49,9 +50,13 @@ typedef int32_t v4i __attribute__((vector_size(16)));
 struct cm_front {
     cm_front_config cfg;
     kiss_fftr_cfg fwd;   /* 256-point forward, owned: the cfg holds scratch space */
-    kiss_fftr_cfg coarse; /* NFFT/dec-point inverse for the coarse autocorrelation */
     int dec;             /* coarse lag step in samples (2 if f0_max <= 1000 Hz, else 1) */
-    int nc;              /* NFFT / dec */
+    int nc;              /* NFFT / dec: the coarse autocorrelation's period, in steps */
+    /* Coarse autocorrelation as a matrix: row 0 gives lag 0, row 1 + j lag (m_lo - 1 + j)
+     * steps; each row holds the nc/2 weights of bins 1..nc/2 (see coarse_acf), padded to a
+     * multiple of 4 with zeros. */
+    float *cos_t;
+    int ct_rows, ct_cols;
     int lag_lo, lag_hi;  /* full-rate lag search range, samples */
     int m_lo, m_hi;      /* coarse search range, in units of dec */
     float pow_scale;     /* |X_k|^2 -> one-sided mean-square contribution */
@@ -73,8 +78,7 @@ struct cm_front {
                               that 4-wide reads past a band's end stay finite */
     float pf[NBIN + 8];    /* pw floored at POW_FLOOR over the shape range */
     float mel_e[CM_FRONT_MAX_MEL];
-    kiss_fft_cpx cspec[NBIN];
-    float cacf[NFFT];
+    float cacf[NFFT / 2 + 4]; /* coarse autocorrelation at lags m_lo - 1 .. m_hi + 1 */
 
     /* stream state */
     float buf[WIN];        /* samples from the start of the next frame */
@@ -257,8 +261,7 @@ cm_status cm_front_create(const cm_front_config *cfg, cm_front **out, cm_diag *w
     f->dec = cfg->f0_max_hz <= 1000.0f ? 2 : 1;
     f->nc = NFFT / f->dec;
     f->fwd = kiss_fftr_alloc(NFFT, 0, NULL, NULL);
-    f->coarse = kiss_fftr_alloc(f->nc, 1, NULL, NULL);
-    if (!f->fwd || !f->coarse) {
+    if (!f->fwd) {
         cm_front_destroy(f);
         return cm_diag_fail(why, CM_E_NOMEM, "cm_front_create: out of memory");
     }
@@ -311,6 +314,32 @@ cm_status cm_front_create(const cm_front_config *cfg, cm_front **out, cm_diag *w
      * Hann is below 0.004: negligible. f0_min_hz >= 146 keeps (m_hi + 1) * dec <= 58. */
     assert((f->m_hi + 1) * f->dec <= ACF_EXACT_MAX + 4);
 
+    /* The coarse autocorrelation is the inverse real DFT, at nc points, of the power
+     * spectrum's bins 0..nc/2 with DC set to 0 (a microphone's offset is not periodicity):
+     *     r(m) = P[nc/2] cos(pi m) + 2 sum_{k=1}^{nc/2-1} P[k] cos(2 pi k m / nc).
+     * The search reads only lag 0 and lags m_lo-1 .. m_hi+1 (27 of 128 for the defaults), so
+     * those rows of the transform, as a precomputed matrix, cost a quarter of the instructions
+     * of a full inverse FFT (kiss_fftri, 128 points) and give the same values to float
+     * rounding. */
+    {
+        int half = f->nc / 2;
+        f->ct_cols = ROUND4(half);
+        f->ct_rows = 1 + (f->m_hi + 1) - (f->m_lo - 1) + 1;
+        f->cos_t = calloc((size_t)f->ct_rows * (size_t)f->ct_cols, sizeof *f->cos_t);
+        if (!f->cos_t) {
+            cm_front_destroy(f);
+            return cm_diag_fail(why, CM_E_NOMEM, "cm_front_create: out of memory");
+        }
+        for (int r = 0; r < f->ct_rows; r++) {
+            int m = r == 0 ? 0 : f->m_lo - 2 + r;
+            for (int k = 1; k <= half; k++) {
+                double wk = k < half ? 2.0 : 1.0;
+                double ph = 2.0 * PI_D * (double)((k * m) % f->nc) / (double)f->nc;
+                f->cos_t[(size_t)r * (size_t)f->ct_cols + (size_t)(k - 1)] = (float)(wk * cos(ph));
+            }
+        }
+    }
+
     cm_front_reset(f);
     *out = f;
     return CM_OK;
@@ -320,7 +349,7 @@ void cm_front_destroy(cm_front *f)
 {
     if (!f) return;
     kiss_fftr_free(f->fwd);
-    kiss_fftr_free(f->coarse);
+    free(f->cos_t);
     free(f->mel_w);
     free(f);
 }
@@ -393,6 +422,51 @@ static void refine(const cm_front *f, int t0, int reach, float inv_r0, float *la
     *val = v;
 }
 
+/* The coarse autocorrelation (see cm_front_create): fills cacf[m] for m = m_lo-1 .. m_hi+1
+ * and returns lag 0. Rows go four at a time so that each block of the spectrum is loaded once
+ * per four rows; the columns read pw[1 .. ct_cols], inside pw's padding. */
+static float coarse_acf(cm_front *f)
+{
+    const int cols = f->ct_cols, rows = f->ct_rows;
+    const float *p = f->pw + 1;
+    float out[NFFT / 2 + 8];
+    int r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        const float *t0 = f->cos_t + (size_t)r * (size_t)cols, *t1 = t0 + cols, *t2 = t1 + cols,
+                    *t3 = t2 + cols;
+        v4f a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
+        for (int k = 0; k < cols; k += 4) {
+            v4f pv, c;
+            memcpy(&pv, p + k, sizeof pv);
+            memcpy(&c, t0 + k, sizeof c);
+            a0 += c * pv;
+            memcpy(&c, t1 + k, sizeof c);
+            a1 += c * pv;
+            memcpy(&c, t2 + k, sizeof c);
+            a2 += c * pv;
+            memcpy(&c, t3 + k, sizeof c);
+            a3 += c * pv;
+        }
+        out[r] = hsum(a0);
+        out[r + 1] = hsum(a1);
+        out[r + 2] = hsum(a2);
+        out[r + 3] = hsum(a3);
+    }
+    for (; r < rows; r++) {
+        const float *t0 = f->cos_t + (size_t)r * (size_t)cols;
+        v4f a0 = {0, 0, 0, 0};
+        for (int k = 0; k < cols; k += 4) {
+            v4f pv, c;
+            memcpy(&pv, p + k, sizeof pv);
+            memcpy(&c, t0 + k, sizeof c);
+            a0 += c * pv;
+        }
+        out[r] = hsum(a0);
+    }
+    for (int j = 1; j < rows; j++) f->cacf[f->m_lo - 2 + j] = out[j];
+    return out[0];
+}
+
 /* At most this many coarse peaks are refined at full rate: the period and three multiples,
  * which bounds the cost for noise (many small peaks) at 4 x about 3 dot products. */
 #define MAX_CAND 4
@@ -403,7 +477,7 @@ static void refine(const cm_front *f, int t0, int reach, float inv_r0, float *la
 
 /* Pitch from the normalised autocorrelation (Boersma 1993), computed so that only one
  * full-size FFT runs per frame:
- *  1. coarse: the power spectrum's low band, inverse-transformed at NFFT/dec points, gives
+ *  1. coarse: the power spectrum's low band, cosine-transformed at the searched lags, gives
  *     the autocorrelation of the low-passed frame at lags dec*m; its highest local maxima in
  *     the search range are candidates;
  *  2. fine: around each candidate, the full-band autocorrelation at integer lags by direct
@@ -414,16 +488,8 @@ static void pitch(cm_front *f, float r0, float *f0_hz, float *voicing)
 {
     *f0_hz = 0.0f;
     *voicing = 0.0f;
-    const int half = f->nc / 2, dec = f->dec;
-    /* DC left out: a microphone's offset is not periodicity. */
-    f->cspec[0].r = 0.0f;
-    f->cspec[0].i = 0.0f;
-    for (int k = 1; k <= half; k++) {
-        f->cspec[k].r = f->pw[k];
-        f->cspec[k].i = 0.0f;
-    }
-    kiss_fftri(f->coarse, f->cspec, f->cacf);
-    float c0 = f->cacf[0];
+    const int dec = f->dec;
+    float c0 = coarse_acf(f);
     if (!(c0 > 0.0f)) return;
     float inv_c0 = 1.0f / c0;
 
