@@ -64,7 +64,10 @@
  * operation) and the SSE2 baseline (two), and the loader picks one (GCC/Clang function
  * multiversioning). No fused multiply-add: ISO C mode keeps a * b + c as two roundings, so
  * both clones give bit-identical results. */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(CM_NO_CLONES)
+/* Not under ThreadSanitizer: its runtime is not up yet when the loader runs the clones'
+ * resolver (the test binaries crash before main). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(__SANITIZE_THREAD__) && !defined(CM_NO_CLONES)
 #define CM_AW_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define CM_AW_CLONES
