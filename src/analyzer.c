@@ -11,11 +11,13 @@
  * aggregated lazily from bounded histories of readings and frames as their spans grow. The
  * shape stage (shape.h) follows the same frames: it describes each episode's bursts,
  * rhythm, melody and intensity, and finds sob stretches on the stream, which become sob
- * episodes when they come with crying. Memory is constant. With cfg.threads == 2 (files), the native-rate levels and the
- * front end run on threads of their own (see LOUD_QUEUE_MAX and FRONT_BATCH); every other
- * stage, and every callback, stays on the pushing thread. */
+ * episodes when they come with crying. Memory is constant. With cfg.threads == 2 (files), the
+ * native-rate levels run on a thread of their own (see LOUD_QUEUE_MAX), and the resampler,
+ * front end and detector on another (FRONT_BATCH); every other stage, and every callback,
+ * stays on the pushing thread. */
 #include "crymeter/analyzer.h"
 
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -76,11 +78,13 @@
  * 2.13 for the front end); at 44.1 kHz stereo the loudness thread alone is longer than the
  * rest (4.9 G of 8.8 G per 5 min), so there it stays on the pushing thread. */
 #define AW_ON_LOUD_MAX 32000u
-/* Front-end thread: the 8 kHz signal goes to the front end (FFT, mel, pitch: about 2.1 of
- * the pushing thread's 3.3 G instructions per 10 min at 16 kHz) in jobs of FRONT_BATCH
- * blocks (1 s, so hand-offs cost nothing), at most FRONT_SLOTS jobs in flight. With the
- * loudness thread that makes three threads for two cores: whichever core is free takes the
- * next job, so neither idles while the other still has work. */
+/* Front-end thread: the channel mean goes to the resampler, the front end (FFT, mel, pitch)
+ * and the window detector in jobs of FRONT_BATCH blocks (1 s, so hand-offs cost nothing), at
+ * most FRONT_SLOTS jobs in flight. With the loudness thread that makes three threads for two
+ * cores. The pushing thread drives the other two (they only ever wait for it), so it keeps
+ * only what needs its order: reading, levels bookkeeping, shape and episodes. Moving the
+ * resampler and then the detector here took 1 h of 16 kHz mono from 1.29 to 1.27 to 1.19 s
+ * wall (ffmpeg ebur128: 1.18-1.19 s), CPU time unchanged (interleaved runs, see bench/README). */
 #define FRONT_BATCH 10u
 #define FRONT_SLOTS 4u
 
@@ -91,6 +95,12 @@ static const cm_class seg_classes[] = {CM_CLASS_CRY, CM_CLASS_VOCAL};
 typedef struct reading {
     double lufs_m, dba, peak;
 } reading;
+
+/* A window the detector completed at frame `at` of a front-end job (see front_main). */
+typedef struct job_window {
+    size_t at;
+    cm_window_scores w;
+} job_window;
 
 typedef struct frame_info {
     float f0_hz; /* 0 when unvoiced */
@@ -196,10 +206,14 @@ struct cm_analyzer {
     bool front_async;
     bool front_started;
     pthread_t front_th;
-    float *fq_in;                    /* FRONT_SLOTS x fq_in_cap samples */
+    float *fq_in;                    /* FRONT_SLOTS x fq_in_cap native-rate mono samples */
     size_t fq_in_cap, fq_in_n[FRONT_SLOTS];
+    float *fq_rs;                    /* the thread's 8 kHz samples of one job */
+    size_t fq_rs_cap;
     cm_frame *fq_out;                /* FRONT_SLOTS x fq_out_cap frames */
     size_t fq_out_cap, fq_out_n[FRONT_SLOTS];
+    job_window *fq_win;              /* FRONT_SLOTS x fq_win_cap detector windows */
+    size_t fq_win_cap, fq_win_n[FRONT_SLOTS];
     unsigned fq_batch;               /* blocks in the job being filled */
     uint64_t fq_head, fq_tail, fq_taken;
     bool fq_stop;
@@ -254,7 +268,9 @@ void cm_analyzer_destroy(cm_analyzer *a)
         pthread_cond_destroy(&a->fq_done);
     }
     free(a->fq_in);
+    free(a->fq_rs);
     free(a->fq_out);
+    free(a->fq_win);
     free(a->loud_q);
     free(a->loud_mono);
     for (size_t i = 0; i < N_SEG; i++) cm_seg_destroy(a->acc[i].seg);
@@ -411,11 +427,24 @@ static void *front_main(void *arg)
         uint64_t j = a->fq_head;
         size_t s = (size_t)(j % FRONT_SLOTS);
         pthread_mutex_unlock(&a->fq_mx);
-        /* The slot and the front end are this thread's until fq_head moves past j. */
-        size_t nf = 0;
-        cm_status st = cm_front_process(a->front, a->fq_in + s * a->fq_in_cap, a->fq_in_n[s],
-                                        a->fq_out + s * a->fq_out_cap, a->fq_out_cap, &nf);
-        a->fq_out_n[s] = st == CM_OK ? nf : 0;
+        /* The slot, the resampler, the front end and the detector are this thread's until
+         * fq_head moves past j. The detector depends on the frames alone, so it runs here
+         * too, off the pushing thread, which the rest of the pipeline waits for. */
+        size_t nr = 0, nf = 0, nw = 0;
+        cm_frame *fr = a->fq_out + s * a->fq_out_cap;
+        job_window *jw = a->fq_win + s * a->fq_win_cap;
+        cm_status st = cm_rs_process(a->rs, a->fq_in + s * a->fq_in_cap, a->fq_in_n[s], a->fq_rs,
+                                     a->fq_rs_cap, &nr);
+        if (st == CM_OK) st = cm_front_process(a->front, a->fq_rs, nr, fr, a->fq_out_cap, &nf);
+        if (st != CM_OK) nf = 0;
+        /* At most one window per CM_DET_HOP_FRAMES frames: fq_win_cap holds them all. */
+        for (size_t i = 0; i < nf; i++)
+            if (cm_detector_push(a->det, &fr[i], &jw[nw].w)) {
+                jw[nw++].at = i;
+                assert(nw < a->fq_win_cap);
+            }
+        a->fq_out_n[s] = nf;
+        a->fq_win_n[s] = nw;
         pthread_mutex_lock(&a->fq_mx);
         if (st != CM_OK && a->fq_st == CM_OK) a->fq_st = st;
         a->fq_head = j + 1;
@@ -425,7 +454,8 @@ static void *front_main(void *arg)
     return NULL;
 }
 
-static void on_frames(cm_analyzer *a, const cm_frame *fr, size_t n);
+static void on_frames(cm_analyzer *a, const cm_frame *fr, size_t n, const job_window *jw,
+                      size_t njw);
 
 /* Hands the frames of every finished job to the detector, in order; with wait, first
  * waits until at least one job more than now has finished. Returns the thread's error. */
@@ -438,7 +468,8 @@ static cm_status front_take(cm_analyzer *a, bool wait)
     pthread_mutex_unlock(&a->fq_mx);
     for (; a->fq_taken < done; a->fq_taken++) {
         size_t s = (size_t)(a->fq_taken % FRONT_SLOTS);
-        on_frames(a, a->fq_out + s * a->fq_out_cap, a->fq_out_n[s]);
+        on_frames(a, a->fq_out + s * a->fq_out_cap, a->fq_out_n[s],
+                  a->fq_win + s * a->fq_win_cap, a->fq_win_n[s]);
     }
     return st;
 }
@@ -452,7 +483,7 @@ static void front_submit(cm_analyzer *a)
     a->fq_batch = 0;
 }
 
-/* Adds one block's 8 kHz samples to the job being filled; queues it when full. */
+/* Adds one block's channel mean (native rate) to the job being filled; queues it when full. */
 static cm_status front_feed(cm_analyzer *a, const float *x, size_t n)
 {
     cm_status st;
@@ -613,11 +644,15 @@ cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, c
         }
         a->loud_started = true;
 
-        a->fq_in_cap = FRONT_BATCH * a->rs_cap;
-        a->fq_out_cap = (a->fq_in_cap + CM_FRONT_WIN_SAMPLES) / CM_FRONT_HOP_SAMPLES + 2;
+        a->fq_in_cap = FRONT_BATCH * max_block;
+        a->fq_rs_cap = cm_rs_out_for(a->rs, a->fq_in_cap);
+        a->fq_out_cap = (a->fq_rs_cap + CM_FRONT_WIN_SAMPLES) / CM_FRONT_HOP_SAMPLES + 2;
         a->fq_in = malloc(FRONT_SLOTS * a->fq_in_cap * sizeof *a->fq_in);
+        a->fq_rs = malloc(a->fq_rs_cap * sizeof *a->fq_rs);
         a->fq_out = malloc(FRONT_SLOTS * a->fq_out_cap * sizeof *a->fq_out);
-        if (!a->fq_in || !a->fq_out) {
+        a->fq_win_cap = a->fq_out_cap / CM_DET_HOP_FRAMES + 2;
+        a->fq_win = malloc(FRONT_SLOTS * a->fq_win_cap * sizeof *a->fq_win);
+        if (!a->fq_in || !a->fq_rs || !a->fq_out || !a->fq_win) {
             st = cm_diag_fail(why, CM_E_NOMEM, "out of memory");
             goto fail;
         }
@@ -925,16 +960,25 @@ static bool frame_active(cm_analyzer *a, float rms_dbfs)
     return rms_dbfs >= ACT_ABS_DBFS && rms_dbfs >= floor_db + ACT_MARGIN_DB;
 }
 
-static void on_frames(cm_analyzer *a, const cm_frame *fr, size_t n)
+/* The frames' later stages, in order. jw: the detector's windows for them, already computed
+ * (front-end jobs), in frame order, jw[k] completed at fr[jw[k].at]; NULL: run the detector
+ * here. */
+static void on_frames(cm_analyzer *a, const cm_frame *fr, size_t n, const job_window *jw,
+                      size_t njw)
 {
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         bool act = frame_active(a, fr[i].rms_dbfs);
         a->finfo[fr[i].index % FRAME_RING].f0_hz = fr[i].f0_hz;
         a->n_frames = fr[i].index + 1;
         for (size_t s = 0; s < N_SEG; s++) cm_seg_frame(a->acc[s].seg, fr[i].index, act);
         if (cm_shape_frame(a->shape, &fr[i]) == CM_OK) poll_shape(a);
-        cm_window_scores w;
-        if (cm_detector_push(a->det, &fr[i], &w)) on_window(a, &w);
+        if (jw) {
+            if (k < njw && jw[k].at == i) on_window(a, &jw[k++].w);
+        } else {
+            cm_window_scores w;
+            if (cm_detector_push(a->det, &fr[i], &w)) on_window(a, &w);
+        }
     }
 }
 
@@ -942,7 +986,7 @@ static cm_status run_front(cm_analyzer *a, const float *x, size_t n)
 {
     size_t nf = 0;
     cm_status st = cm_front_process(a->front, x, n, a->frames, a->frames_cap, &nf);
-    if (st == CM_OK) on_frames(a, a->frames, nf);
+    if (st == CM_OK) on_frames(a, a->frames, nf, NULL, 0);
     return st;
 }
 
@@ -968,10 +1012,13 @@ static cm_status process_block(cm_analyzer *a, size_t n)
     r->peak = peak > 0.0f ? 20.0 * log10((double)peak) : -INFINITY;
     a->n_reads++;
 
-    size_t nr = 0;
-    if ((st = cm_rs_process(a->rs, mono, n, a->rs_out, a->rs_cap, &nr))) return st;
-    if ((st = a->front_async ? front_feed(a, a->rs_out, nr) : run_front(a, a->rs_out, nr)))
-        return st;
+    if (a->front_async) {
+        if ((st = front_feed(a, mono, n))) return st;
+    } else {
+        size_t nr = 0;
+        if ((st = cm_rs_process(a->rs, mono, n, a->rs_out, a->rs_cap, &nr))) return st;
+        if ((st = run_front(a, a->rs_out, nr))) return st;
+    }
     a->blocks_done++;
     a->sum.frames_analyzed += n;
 
@@ -1033,7 +1080,7 @@ cm_status cm_analyzer_flush(cm_analyzer *a)
     if ((st = run_front(a, a->rs_out, nr))) return st;
     size_t nf = 0;
     if ((st = cm_front_flush(a->front, a->frames, a->frames_cap, &nf))) return st;
-    on_frames(a, a->frames, nf);
+    on_frames(a, a->frames, nf, NULL, 0);
     cm_window_scores w;
     if (cm_detector_flush(a->det, &w)) on_window(a, &w);
     for (size_t i = 0; i < N_SEG; i++) {
