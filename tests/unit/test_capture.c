@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Check suite for cm_capture without a sound card: PortAudio's ALSA host opens the ALSA
  * `file` PCM defined in tests/alsa/crymeter-test.conf, whose infile is a FIFO that a feeder
- * thread fills with a 16-bit ramp at a controlled pace (the `null` PCM under it has no
- * clock, so the FIFO is the clock). The feeder writes whole 0.1 s blocks so every read of
- * the PCM finds a full period (a short read would be padded with silence). Checks: every
+ * thread fills with a 16-bit ramp (the `null` PCM under it has no clock, so the FIFO is the
+ * clock). A read of the PCM that finds only part of a period comes back short and is padded
+ * with silence, so the sample-exact test puts all its audio in the FIFO (enlarged) before the
+ * stream starts; the others feed whole 0.1 s blocks at a controlled pace. Checks: every
  * delivered sample equals the ramp, nothing dropped, on_end once; device lookup; config
  * ranges; a stalled device is reported by cm_capture_poll and stop still returns. */
+/* F_SETPIPE_SZ (Linux). */
+#define _GNU_SOURCE
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +35,7 @@ typedef struct {
     _Atomic int quit;
     _Atomic int exited;
     pthread_t th;
+    int running;             /* started and not yet stopped (test thread only) */
 } feeder;
 
 static void *feed_main(void *arg)
@@ -74,6 +78,9 @@ static void feeder_start(feeder *f, double speed, long stop_after)
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);
     f->fd = open(fifo, O_RDWR);
     ck_assert_int_ge(f->fd, 0);
+    /* Room for 4 s of the test signal (352,800 bytes), so a feeder that runs ahead never
+     * waits for the reader (Linux; 64 KiB by default). */
+    ck_assert_int_ge(fcntl(f->fd, F_SETPIPE_SZ, 1 << 19), 1 << 19);
     f->speed = speed;
     atomic_init(&f->stop_after_blocks, stop_after);
     atomic_init(&f->quit, 0);
@@ -84,10 +91,13 @@ static void feeder_start(feeder *f, double speed, long stop_after)
     setenv("ALSA_CONFIG_PATH", cfgpath, 1);
     setenv("CM_TEST_INFILE", fifo, 1);
     ck_assert_int_eq(pthread_create(&f->th, NULL, feed_main, f), 0);
+    f->running = 1;
 }
 
 static void feeder_stop(feeder *f)
 {
+    if (!f->running) return;
+    f->running = 0;
     /* The feeder may be blocked writing into a full FIFO nobody reads any more: make the
      * FIFO non-blocking and drain it until the feeder has seen `quit`. */
     atomic_store(&f->quit, 1);
@@ -101,12 +111,6 @@ static void feeder_stop(feeder *f)
     }
     pthread_join(f->th, NULL);
     close(f->fd);
-}
-
-static void init_audio(void)
-{
-    cm_diag why = {{0}};
-    ck_assert_msg(cm_capture_system_init(&why) == CM_OK, "%s", why.msg);
 }
 
 typedef struct {
@@ -130,6 +134,35 @@ static int on_audio(void *user, const float *x, size_t n)
 
 static void on_end(void *user) { ((sink *)user)->ends++; }
 
+/* Everything a test shares with the threads it starts (the feeder, PortAudio's callback)
+ * lives here, not on the test's stack: with CK_FORK=no a failed assertion leaves the test
+ * function at once, and teardown (run after every test, passed or failed) stops those
+ * threads before the next test reuses the stack. */
+static struct {
+    feeder f;
+    sink s;
+    cm_capture *c;
+    int audio_up;
+} T;
+
+static void teardown(void)
+{
+    /* A stalled feeder must write again, or closing would wait on PortAudio's blocked read. */
+    if (T.f.running) atomic_store(&T.f.stop_after_blocks, -1);
+    cm_capture_close(T.c); /* stops it if needed; NULL is a no-op */
+    T.c = NULL;
+    if (T.audio_up) cm_capture_system_done();
+    T.audio_up = 0;
+    feeder_stop(&T.f);
+}
+
+static void init_audio(void)
+{
+    cm_diag why = {{0}};
+    ck_assert_msg(cm_capture_system_init(&why) == CM_OK, "%s", why.msg);
+    T.audio_up = 1;
+}
+
 static cm_capture_device find_test_device(void)
 {
     cm_capture_device d;
@@ -140,21 +173,27 @@ static cm_capture_device find_test_device(void)
 
 START_TEST(test_ramp_exact)
 {
-    feeder f;
-    feeder_start(&f, 4.0, -1);
+    /* 3.5 s of the ramp at once, then nothing (FIFO kept open): it all waits in the FIFO
+     * before the stream starts. The test device's `null` PCM has no clock, so a feeder paced
+     * in real time is read dry again and again, and a read that finds only part of a period
+     * comes back short and is padded with silence, which shifts the ramp: under
+     * AddressSanitizer, paced at 4x, 1 run in 6 to 6 in 10 failed with 101,116-103,792 of
+     * 132,300 samples off (good up to a PIPE_BUF boundary inside a feeder write). */
+    feeder_start(&T.f, 1e9, (long)((3.5 * RATE + BLOCK - 1) / BLOCK));
     init_audio();
     cm_capture_device d = find_test_device();
-    sink s = {0, 0, 0, 0};
+    sink *s = &T.s;
+    *s = (sink){0, 0, 0, 0};
     cm_capture_config cfg = cm_capture_config_default();
     cfg.device_index = d.index;
     cfg.rate_hz = RATE;
     cfg.max_frames = 3 * RATE;
     cfg.on_audio = on_audio;
     cfg.on_end = on_end;
-    cfg.user = &s;
-    cm_capture *c = NULL;
+    cfg.user = s;
     cm_diag why = {{0}};
-    ck_assert_msg(cm_capture_open(&cfg, &c, &why) == CM_OK, "%s", why.msg);
+    ck_assert_msg(cm_capture_open(&cfg, &T.c, &why) == CM_OK, "%s", why.msg);
+    cm_capture *c = T.c;
     ck_assert_uint_eq(cm_capture_rate_hz(c), RATE);
     ck_assert_msg(cm_capture_start(c, &why) == CM_OK, "%s", why.msg);
     cm_capture_stats st;
@@ -165,27 +204,25 @@ START_TEST(test_ramp_exact)
         cm_capture_get_stats(c, &st);
         if (st.done) break;
     }
+    /* PortAudio's host thread is blocked reading the drained FIFO, and stop joins it. */
+    atomic_store(&T.f.stop_after_blocks, -1);
     ck_assert_msg(cm_capture_stop(c, &why) == CM_OK, "%s", why.msg);
     cm_capture_get_stats(c, &st);
     ck_assert(st.done);
     ck_assert(st.finished);
     ck_assert_uint_eq(st.frames_delivered, 3 * RATE);
-    ck_assert_uint_eq(s.got, 3 * RATE);
-    ck_assert_uint_eq(s.bad, 0);
-    ck_assert_int_eq(s.ends, 1);
+    ck_assert_uint_eq(s->got, 3 * RATE);
+    ck_assert_uint_eq(s->bad, 0);
+    ck_assert_int_eq(s->ends, 1);
     ck_assert_uint_eq(st.frames_dropped, 0);
     ck_assert_uint_eq(st.overflows, 0);
     ck_assert_uint_ge(st.frames_captured, 3 * RATE);
-    cm_capture_close(c);
-    cm_capture_system_done();
-    feeder_stop(&f);
 }
 END_TEST
 
 START_TEST(test_find_and_ranges)
 {
-    feeder f;
-    feeder_start(&f, 1.0, -1);
+    feeder_start(&T.f, 1.0, -1);
     init_audio();
     cm_capture_device d;
     cm_diag why = {{0}};
@@ -203,7 +240,7 @@ START_TEST(test_find_and_ranges)
     ck_assert_uint_ge(n, 1);
 
     d = find_test_device();
-    sink s = {0, 0, 0, 0};
+    T.s = (sink){0, 0, 0, 0};
     static const struct {
         unsigned rate, ch;
         double ring_s;
@@ -220,41 +257,41 @@ START_TEST(test_find_and_ranges)
         cfg.channels = cases[i].ch;
         cfg.ring_s = cases[i].ring_s;
         cfg.on_audio = on_audio;
-        cfg.user = &s;
-        cm_capture *c = (cm_capture *)&s; /* must be reset to NULL on failure */
-        ck_assert_msg(cm_capture_open(&cfg, &c, &why) == cases[i].want, "case %zu: %s", i,
-                      why.msg);
+        cfg.user = &T.s;
+        cm_capture *c = (cm_capture *)&T.s; /* must be reset to NULL on failure */
+        cm_status got = cm_capture_open(&cfg, &c, &why);
+        if (c != (cm_capture *)&T.s) T.c = c; /* teardown closes it if an assertion fails */
+        ck_assert_msg(got == cases[i].want, "case %zu: %s", i, why.msg);
         if (cases[i].want != CM_OK) ck_assert_ptr_null(c);
         cm_capture_close(c);
+        T.c = NULL;
     }
     cm_capture_config cfg = cm_capture_config_default();
     cm_capture *c = NULL;
     ck_assert_int_eq(cm_capture_open(&cfg, &c, &why), CM_E_INVAL); /* no on_audio */
-    cm_capture_system_done();
-    feeder_stop(&f);
 }
 END_TEST
 
 START_TEST(test_stall_reported)
 {
-    feeder f;
-    feeder_start(&f, 4.0, 5); /* 0.5 s of audio, then nothing: a device gone quiet */
+    feeder_start(&T.f, 4.0, 5); /* 0.5 s of audio, then nothing: a device gone quiet */
     init_audio();
     cm_capture_device d = find_test_device();
     /* Only the audio before the stall is checked sample by sample: when the "device" comes
      * back, the ALSA file PCM may pad a FIFO read that caught half a feeder write (8820
      * bytes > PIPE_BUF) with silence, a property of the test device, not of capture. */
-    sink s = {0, 0, 0, 5 * BLOCK};
+    sink *s = &T.s;
+    *s = (sink){0, 0, 0, 5 * BLOCK};
     cm_capture_config cfg = cm_capture_config_default();
     cfg.device_index = d.index;
     cfg.rate_hz = RATE;
     cfg.stall_s = 0.5;
     cfg.on_audio = on_audio;
     cfg.on_end = on_end;
-    cfg.user = &s;
-    cm_capture *c = NULL;
+    cfg.user = s;
     cm_diag why = {{0}};
-    ck_assert_msg(cm_capture_open(&cfg, &c, &why) == CM_OK, "%s", why.msg);
+    ck_assert_msg(cm_capture_open(&cfg, &T.c, &why) == CM_OK, "%s", why.msg);
+    cm_capture *c = T.c;
     ck_assert_msg(cm_capture_start(c, &why) == CM_OK, "%s", why.msg);
     cm_status st = CM_OK;
     for (int i = 0; i < 200 && st == CM_OK; i++) {
@@ -267,15 +304,12 @@ START_TEST(test_stall_reported)
     /* PortAudio joins its host thread on abort, and that thread is blocked reading the
      * FIFO: the "device" has to come back for stop to return (a real ALSA device that goes
      * away returns an error instead of blocking). */
-    atomic_store(&f.stop_after_blocks, -1);
+    atomic_store(&T.f.stop_after_blocks, -1);
     cm_status stop_st = cm_capture_stop(c, &why); /* may report the stuck device */
     (void)stop_st;
-    ck_assert_int_eq(s.ends, 1);
-    ck_assert_uint_ge(s.got, 5 * BLOCK);
-    ck_assert_uint_eq(s.bad, 0);
-    cm_capture_close(c);
-    cm_capture_system_done();
-    feeder_stop(&f);
+    ck_assert_int_eq(s->ends, 1);
+    ck_assert_uint_ge(s->got, 5 * BLOCK);
+    ck_assert_uint_eq(s->bad, 0);
 }
 END_TEST
 
@@ -285,6 +319,7 @@ int main(void)
     Suite *su = suite_create("capture");
     TCase *tc = tcase_create("alsa_file_pcm");
     tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, test_ramp_exact);
     tcase_add_test(tc, test_find_and_ranges);
     tcase_add_test(tc, test_stall_reported);
