@@ -185,8 +185,8 @@ typedef struct cm_trees_config {
     unsigned rounds;     /* 1..CM_TREES_MAX_ROUNDS; default 200 */
     float learning_rate; /* shrinkage of every leaf, (0, 1]; default 0.1 */
     unsigned min_leaf;   /* a split leaves at least this many examples on each side, >= 1;
-                          * default 20 */
-    float l2;            /* lambda: leaf = -G / (H + lambda), >= 0; default 1 */
+                          * default 400 */
+    float l2;            /* lambda: leaf = -G / (H + lambda), >= 0; default 10 */
     float subsample;     /* share of examples drawn (Bernoulli) for each round, (0, 1];
                           * default 1 (all: training does not depend on the seed) */
     float colsample;     /* share of features each tree may split on, (0, 1]; default 1 */

@@ -695,8 +695,8 @@ const char cd_learner_help[] =
     "  --tree-rounds R       trees: boosting rounds, one tree per class each, 1..2000\n"
     "                        (default 200)\n"
     "  --tree-lr E           trees: shrinkage of every leaf, (0, 1] (default 0.1)\n"
-    "  --tree-min-leaf N     trees: windows on each side of a split, >= 1 (default 20)\n"
-    "  --tree-l2 L           trees: L2 penalty on leaf values (default 1)\n"
+    "  --tree-min-leaf N     trees: windows on each side of a split, >= 1 (default 400)\n"
+    "  --tree-l2 L           trees: L2 penalty on leaf values (default 10)\n"
     "  --tree-subsample S    trees: share of windows drawn for each round, (0, 1] (default 1)\n"
     "  --tree-colsample S    trees: share of features each tree may use, (0, 1] (default 1)\n"
     "  --tree-bins B         trees: quantile bins per feature, 2..256 (default 64)\n";
