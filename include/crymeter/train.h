@@ -67,8 +67,54 @@ void cm_net_forward(const cm_net *n, const float *x, float p[CM_NET_CLASSES]);
 /* Number of weights and biases (not counting mean/std). */
 size_t cm_net_n_params(const cm_net *n);
 
-/* The model's own network (read-only) and extra detector settings. */
+/* ---- Boosted trees ------------------------------------------------------------------- */
+
+/* Gradient-boosted decision trees (Friedman 2001, "Greedy function approximation"; the
+ * second-order multiclass step of XGBoost, Chen & Guestrin 2016): class logits start at
+ * base[c], and every boosting round adds one regression tree per class; softmax out. The
+ * trees read the raw window features (no standardisation: a split is a comparison).
+ * Every tree is complete to `depth` levels, nodes in heap order: internal node i (0 ..
+ * 2^depth - 2) sends x to child 2i + 1 when x[feature[i]] <= threshold[i] (or when
+ * feature[i] is -1: a node that found no split sends everything there) and to 2i + 2
+ * otherwise, so a NaN feature goes to 2i + 2; node 2^depth - 1 + j is leaf j. Tree t
+ * (t = round * CM_NET_CLASSES + class) keeps its nodes at feature/threshold
+ * [t * n_internal ..] and its leaves at leaf[t * n_leaves ..]. */
+#define CM_TREES_MAX_DEPTH 6u
+#define CM_TREES_MAX_ROUNDS 2000u
+
+typedef struct cm_trees {
+    unsigned n_in;     /* CM_WF_DIM */
+    unsigned depth;    /* 1..CM_TREES_MAX_DEPTH */
+    unsigned n_rounds; /* 1..CM_TREES_MAX_ROUNDS; CM_NET_CLASSES trees per round */
+    float base[CM_NET_CLASSES]; /* initial logits */
+    int16_t *feature;  /* n_trees * n_internal: -1..n_in-1 */
+    float *threshold;  /* n_trees * n_internal; finite */
+    float *leaf;       /* n_trees * n_leaves: logit added, shrinkage included; finite */
+} cm_trees;
+
+/* Allocates trees with every node "no split" (feature -1, threshold 0) and leaves and base
+ * 0. NULL when a size is out of range or memory runs out. */
+cm_trees *cm_trees_new(unsigned n_in, unsigned depth, unsigned n_rounds);
+void cm_trees_free(cm_trees *t); /* NULL is a no-op */
+/* 2^depth - 1 and 2^depth: nodes and leaves per tree; n_rounds * CM_NET_CLASSES trees. */
+size_t cm_trees_n_internal(const cm_trees *t);
+size_t cm_trees_n_leaves(const cm_trees *t);
+size_t cm_trees_n_trees(const cm_trees *t);
+/* Class probabilities (sum 1) of one raw feature vector: depth comparisons per tree.
+ * Never allocates. */
+void cm_trees_forward(const cm_trees *t, const float *x, float p[CM_NET_CLASSES]);
+
+
+/* ---- Models: either classifier ---------------------------------------------------------- */
+
+/* The model's own network or trees (read-only): exactly one of the two is not NULL. */
 const cm_net *cm_model_net(const cm_model *m);
+const cm_trees *cm_model_trees(const cm_model *m);
+/* Class probabilities of one raw feature vector from whichever classifier the model holds
+ * (no silence gate, no smoothing: see cm_model_score_clip for those). */
+void cm_model_forward(const cm_model *m, const float *x, float p[CM_NET_CLASSES]);
+/* Stored parameters: network weights and biases, or tree thresholds and leaf values. */
+size_t cm_model_n_params(const cm_model *m);
 /* Windows averaged by the detector before it reports probabilities (1 = none). */
 unsigned cm_model_smooth_windows(const cm_model *m);
 /* Windows whose loudest frame is below this level are reported as background, dBFS. */
@@ -81,6 +127,13 @@ CM_NODISCARD cm_status cm_model_create(const cm_net *net, const cm_front_config 
                                        const cm_detect_params *params, unsigned smooth_windows,
                                        float silence_dbfs, const char *provenance_json,
                                        cm_model **out, cm_diag *why);
+/* The same from trained trees (copied); written as format_version 2 with "classifier":
+ * "trees" (models/README.md). */
+CM_NODISCARD cm_status cm_model_create_trees(const cm_trees *trees, const cm_front_config *front,
+                                             const cm_detect_params *params,
+                                             unsigned smooth_windows, float silence_dbfs,
+                                             const char *provenance_json, cm_model **out,
+                                             cm_diag *why);
 /* Replaces the provenance object (JSON object text). */
 CM_NODISCARD cm_status cm_model_set_provenance(cm_model *m, const char *provenance_json,
                                                cm_diag *why);
@@ -125,6 +178,30 @@ cm_train_config cm_train_config_default(void);
  * come from the training examples. On failure *out is NULL. */
 CM_NODISCARD cm_status cm_train(const cm_train_set *set, const cm_train_config *cfg, cm_net **out,
                                 cm_diag *why);
+
+/* Boosted trees (cm_trees above). */
+typedef struct cm_trees_config {
+    unsigned depth;      /* 1..CM_TREES_MAX_DEPTH; default 3 */
+    unsigned rounds;     /* 1..CM_TREES_MAX_ROUNDS; default 200 */
+    float learning_rate; /* shrinkage of every leaf, (0, 1]; default 0.1 */
+    unsigned min_leaf;   /* a split leaves at least this many examples on each side, >= 1;
+                          * default 400 */
+    float l2;            /* lambda: leaf = -G / (H + lambda), >= 0; default 10 */
+    float subsample;     /* share of examples drawn (Bernoulli) for each round, (0, 1];
+                          * default 1 (all: training does not depend on the seed) */
+    float colsample;     /* share of features each tree may split on, (0, 1]; default 1 */
+    unsigned max_bins;   /* quantile bins per feature, 2..256; default 64 */
+    uint64_t seed;       /* subsampling only */
+} cm_trees_config;
+
+cm_trees_config cm_trees_config_default(void);
+
+/* Trains boosted trees on the weighted examples (single thread, deterministic for a seed:
+ * fixed summation order, seeded xorshift for subsampling). Split thresholds lie between
+ * adjacent quantiles of the training values of a feature and are the shortest decimals
+ * there, so model files stay small. On failure *out is NULL. */
+CM_NODISCARD cm_status cm_train_trees(const cm_train_set *set, const cm_trees_config *cfg,
+                                      cm_trees **out, cm_diag *why);
 
 /* ---- Threshold choice ----------------------------------------------------------------- */
 

@@ -672,3 +672,139 @@ cm_status cd_choose_cry_threshold(const cd_set *set, const float *s_clean, const
     free(sc), free(pos);
     return st;
 }
+
+/* ---- the learner ------------------------------------------------------------------------- */
+
+cd_learner cd_learner_default(void)
+{
+    cd_learner l;
+    memset(&l, 0, sizeof l);
+    l.type = CD_MODEL_MLP;
+    l.mlp = cm_train_config_default();
+    l.trees = cm_trees_config_default();
+    return l;
+}
+
+const char cd_learner_help[] =
+    "  --model-type T        classifier: mlp (a tanh network; default) or trees (gradient-\n"
+    "                        boosted decision trees; models/README.md compares them)\n"
+    "  --train-seed N        seed of the network's initial weights and example order, or of\n"
+    "                        the trees' subsampling (default: --seed); folds and\n"
+    "                        augmentation keep --seed\n"
+    "  --tree-depth D        trees: levels per tree, 1..6 (default 3)\n"
+    "  --tree-rounds R       trees: boosting rounds, one tree per class each, 1..2000\n"
+    "                        (default 200)\n"
+    "  --tree-lr E           trees: shrinkage of every leaf, (0, 1] (default 0.1)\n"
+    "  --tree-min-leaf N     trees: windows on each side of a split, >= 1 (default 400)\n"
+    "  --tree-l2 L           trees: L2 penalty on leaf values (default 10)\n"
+    "  --tree-subsample S    trees: share of windows drawn for each round, (0, 1] (default 1)\n"
+    "  --tree-colsample S    trees: share of features each tree may use, (0, 1] (default 1)\n"
+    "  --tree-bins B         trees: quantile bins per feature, 2..256 (default 64)\n";
+
+int cd_learner_option(const char *cmd, const char *a, const char *v, cd_learner *l)
+{
+    static const char *const names[] = {"--model-type", "--train-seed", "--tree-depth",
+                                        "--tree-rounds", "--tree-lr", "--tree-min-leaf",
+                                        "--tree-l2", "--tree-subsample", "--tree-colsample",
+                                        "--tree-bins"};
+    int k = -1;
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
+        if (!strcmp(a, names[i])) k = i;
+    if (k < 0) return 0;
+    if (!v) {
+        cli_err("%s: %s needs a value", cmd, a);
+        return -1;
+    }
+    double d;
+    unsigned u;
+    cm_trees_config *t = &l->trees;
+    l->tree_opts |= k >= 2;
+    switch (k) {
+    case 0:
+        if (!strcmp(v, "mlp")) l->type = CD_MODEL_MLP;
+        else if (!strcmp(v, "trees")) l->type = CD_MODEL_TREES;
+        else {
+            cli_err("%s: --model-type '%s': expected mlp or trees", cmd, v);
+            return -1;
+        }
+        return 1;
+    case 1:
+        if (cli_parse_uint(a, v, 0, 4000000000u, &u)) return -1;
+        l->mlp.seed = l->trees.seed = u;
+        l->train_seed_given = 1;
+        return 1;
+    case 2: return cli_parse_uint(a, v, 1, CM_TREES_MAX_DEPTH, &t->depth) ? -1 : 1;
+    case 3: return cli_parse_uint(a, v, 1, CM_TREES_MAX_ROUNDS, &t->rounds) ? -1 : 1;
+    case 4:
+        if (cli_parse_double(a, v, 1e-4, 1.0, &d)) return -1;
+        t->learning_rate = (float)d;
+        return 1;
+    case 5: return cli_parse_uint(a, v, 1, 1000000, &t->min_leaf) ? -1 : 1;
+    case 6:
+        if (cli_parse_double(a, v, 0.0, 1e6, &d)) return -1;
+        t->l2 = (float)d;
+        return 1;
+    case 7:
+    case 8:
+        if (cli_parse_double(a, v, 0.01, 1.0, &d)) return -1;
+        *(k == 7 ? &t->subsample : &t->colsample) = (float)d;
+        return 1;
+    default: return cli_parse_uint(a, v, 2, 256, &t->max_bins) ? -1 : 1;
+    }
+}
+
+int cd_learner_check(const char *cmd, const cd_learner *l)
+{
+    if (l->type == CD_MODEL_MLP && l->tree_opts) {
+        cli_err("%s: --tree-* options need --model-type trees", cmd);
+        return -1;
+    }
+    cm_train_config d = cm_train_config_default();
+    const cm_train_config *m = &l->mlp;
+    if (l->type == CD_MODEL_TREES &&
+        (m->n_hidden != d.n_hidden || m->epochs != d.epochs || m->l2 != d.l2 ||
+         m->label_smoothing != d.label_smoothing || m->hard_negative != d.hard_negative)) {
+        cli_err("%s: --hidden, --epochs, --l2, --label-smoothing and --hard-negative are network "
+                "settings; with --model-type trees use the --tree-* options",
+                cmd);
+        return -1;
+    }
+    return 0;
+}
+
+cm_status cd_train_model(const cd_learner *l, const cm_train_set *ts, const cm_front_config *fc,
+                         const cm_detect_params *par, unsigned smooth, float silence_dbfs,
+                         const char *provenance_json, cm_model **out, cm_diag *why)
+{
+    *out = NULL;
+    cm_status st;
+    if (l->type == CD_MODEL_TREES) {
+        cm_trees *t = NULL;
+        st = cm_train_trees(ts, &l->trees, &t, why);
+        if (st == CM_OK)
+            st = cm_model_create_trees(t, fc, par, smooth, silence_dbfs, provenance_json, out, why);
+        cm_trees_free(t);
+        return st;
+    }
+    cm_net *net = NULL;
+    st = cm_train(ts, &l->mlp, &net, why);
+    if (st == CM_OK) st = cm_model_create(net, fc, par, smooth, silence_dbfs, provenance_json, out, why);
+    cm_net_free(net);
+    return st;
+}
+
+void cd_learner_provenance(const cd_learner *l, char *buf, size_t n)
+{
+    const cm_trees_config *t = &l->trees;
+    if (l->type == CD_MODEL_MLP)
+        snprintf(buf, n, ",\"classifier\":\"network\",\"train_seed\":%llu",
+                 (unsigned long long)l->mlp.seed);
+    else
+        snprintf(buf, n,
+                 ",\"classifier\":\"trees\",\"train_seed\":%llu,\"trees\":{\"depth\":%u,"
+                 "\"rounds\":%u,\"learning_rate\":%g,\"min_leaf\":%u,\"l2\":%g,"
+                 "\"subsample\":%g,\"colsample\":%g,\"max_bins\":%u}",
+                 (unsigned long long)t->seed, t->depth, t->rounds, (double)t->learning_rate,
+                 t->min_leaf, (double)t->l2, (double)t->subsample, (double)t->colsample,
+                 t->max_bins);
+}

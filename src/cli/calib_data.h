@@ -123,6 +123,37 @@ cm_status cd_choose_cry_threshold(const cd_set *set, const float *s_clean, const
 #define CD_F1_SLACK_DEFAULT 0.0
 extern double cd_f1_slack;
 
+/* The classifier calibrate and evaluate train (--model-type) and its settings. */
+typedef enum { CD_MODEL_MLP, CD_MODEL_TREES } cd_model_type;
+typedef struct cd_learner {
+    cd_model_type type;
+    cm_train_config mlp;   /* --hidden, --epochs, ... (each command parses those) */
+    cm_trees_config trees; /* --tree-* */
+    int tree_opts;         /* a --tree-* option was given: refused with --model-type mlp */
+    int train_seed_given;  /* --train-seed given; else the training seed is --seed */
+} cd_learner;
+
+/* The default classifier (what calibrate writes without --model-type) and its settings. */
+cd_learner cd_learner_default(void);
+/* Parses a learner option a with its value v (every one takes a value): --model-type
+ * mlp|trees, --train-seed N, --tree-depth, --tree-rounds, --tree-lr, --tree-min-leaf,
+ * --tree-l2, --tree-subsample, --tree-colsample, --tree-bins. Returns 1 when a is one (v
+ * consumed), 0 when it is not, -1 after a message naming cmd. */
+int cd_learner_option(const char *cmd, const char *a, const char *v, cd_learner *l);
+/* Usage checks after all options: -1 after a message (tree options with mlp; the MLP-only
+ * settings differ from their defaults with trees). */
+int cd_learner_check(const char *cmd, const cd_learner *l);
+/* The learner's help lines, shared by calibrate and evaluate. */
+extern const char cd_learner_help[];
+/* Trains the learner's classifier on ts and builds a model around it (cm_model_create or
+ * cm_model_create_trees). */
+cm_status cd_train_model(const cd_learner *l, const cm_train_set *ts, const cm_front_config *fc,
+                         const cm_detect_params *par, unsigned smooth, float silence_dbfs,
+                         const char *provenance_json, cm_model **out, cm_diag *why);
+/* The learner as a provenance fragment (",\"classifier\":..." with its settings), written
+ * to buf (n bytes). */
+void cd_learner_provenance(const cd_learner *l, char *buf, size_t n);
+
 /* FNV-1a 64-bit hash as 16 hex digits. */
 void cd_hash_hex(const void *p, size_t n, char out[17]);
 

@@ -48,19 +48,21 @@ static const char help[] =
     "  --force               overwrite the output\n"
     "  --folds K             group-wise cross-validation folds, 2..20 (default 5)\n"
     "  --seed N              fold assignment, augmentation and training seed (default 1);\n"
-    "                        the same seed and data give the same model, bit for bit\n"
-    "  --hidden H            hidden units, 0 = logistic regression (default 48)\n"
-    "  --epochs E            training passes (default 100)\n"
+    "                        the same seed and data give the same model, bit for bit\n";
+
+static const char help_tail[] =
+    "  --hidden H            mlp: hidden units, 0 = logistic regression (default 48)\n"
+    "  --epochs E            mlp: training passes (default 100)\n"
     "  --smooth W            windows (0.25 s apart) the detector averages, 1..16 (default 2)\n"
     "  --no-augment          do not add noise-mixed copies of cry and vocal clips\n"
     "  --augment-twice       two noise-mixed copies (other bed, other SNR) instead of one\n"
-    "  --l2 L                weight decay of the network weights (default 0.001)\n"
-    "  --label-smoothing E   training targets (1 - E) one-hot + E / 3, 0..0.5 (default 0)\n"
+    "  --l2 L                mlp: weight decay of the network weights (default 0.001)\n"
+    "  --label-smoothing E   mlp: training targets (1 - E) one-hot + E / 3, 0..0.5 (default 0)\n"
     "  --label-balance       within a class, weigh each manifest label by the square root\n"
     "                        of its size (hard negatives such as cats are not drowned)\n"
     "  --min-episode S       episodes shorter than S seconds are dropped (default 1)\n"
     "  --merge-gap-cry S     cry episodes closer than S seconds merge (default 5)\n"
-    "  --hard-negative A     retrain once with non-cry windows weighted 1 + A * (their cry\n"
+    "  --hard-negative A     mlp: retrain once with non-cry windows weighted 1 + A * (their cry\n"
     "                        probability under the first model): hard negatives count more\n"
     "  --confirm K/N         a window is cry only when K of the last N smoothed windows\n"
     "                        reach the cry threshold (default 2/2; 1/1: off)\n"
@@ -79,7 +81,7 @@ static const char help[] =
     "                        precision is at least P (0..1); default: maximise F1\n"
     "  --f1-slack D          cry threshold: the highest whose F1 is within D of the best\n"
     "                        (fewer false alarms at equal F1; default 0)\n"
-    "  --threshold-only      keep the model's network, re-choose thresholds from the clips\n"
+    "  --threshold-only      keep the model's classifier, re-choose thresholds from the clips\n"
     "  --model FILE          the model to re-threshold (default: the built-in model)\n"
     "  (sob labels)          when the CLIPS' label tracks include 'sob' spans, the sob\n"
     "                        thresholds (pulse rate range, CV, pulses) are re-chosen to\n"
@@ -110,6 +112,7 @@ typedef struct opts {
     int min_cry_windows;               /* < 0: default_params() */
     int confirm_k, confirm_n; /* < 0: default_params() */
     double hard_negative;
+    cd_learner learner; /* --model-type, --train-seed, --tree-*; the rest filled in by parse */
     char **files;
     size_t n_files;
 } opts;
@@ -287,7 +290,8 @@ static char *provenance(const opts *o, const cd_set *set, const report *r, doubl
              "\"thresholds\":{\"cry\":%.4f,\"vocal\":%.4f}}}",
              CM_VERSION, recal ? " --threshold-only" : "", date, esc, set->manifest_hash,
              o->n_files, cnt[0], cnt[1], cnt[2], o->seed, recal ? 0 : o->folds,
-             recal ? 0 : o->hidden, recal ? 0 : o->epochs, o->augment && !recal ? "true" : "false",
+             recal || o->learner.type != CD_MODEL_MLP ? 0 : o->hidden,
+             recal || o->learner.type != CD_MODEL_MLP ? 0 : o->epochs, o->augment && !recal ? "true" : "false",
              base ? base : "", o->target_precision > 0 ? "target precision" : "max F1", secs,
              r->p[2], r->r[2], r->f1[2], isfinite(r->auc) ? r->auc : -1.0, r->f1_8k, r->f1_16k,
              r->p[1], r->r[1], r->f1[1], r->p[0], r->r[0], r->f1[0], r->conf[0][0],
@@ -310,11 +314,18 @@ static int parse(int argc, char **argv, opts *o)
     o->onset_threshold = o->onset_max = o->onset_gap = -1.0;
     o->min_cry_windows = -1;
     o->confirm_k = o->confirm_n = -1;
+    o->learner = cd_learner_default();
     o->files = calloc((size_t)argc + 1, sizeof *o->files);
     if (!o->files) return -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int lo = cd_learner_option("calibrate", a, v, &o->learner);
+        if (lo < 0) return -1;
+        if (lo > 0) {
+            i++;
+            continue;
+        }
 #define NEEDV                                                                                 \
     do {                                                                                      \
         if (!v) {                                                                             \
@@ -403,6 +414,12 @@ static int parse(int argc, char **argv, opts *o)
         }
 #undef NEEDV
     }
+    cm_train_config *tc = &o->learner.mlp;
+    tc->n_hidden = o->hidden, tc->epochs = o->epochs;
+    tc->l2 = (float)o->l2, tc->label_smoothing = (float)o->smoothing;
+    tc->hard_negative = (float)o->hard_negative;
+    if (!o->learner.train_seed_given) tc->seed = o->learner.trees.seed = o->seed;
+    if (cd_learner_check("calibrate", &o->learner) != 0) return -1;
     if (!o->manifest && !o->n_files) {
         cli_err("calibrate: no labelled input (give --manifest CSV and/or audio files with "
                 "Audacity labels beside them)");
@@ -605,6 +622,8 @@ int cmd_calibrate(int argc, char **argv)
             return cmd_calibrate_tone(argc, argv);
     if (cli_help_asked(argc, argv)) {
         fputs(help, stdout);
+        fputs(cd_learner_help, stdout);
+        fputs(help_tail, stdout);
         return CM_EXIT_OK;
     }
     opts o;
@@ -652,13 +671,6 @@ int cmd_calibrate(int argc, char **argv)
         if (cd_extract(&set, &fc, o.jobs, o.augment, o.seed, 1) != 0) goto out;
         double t1 = now_s();
         fprintf(stderr, "crymeter: features of %zu clips in %.1f s\n", set.n, t1 - t0);
-        cm_train_config tc = cm_train_config_default();
-        tc.n_hidden = o.hidden;
-        tc.epochs = o.epochs;
-        tc.seed = o.seed;
-        tc.l2 = (float)o.l2;
-        tc.label_smoothing = (float)o.smoothing;
-        tc.hard_negative = (float)o.hard_negative;
         const float silence = -80.f;
         const unsigned smooth = o.smooth;
         cm_detect_params par = default_params();
@@ -678,11 +690,10 @@ int cmd_calibrate(int argc, char **argv)
         int bad = 0;
         for (unsigned f = 0; f < o.folds && !bad; f++) {
             cd_trainset *ts = cd_trainset_build(&set, (int)f, silence, o.label_balance);
-            cm_net *net = NULL;
             cm_model *m = NULL;
             cm_diag why = {{0}};
-            if (!ts || cm_train(&ts->set, &tc, &net, &why) != CM_OK ||
-                cm_model_create(net, &fc, &par, smooth, silence, NULL, &m, &why) != CM_OK) {
+            if (!ts || cd_train_model(&o.learner, &ts->set, &fc, &par, smooth, silence, NULL, &m,
+                                      &why) != CM_OK) {
                 cli_err("calibrate: fold %u: %s", f + 1, why.msg[0] ? why.msg : "out of memory");
                 bad = 1;
             } else {
@@ -698,7 +709,6 @@ int cmd_calibrate(int argc, char **argv)
                         ts->set.n);
             }
             cm_model_destroy(m);
-            cm_net_free(net);
             cd_trainset_free(ts);
         }
         if (bad) {
@@ -722,14 +732,16 @@ int cmd_calibrate(int argc, char **argv)
         free(sc), free(sv), free(sa);
 
         cd_trainset *ts = cd_trainset_build(&set, -1, silence, o.label_balance);
-        cm_net *net = NULL;
         cm_model *m = NULL;
         cm_diag why = {{0}};
-        char *prov = NULL, *sob_prov = NULL;
-        if (!ts || cm_train(&ts->set, &tc, &net, &why) != CM_OK) {
+        char *prov = NULL, *sob_prov = NULL, learner[512];
+        cd_learner_provenance(&o.learner, learner, sizeof learner);
+        if (!ts || cd_train_model(&o.learner, &ts->set, &fc, &par, smooth, silence, NULL, &m,
+                                  &why) != CM_OK) {
             cli_err("calibrate: final training: %s", why.msg[0] ? why.msg : "out of memory");
-        } else if (!(prov = provenance(&o, &set, &rep, now_s() - t0, &par, 0, NULL)) ||
-                   cm_model_create(net, &fc, &par, smooth, silence, prov, &m, &why) != CM_OK) {
+        } else if (!(prov = prov_append(provenance(&o, &set, &rep, now_s() - t0, &par, 0, NULL),
+                                        learner)) ||
+                   cm_model_set_provenance(m, prov, &why) != CM_OK) {
             cli_err("calibrate: %s", why.msg[0] ? why.msg : "out of memory");
         } else if (sob_calibrate(&set, m, &sob_prov) != 0 ||
                    !(prov = prov_append(prov, sob_prov)) ||
@@ -737,13 +749,13 @@ int cmd_calibrate(int argc, char **argv)
                    cm_model_save_file(m, o.out, &why) != CM_OK) {
             cli_err("calibrate: %s", why.msg[0] ? why.msg : "sob calibration failed");
         } else {
-            printf("wrote %s (%zu weights, %.1f s)\n", o.out, cm_net_n_params(net),
+            printf("wrote %s (%s, %zu parameters, %.1f s)\n", o.out,
+                   cm_model_trees(m) ? "boosted trees" : "network", cm_model_n_params(m),
                    now_s() - t0);
             rc = CM_EXIT_OK;
         }
         free(prov), free(sob_prov);
         cm_model_destroy(m);
-        cm_net_free(net);
         cd_trainset_free(ts);
     }
 out:

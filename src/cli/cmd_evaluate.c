@@ -35,14 +35,17 @@ static const char help[] =
     "  --model FILE          model to evaluate (default: the built-in model)\n"
     "  --manifest CSV        labelled clips, as for calibrate; --data-root DIR for its paths\n"
     "  --cv K                train K group-wise fold models (same settings as calibrate:\n"
-    "                        --seed, --hidden, --epochs, --no-augment) and score each clip\n"
-    "                        with the model that did not see its group; the cry threshold of\n"
-    "                        fold f is chosen on the other folds' out-of-fold scores\n"
+    "                        --seed, --model-type, --hidden, --tree-*, --no-augment) and\n"
+    "                        score each clip with the model that did not see its group;\n"
+    "                        the cry threshold of fold f is chosen on the other folds'\n"
+    "                        out-of-fold scores\n"
     "  --mix                 also build mixtures per fold: the fold's cry and vocal clips\n"
     "                        placed 2-6 s apart on its background clips at 0-20 dB SNR\n"
     "  --mix-out DIR         write those mixtures (WAV) and their Audacity labels to DIR\n"
     "  --plot FILE.svg       draw the clip-level precision-recall curve and operating point\n"
-    "  --seed N, -j N, --hidden H, --epochs E, --l2 L, --label-smoothing E, --no-augment,\n"
+    "  --seed N, -j N, --model-type T, --train-seed N, --tree-depth D, --tree-rounds R,\n"
+    "  --tree-lr E, --tree-min-leaf N, --tree-l2 L, --tree-subsample S, --tree-colsample S,\n"
+    "  --tree-bins B, --hidden H, --epochs E, --l2 L, --label-smoothing E, --no-augment,\n"
     "  --augment-twice, --label-balance, --smooth W, --min-episode S, --merge-gap-cry S,\n"
     "  --confirm K/N, --hard-negative A, --f1-slack D, --onset-threshold P, --onset-max S,\n"
     "  --onset-gap S, --min-cry-windows N\n"
@@ -65,6 +68,7 @@ typedef struct opts {
     double hard_negative;
     unsigned smooth;
     int augment, mix, force, label_balance;
+    cd_learner learner; /* --model-type, --train-seed, --tree-*; the rest filled in by parse */
     char **files;
     size_t n_files;
 } opts;
@@ -274,10 +278,17 @@ static int parse(int argc, char **argv, opts *o)
     o->onset_threshold = o->onset_max = o->onset_gap = -1.0;
     o->min_cry_windows = -1;
     o->confirm_k = o->confirm_n = -1;
+    o->learner = cd_learner_default();
     o->files = calloc((size_t)argc + 1, sizeof *o->files);
     if (!o->files) return -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int lo = cd_learner_option("evaluate", a, v, &o->learner);
+        if (lo < 0) return -1;
+        if (lo > 0) {
+            i++;
+            continue;
+        }
         int takes = !strcmp(a, "--model") || !strcmp(a, "--manifest") ||
                     !strcmp(a, "--data-root") || !strcmp(a, "--plot") ||
                     !strcmp(a, "--mix-out") || !strcmp(a, "--cv") || !strcmp(a, "--seed") ||
@@ -351,6 +362,12 @@ static int parse(int argc, char **argv, opts *o)
             return -1;
         } else o->files[o->n_files++] = argv[i];
     }
+    cm_train_config *tc = &o->learner.mlp;
+    tc->n_hidden = o->hidden, tc->epochs = o->epochs;
+    tc->l2 = (float)o->l2, tc->label_smoothing = (float)o->smoothing;
+    tc->hard_negative = (float)o->hard_negative;
+    if (!o->learner.train_seed_given) tc->seed = o->learner.trees.seed = o->seed;
+    if (cd_learner_check("evaluate", &o->learner) != 0) return -1;
     if (!o->manifest && !o->n_files) {
         cli_err("evaluate: nothing to evaluate (give --manifest CSV or labelled files)");
         return -1;
@@ -456,12 +473,7 @@ int cmd_evaluate(int argc, char **argv)
             fm[f] = given;
             continue;
         }
-        cm_train_config tc = cm_train_config_default();
-        tc.n_hidden = o.hidden, tc.epochs = o.epochs, tc.seed = o.seed;
-        tc.l2 = (float)o.l2, tc.label_smoothing = (float)o.smoothing;
-        tc.hard_negative = (float)o.hard_negative;
         cd_trainset *ts = cd_trainset_build(&set, (int)f, -80.f, o.label_balance);
-        cm_net *net = NULL;
         cm_model *dm = NULL;
         if (cm_model_load_default(&dm, &why) != CM_OK) {
             cli_err("%s", why.msg);
@@ -478,9 +490,8 @@ int cmd_evaluate(int argc, char **argv)
         if (o.onset_gap >= 0) par.cry_onset_gap_s = (float)o.onset_gap;
         if (o.min_cry_windows >= 0) par.cry_min_windows = (unsigned)o.min_cry_windows;
         if (o.confirm_n > 0) par.confirm_k = (unsigned)o.confirm_k, par.confirm_n = (unsigned)o.confirm_n;
-        int ok = ts && cm_train(&ts->set, &tc, &net, &why) == CM_OK &&
-                 cm_model_create(net, &fc, &par, smooth, -80.f, NULL, &fm[f], &why) == CM_OK;
-        cm_net_free(net);
+        int ok = ts && cd_train_model(&o.learner, &ts->set, &fc, &par, smooth, -80.f, NULL,
+                                      &fm[f], &why) == CM_OK;
         cd_trainset_free(ts);
         if (!ok) {
             cli_err("evaluate: fold %u: %s", f + 1, why.msg[0] ? why.msg : "out of memory");

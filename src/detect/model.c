@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Model files: JSON (format in models/README.md) parsed with cJSON and checked field by
  * field before use, so that a truncated, edited or hostile file gives a message naming the
- * field ("network.w1[3][7]: not a finite number") instead of garbage scores or a crash.
- * Numbers are written with 9 significant digits, enough to round-trip every float, so a
- * saved model scores bit-identically after loading. */
+ * field ("network.w1[3][7]: not a finite number", "trees[12].feature[3]=80: must be
+ * -1..55") instead of garbage scores or a crash. The classifier is a network (format_version
+ * 1, or 2 with "classifier": "network") or boosted trees (format_version 2, "classifier":
+ * "trees"). Network numbers are written with 9 significant digits, enough to round-trip
+ * every float; tree numbers with the fewest digits that read back to the same float (their
+ * thresholds and leaves are short decimals by construction, src/detect/train_trees.c), so
+ * a saved model scores bit-identically after loading and a few hundred trees stay well
+ * under 200 KB. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +21,8 @@
 #include "detect/model_internal.h"
 
 #define CM_MODEL_FORMAT "crymeter-model"
-#define CM_MODEL_FORMAT_VERSION 1
+#define CM_MODEL_FORMAT_VERSION 1       /* network models, as written since the start */
+#define CM_MODEL_FORMAT_VERSION_TREES 2 /* adds "classifier"; old loaders refuse it by number */
 #define CM_MODEL_MAX_BYTES (16u << 20) /* 16 MiB: a real model is < 200 KB */
 
 extern const unsigned char cm_default_model_json[];
@@ -26,7 +32,8 @@ static const char *const class_keys[CM_N_CLASSES] = {"background", "vocal", "cry
 
 struct cm_model {
     cm_front_config front;
-    cm_net *net;
+    cm_net *net;     /* exactly one of net and trees */
+    cm_trees *trees;
     cm_detect_params params;
     cm_shape_params shape; /* "shape" object; cm_shape_params_default() when absent */
     unsigned smooth_windows;
@@ -38,6 +45,7 @@ void cm_model_destroy(cm_model *m)
 {
     if (!m) return;
     cm_net_free(m->net);
+    cm_trees_free(m->trees);
     free(m->provenance);
     free(m);
 }
@@ -46,6 +54,21 @@ const cm_detect_params *cm_model_params(const cm_model *m) { return &m->params; 
 const cm_shape_params *cm_model_shape_params(const cm_model *m) { return &m->shape; }
 cm_front_config cm_model_front_config(const cm_model *m) { return m->front; }
 const cm_net *cm_model_net(const cm_model *m) { return m->net; }
+const cm_trees *cm_model_trees(const cm_model *m) { return m->trees; }
+
+void cm_model_forward(const cm_model *m, const float *x, float p[CM_NET_CLASSES])
+{
+    if (m->trees) cm_trees_forward(m->trees, x, p);
+    else cm_net_forward(m->net, x, p);
+}
+
+size_t cm_model_n_params(const cm_model *m)
+{
+    if (m->net) return cm_net_n_params(m->net);
+    const cm_trees *t = m->trees;
+    return cm_trees_n_trees(t) * (2 * cm_trees_n_internal(t) + cm_trees_n_leaves(t)) +
+           CM_NET_CLASSES;
+}
 unsigned cm_model_smooth_windows(const cm_model *m) { return m->smooth_windows; }
 float cm_model_silence_dbfs(const cm_model *m) { return m->silence_dbfs; }
 
@@ -167,6 +190,51 @@ static cm_net *net_copy(const cm_net *s)
     return n;
 }
 
+static cm_status check_trees(const cm_trees *t, cm_diag *why)
+{
+    if (t->n_in != CM_WF_DIM)
+        return cm_diag_fail(why, CM_E_FORMAT, "booster.n_in=%u: expected %u (feature version %u)",
+                            t->n_in, CM_WF_DIM, CM_WF_VERSION);
+    if (t->depth < 1 || t->depth > CM_TREES_MAX_DEPTH)
+        return cm_diag_fail(why, CM_E_RANGE, "booster.depth=%u: must be 1..%u", t->depth,
+                            CM_TREES_MAX_DEPTH);
+    if (t->n_rounds < 1 || t->n_rounds > CM_TREES_MAX_ROUNDS)
+        return cm_diag_fail(why, CM_E_RANGE, "booster.n_rounds=%u: must be 1..%u", t->n_rounds,
+                            CM_TREES_MAX_ROUNDS);
+    for (unsigned c = 0; c < CM_NET_CLASSES; c++)
+        if (!isfinite(t->base[c]))
+            return cm_diag_fail(why, CM_E_FORMAT, "booster.base[%u]: not a finite number", c);
+    size_t ni = cm_trees_n_internal(t), nl = cm_trees_n_leaves(t);
+    for (size_t k = 0; k < cm_trees_n_trees(t); k++) {
+        for (size_t i = 0; i < ni; i++) {
+            int f = t->feature[k * ni + i];
+            if (f < -1 || f >= (int)t->n_in)
+                return cm_diag_fail(why, CM_E_RANGE, "trees[%zu].feature[%zu]=%d: must be -1..%u",
+                                    k, i, f, t->n_in - 1);
+            if (!isfinite(t->threshold[k * ni + i]))
+                return cm_diag_fail(why, CM_E_FORMAT,
+                                    "trees[%zu].threshold[%zu]: not a finite number", k, i);
+        }
+        for (size_t i = 0; i < nl; i++)
+            if (!isfinite(t->leaf[k * nl + i]))
+                return cm_diag_fail(why, CM_E_FORMAT, "trees[%zu].leaf[%zu]: not a finite number",
+                                    k, i);
+    }
+    return CM_OK;
+}
+
+static cm_trees *trees_copy(const cm_trees *s)
+{
+    cm_trees *t = cm_trees_new(s->n_in, s->depth, s->n_rounds);
+    if (!t) return NULL;
+    size_t nt = cm_trees_n_trees(s), ni = cm_trees_n_internal(s), nl = cm_trees_n_leaves(s);
+    memcpy(t->base, s->base, sizeof t->base);
+    memcpy(t->feature, s->feature, nt * ni * sizeof *t->feature);
+    memcpy(t->threshold, s->threshold, nt * ni * sizeof *t->threshold);
+    memcpy(t->leaf, s->leaf, nt * nl * sizeof *t->leaf);
+    return t;
+}
+
 static cm_status check_provenance(const char *text, char **copy, cm_diag *why)
 {
     *copy = NULL;
@@ -181,16 +249,20 @@ static cm_status check_provenance(const char *text, char **copy, cm_diag *why)
     return *copy ? CM_OK : cm_diag_fail(why, CM_E_NOMEM, "provenance: out of memory");
 }
 
-cm_status cm_model_create(const cm_net *net, const cm_front_config *front,
-                          const cm_detect_params *params, unsigned smooth_windows,
-                          float silence_dbfs, const char *provenance_json, cm_model **out,
-                          cm_diag *why)
+/* The common part of cm_model_create and cm_model_create_trees: exactly one of net and
+ * trees is given. */
+static cm_status model_create(const cm_net *net, const cm_trees *trees,
+                              const cm_front_config *front, const cm_detect_params *params,
+                              unsigned smooth_windows, float silence_dbfs,
+                              const char *provenance_json, cm_model **out, cm_diag *why)
 {
     if (!out) return CM_E_INVAL;
     *out = NULL;
-    if (!net || !front || !params) return cm_diag_fail(why, CM_E_INVAL, "model: NULL argument");
+    if ((!net && !trees) || !front || !params)
+        return cm_diag_fail(why, CM_E_INVAL, "model: NULL argument");
     cm_status st;
-    if ((st = check_net(net, why)) != CM_OK) return st;
+    if (net && (st = check_net(net, why)) != CM_OK) return st;
+    if (trees && (st = check_trees(trees, why)) != CM_OK) return st;
     if ((st = check_front(front, why)) != CM_OK) return st;
     if ((st = check_params(params, why)) != CM_OK) return st;
     if (smooth_windows < 1 || smooth_windows > 16)
@@ -206,8 +278,9 @@ cm_status cm_model_create(const cm_net *net, const cm_front_config *front,
     m->shape = cm_shape_params_default();
     m->smooth_windows = smooth_windows;
     m->silence_dbfs = silence_dbfs;
-    m->net = net_copy(net);
-    if (!m->net) {
+    if (net) m->net = net_copy(net);
+    else m->trees = trees_copy(trees);
+    if (!m->net && !m->trees) {
         cm_model_destroy(m);
         return cm_diag_fail(why, CM_E_NOMEM, "model: out of memory");
     }
@@ -217,6 +290,28 @@ cm_status cm_model_create(const cm_net *net, const cm_front_config *front,
     }
     *out = m;
     return CM_OK;
+}
+
+cm_status cm_model_create(const cm_net *net, const cm_front_config *front,
+                          const cm_detect_params *params, unsigned smooth_windows,
+                          float silence_dbfs, const char *provenance_json, cm_model **out,
+                          cm_diag *why)
+{
+    if (out) *out = NULL;
+    if (!net) return cm_diag_fail(why, CM_E_INVAL, "model: NULL network");
+    return model_create(net, NULL, front, params, smooth_windows, silence_dbfs,
+                        provenance_json, out, why);
+}
+
+cm_status cm_model_create_trees(const cm_trees *trees, const cm_front_config *front,
+                                const cm_detect_params *params, unsigned smooth_windows,
+                                float silence_dbfs, const char *provenance_json, cm_model **out,
+                                cm_diag *why)
+{
+    if (out) *out = NULL;
+    if (!trees) return cm_diag_fail(why, CM_E_INVAL, "model: NULL trees");
+    return model_create(NULL, trees, front, params, smooth_windows, silence_dbfs,
+                        provenance_json, out, why);
 }
 
 cm_status cm_model_set_provenance(cm_model *m, const char *provenance_json, cm_diag *why)
@@ -397,6 +492,117 @@ static cm_status parse_shape(const cJSON *root, cm_shape_params *p, cm_diag *why
     return check_shape(p, why);
 }
 
+static cm_status parse_network(const cJSON *root, cm_model *m, cm_diag *why)
+{
+    cm_status st;
+    cJSON *it;
+    cJSON *nw;
+    unsigned n_in, n_hidden;
+    if ((st = get_obj(root, "network", "", &nw, why)) != CM_OK) return st;
+    if ((st = get_item(nw, "activation", "network.", &it, why)) != CM_OK) return st;
+    if (!cJSON_IsString(it) || strcmp(it->valuestring, "tanh") != 0)
+        return cm_diag_fail(why, CM_E_FORMAT, "network.activation: expected \"tanh\"");
+    if ((st = get_uint(nw, "n_in", "network.", 1, 100000, &n_in, why))) return st;
+    if (n_in != CM_WF_DIM)
+        return cm_diag_fail(why, CM_E_FORMAT, "network.n_in=%u: expected %u", n_in, CM_WF_DIM);
+    if ((st = get_uint(nw, "n_hidden", "network.", 0, CM_NET_MAX_HIDDEN, &n_hidden, why)))
+        return st;
+    m->net = cm_net_new(n_in, n_hidden);
+    if (!m->net) return cm_diag_fail(why, CM_E_NOMEM, "network: out of memory");
+    unsigned last = n_hidden ? n_hidden : n_in;
+    if ((st = get_vec(nw, "mean", n_in, m->net->mean, why))) return st;
+    if ((st = get_vec(nw, "std", n_in, m->net->std, why))) return st;
+    if (n_hidden) {
+        if ((st = get_mat(nw, "w1", n_hidden, n_in, m->net->w1, why))) return st;
+        if ((st = get_vec(nw, "b1", n_hidden, m->net->b1, why))) return st;
+    } else if (cJSON_GetObjectItemCaseSensitive(nw, "w1")) {
+        return cm_diag_fail(why, CM_E_FORMAT, "network.w1: present but n_hidden is 0");
+    }
+    if ((st = get_mat(nw, "w2", CM_NET_CLASSES, last, m->net->w2, why))) return st;
+    if ((st = get_vec(nw, "b2", CM_NET_CLASSES, m->net->b2, why))) return st;
+    if ((st = check_net(m->net, why)) != CM_OK) return st;
+    return CM_OK;
+}
+
+/* A flat array of exactly n finite numbers at path + key (path like "trees[12]."). */
+static cm_status get_floats(const cJSON *o, const char *key, const char *path, size_t n,
+                            float *dst, cm_diag *why)
+{
+    cJSON *a;
+    cm_status st = get_item(o, key, path, &a, why);
+    if (st != CM_OK) return st;
+    if (!cJSON_IsArray(a)) return cm_diag_fail(why, CM_E_FORMAT, "%s%s: expected an array", path, key);
+    size_t k = (size_t)cJSON_GetArraySize(a);
+    if (k != n)
+        return cm_diag_fail(why, CM_E_FORMAT, "%s%s: %zu values, expected %zu", path, key, k, n);
+    size_t i = 0;
+    for (cJSON *e = a->child; e; e = e->next, i++) {
+        float v = cJSON_IsNumber(e) ? (float)e->valuedouble : NAN;
+        if (!isfinite(v))
+            return cm_diag_fail(why, CM_E_FORMAT, "%s%s[%zu]: not a finite number", path, key, i);
+        dst[i] = v;
+    }
+    return CM_OK;
+}
+
+/* "booster" (n_in, depth, n_rounds, base) and "trees": n_rounds * 3 objects, tree t =
+ * round * 3 + class, each with "feature" (2^depth - 1 whole numbers, -1..n_in - 1),
+ * "threshold" (as many numbers) and "leaf" (2^depth numbers). */
+static cm_status parse_trees(const cJSON *root, cm_model *m, cm_diag *why)
+{
+    cm_status st;
+    cJSON *bo, *arr;
+    unsigned n_in, depth, n_rounds;
+    if ((st = get_obj(root, "booster", "", &bo, why)) != CM_OK) return st;
+    if ((st = get_uint(bo, "n_in", "booster.", 1, 100000, &n_in, why))) return st;
+    if (n_in != CM_WF_DIM)
+        return cm_diag_fail(why, CM_E_FORMAT, "booster.n_in=%u: expected %u", n_in, CM_WF_DIM);
+    if ((st = get_uint(bo, "depth", "booster.", 1, CM_TREES_MAX_DEPTH, &depth, why))) return st;
+    if ((st = get_uint(bo, "n_rounds", "booster.", 1, CM_TREES_MAX_ROUNDS, &n_rounds, why)))
+        return st;
+    m->trees = cm_trees_new(n_in, depth, n_rounds);
+    if (!m->trees) return cm_diag_fail(why, CM_E_NOMEM, "trees: out of memory");
+    cm_trees *t = m->trees;
+    if ((st = get_floats(bo, "base", "booster.", CM_NET_CLASSES, t->base, why))) return st;
+    if ((st = get_item(root, "trees", "", &arr, why)) != CM_OK) return st;
+    if (!cJSON_IsArray(arr)) return cm_diag_fail(why, CM_E_FORMAT, "trees: expected an array");
+    size_t nt = cm_trees_n_trees(t), ni = cm_trees_n_internal(t), nl = cm_trees_n_leaves(t);
+    size_t k = (size_t)cJSON_GetArraySize(arr);
+    if (k != nt)
+        return cm_diag_fail(why, CM_E_FORMAT,
+                            "trees: %zu trees, expected %zu (booster.n_rounds=%u x %u classes)", k,
+                            nt, n_rounds, CM_NET_CLASSES);
+    char path[48];
+    k = 0;
+    for (cJSON *tr = arr->child; tr; tr = tr->next, k++) {
+        snprintf(path, sizeof path, "trees[%zu].", k);
+        if (!cJSON_IsObject(tr))
+            return cm_diag_fail(why, CM_E_FORMAT, "trees[%zu]: expected an object", k);
+        cJSON *fa;
+        if ((st = get_item(tr, "feature", path, &fa, why)) != CM_OK) return st;
+        if (!cJSON_IsArray(fa))
+            return cm_diag_fail(why, CM_E_FORMAT, "%sfeature: expected an array", path);
+        size_t kf = (size_t)cJSON_GetArraySize(fa);
+        if (kf != ni)
+            return cm_diag_fail(why, CM_E_FORMAT, "%sfeature: %zu values, expected %zu", path, kf,
+                                ni);
+        size_t i = 0;
+        for (cJSON *e = fa->child; e; e = e->next, i++) {
+            double v = cJSON_IsNumber(e) ? e->valuedouble : NAN;
+            if (!(v == floor(v)))
+                return cm_diag_fail(why, CM_E_FORMAT, "%sfeature[%zu]: expected a whole number",
+                                    path, i);
+            if (v < -1 || v >= n_in)
+                return cm_diag_fail(why, CM_E_RANGE, "%sfeature[%zu]=%g: must be -1..%u", path, i,
+                                    v, n_in - 1);
+            t->feature[k * ni + i] = (int16_t)v;
+        }
+        if ((st = get_floats(tr, "threshold", path, ni, t->threshold + k * ni, why))) return st;
+        if ((st = get_floats(tr, "leaf", path, nl, t->leaf + k * nl, why))) return st;
+    }
+    return check_trees(t, why);
+}
+
 static cm_status parse_model(const cJSON *root, cm_model *m, cm_diag *why)
 {
     cm_status st;
@@ -407,9 +613,12 @@ static cm_status parse_model(const cJSON *root, cm_model *m, cm_diag *why)
         return cm_diag_fail(why, CM_E_FORMAT, "format: expected \"%s\"", CM_MODEL_FORMAT);
     unsigned u;
     if ((st = get_item(root, "format_version", "", &it, why)) != CM_OK) return st;
-    if (!cJSON_IsNumber(it) || it->valuedouble != CM_MODEL_FORMAT_VERSION)
-        return cm_diag_fail(why, CM_E_FORMAT, "format_version=%g: expected %d",
-                            cJSON_IsNumber(it) ? it->valuedouble : NAN, CM_MODEL_FORMAT_VERSION);
+    if (!cJSON_IsNumber(it) || (it->valuedouble != CM_MODEL_FORMAT_VERSION &&
+                                it->valuedouble != CM_MODEL_FORMAT_VERSION_TREES))
+        return cm_diag_fail(why, CM_E_FORMAT, "format_version=%g: expected %d or %d",
+                            cJSON_IsNumber(it) ? it->valuedouble : NAN, CM_MODEL_FORMAT_VERSION,
+                            CM_MODEL_FORMAT_VERSION_TREES);
+    int version = (int)it->valuedouble;
     if ((st = get_uint(root, "sample_rate_hz", "", 0, 1000000, &u, why)) != CM_OK) return st;
     if (u != CM_FRONT_RATE_HZ)
         return cm_diag_fail(why, CM_E_FORMAT, "sample_rate_hz=%u: expected %u", u,
@@ -465,31 +674,29 @@ static cm_status parse_model(const cJSON *root, cm_model *m, cm_diag *why)
             return cm_diag_fail(why, CM_E_FORMAT, "classes[%zu]: expected \"%s\"", i,
                                 class_keys[i]);
 
-    cJSON *nw;
-    unsigned n_in, n_hidden;
-    if ((st = get_obj(root, "network", "", &nw, why)) != CM_OK) return st;
-    if ((st = get_item(nw, "activation", "network.", &it, why)) != CM_OK) return st;
-    if (!cJSON_IsString(it) || strcmp(it->valuestring, "tanh") != 0)
-        return cm_diag_fail(why, CM_E_FORMAT, "network.activation: expected \"tanh\"");
-    if ((st = get_uint(nw, "n_in", "network.", 1, 100000, &n_in, why))) return st;
-    if (n_in != CM_WF_DIM)
-        return cm_diag_fail(why, CM_E_FORMAT, "network.n_in=%u: expected %u", n_in, CM_WF_DIM);
-    if ((st = get_uint(nw, "n_hidden", "network.", 0, CM_NET_MAX_HIDDEN, &n_hidden, why)))
-        return st;
-    m->net = cm_net_new(n_in, n_hidden);
-    if (!m->net) return cm_diag_fail(why, CM_E_NOMEM, "network: out of memory");
-    unsigned last = n_hidden ? n_hidden : n_in;
-    if ((st = get_vec(nw, "mean", n_in, m->net->mean, why))) return st;
-    if ((st = get_vec(nw, "std", n_in, m->net->std, why))) return st;
-    if (n_hidden) {
-        if ((st = get_mat(nw, "w1", n_hidden, n_in, m->net->w1, why))) return st;
-        if ((st = get_vec(nw, "b1", n_hidden, m->net->b1, why))) return st;
-    } else if (cJSON_GetObjectItemCaseSensitive(nw, "w1")) {
-        return cm_diag_fail(why, CM_E_FORMAT, "network.w1: present but n_hidden is 0");
+    /* The classifier: format_version 1 is always a network; 2 names it. */
+    int trees = 0;
+    it = cJSON_GetObjectItemCaseSensitive(root, "classifier");
+    if (version == CM_MODEL_FORMAT_VERSION_TREES) {
+        if ((st = get_item(root, "classifier", "", &it, why)) != CM_OK) return st;
+        if (!cJSON_IsString(it) ||
+            (strcmp(it->valuestring, "network") && strcmp(it->valuestring, "trees")))
+            return cm_diag_fail(why, CM_E_FORMAT, "classifier: expected \"network\" or \"trees\"");
+        trees = !strcmp(it->valuestring, "trees");
+    } else if (it) {
+        return cm_diag_fail(why, CM_E_FORMAT, "classifier: needs format_version %d",
+                            CM_MODEL_FORMAT_VERSION_TREES);
     }
-    if ((st = get_mat(nw, "w2", CM_NET_CLASSES, last, m->net->w2, why))) return st;
-    if ((st = get_vec(nw, "b2", CM_NET_CLASSES, m->net->b2, why))) return st;
-    if ((st = check_net(m->net, why)) != CM_OK) return st;
+    if (trees) {
+        if (cJSON_GetObjectItemCaseSensitive(root, "network"))
+            return cm_diag_fail(why, CM_E_FORMAT, "network: present but classifier is \"trees\"");
+        if ((st = parse_trees(root, m, why)) != CM_OK) return st;
+    } else {
+        if (cJSON_GetObjectItemCaseSensitive(root, "trees") ||
+            cJSON_GetObjectItemCaseSensitive(root, "booster"))
+            return cm_diag_fail(why, CM_E_FORMAT, "trees: present but classifier is \"network\"");
+        if ((st = parse_network(root, m, why)) != CM_OK) return st;
+    }
 
     cJSON *det;
     if ((st = get_obj(root, "detector", "", &det, why)) != CM_OK) return st;
@@ -646,13 +853,63 @@ static cJSON *class_obj(const float *v)
     return o;
 }
 
+/* The fewest significant digits (up to 9) that read back, through the loader's double ->
+ * float, to exactly v. */
+static cJSON *num_short(float v)
+{
+    char b[40];
+    for (int p = 1; p <= 9; p++) {
+        snprintf(b, sizeof b, "%.*g", p, (double)v);
+        if ((float)strtod(b, NULL) == v) break;
+    }
+    return cJSON_CreateRaw(b);
+}
+
+/* "booster" and "trees", each tree one line ({"feature":[..],"threshold":[..],"leaf":[..]})
+ * so that 600 trees read as 600 lines. 0 when out of memory. */
+static int add_trees(cJSON *r, const cm_trees *t)
+{
+    cJSON *bo = cJSON_AddObjectToObject(r, "booster");
+    cJSON *arr = cJSON_AddArrayToObject(r, "trees");
+    if (!bo || !arr) return 0;
+    cJSON_AddNumberToObject(bo, "n_in", t->n_in);
+    cJSON_AddNumberToObject(bo, "depth", t->depth);
+    cJSON_AddNumberToObject(bo, "n_rounds", t->n_rounds);
+    cJSON *base = cJSON_AddArrayToObject(bo, "base");
+    for (unsigned c = 0; base && c < CM_NET_CLASSES; c++)
+        cJSON_AddItemToArray(base, num_short(t->base[c]));
+    size_t ni = cm_trees_n_internal(t), nl = cm_trees_n_leaves(t);
+    for (size_t k = 0; k < cm_trees_n_trees(t); k++) {
+        cJSON *o = cJSON_CreateObject(), *fa = cJSON_AddArrayToObject(o, "feature");
+        cJSON *ta = cJSON_AddArrayToObject(o, "threshold"), *la = cJSON_AddArrayToObject(o, "leaf");
+        if (!o || !fa || !ta || !la) {
+            cJSON_Delete(o);
+            return 0;
+        }
+        for (size_t i = 0; i < ni; i++) {
+            cJSON_AddItemToArray(fa, cJSON_CreateNumber(t->feature[k * ni + i]));
+            cJSON_AddItemToArray(ta, num_short(t->threshold[k * ni + i]));
+        }
+        for (size_t i = 0; i < nl; i++) cJSON_AddItemToArray(la, num_short(t->leaf[k * nl + i]));
+        char *line = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+        cJSON *raw = line ? cJSON_CreateRaw(line) : NULL;
+        free(line);
+        if (!raw) return 0;
+        cJSON_AddItemToArray(arr, raw);
+    }
+    return 1;
+}
+
 char *cm_model_to_json(const cm_model *m)
 {
     if (!m) return NULL;
     cJSON *r = cJSON_CreateObject();
     if (!r) return NULL;
     cJSON_AddStringToObject(r, "format", CM_MODEL_FORMAT);
-    cJSON_AddNumberToObject(r, "format_version", CM_MODEL_FORMAT_VERSION);
+    cJSON_AddNumberToObject(r, "format_version",
+                            m->trees ? CM_MODEL_FORMAT_VERSION_TREES : CM_MODEL_FORMAT_VERSION);
+    if (m->trees) cJSON_AddStringToObject(r, "classifier", "trees");
     cJSON_AddNumberToObject(r, "sample_rate_hz", CM_FRONT_RATE_HZ);
     cJSON *fe = cJSON_AddObjectToObject(r, "front_end");
     if (fe) {
@@ -676,8 +933,12 @@ char *cm_model_to_json(const cm_model *m)
     for (unsigned c = 0; cl && c < CM_NET_CLASSES; c++)
         cJSON_AddItemToArray(cl, cJSON_CreateString(class_keys[c]));
     const cm_net *n = m->net;
-    unsigned last = n->n_hidden ? n->n_hidden : n->n_in;
-    cJSON *nw = cJSON_AddObjectToObject(r, "network");
+    unsigned last = n ? (n->n_hidden ? n->n_hidden : n->n_in) : 0;
+    cJSON *nw = n ? cJSON_AddObjectToObject(r, "network") : NULL;
+    if (m->trees && !add_trees(r, m->trees)) {
+        cJSON_Delete(r);
+        return NULL;
+    }
     if (nw) {
         cJSON_AddStringToObject(nw, "activation", "tanh");
         cJSON_AddNumberToObject(nw, "n_in", n->n_in);
@@ -751,7 +1012,7 @@ void cm_model_window_probs(const cm_model *m, const float *feat, float peak_dbfs
         p[CM_CLASS_VOCAL] = p[CM_CLASS_CRY] = 0.f;
         return;
     }
-    cm_net_forward(m->net, feat, p);
+    cm_model_forward(m, feat, p);
 }
 
 static void smooth_clip(unsigned k, size_t n_windows, float *p_out);

@@ -5,6 +5,7 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
  *     tests/fuzz/fuzz_parsers.c -DCM_FUZZ_MAIN src/detect/model.c src/detect/labels.c src/detect/net.c \
  *     src/detect/winfeat.c src/detect/metrics.c src/detect/train.c src/detect/mixture.c \
+ *     src/detect/trees.c src/detect/train_trees.c \
  *     src/detect/detector.c src/status.c tests/fuzz/no_default_model.c -lcjson -lm \
  *     -o fuzz_parsers
  *   ./fuzz_parsers tests/fuzz/corpus/all   (seed: tests/fuzz/corpus/{model,labels,manifest})
@@ -27,7 +28,7 @@ int cm_fuzz_one(int which, const uint8_t *data, size_t size)
         if (cm_model_load_buffer(t, size, &m, &why) == CM_OK) {
             /* A model that loads must also score and save without trouble. */
             float x[CM_WF_DIM] = {0}, p[CM_NET_CLASSES];
-            cm_net_forward(cm_model_net(m), x, p);
+            cm_model_forward(m, x, p);
             free(cm_model_to_json(m));
             cm_model_destroy(m);
         }
