@@ -522,6 +522,9 @@ static void pitch(cm_front *f, float r0, float *f0_hz, float *voicing)
     int pick = -1;
     for (int i = 0; i < n_ref; i++)
         if (val[i] >= OCTAVE_TOL * best && (pick < 0 || lag[i] < lag[pick])) pick = i;
+    /* None: every refined value was NaN (a frame whose squares overflow float, |x| above
+     * about 1e19, makes r0 infinite and the normalised autocorrelation 0 x inf). Unvoiced. */
+    if (pick < 0) return;
     float v = val[pick], t = lag[pick];
     if (v > 1.0f) v = 1.0f;
     if (v < 0.0f) v = 0.0f;

@@ -205,6 +205,30 @@ START_TEST(test_mel_peak_1k)
 }
 END_TEST
 
+/* A frame whose squares overflow float (finite samples): a 300 Hz harmonic tone under a
+ * 3.9 kHz tone of amplitude 1e20. The low band the coarse search reads stays finite, so it
+ * finds candidates, but the full-band autocorrelation that refines them is 0 x inf = NaN at
+ * every lag; the tracker must call the frame unvoiced instead of picking from no candidate
+ * (it read val[-1]: UBSan, evaluate on joined clips). */
+START_TEST(test_overflowing_frame_unvoiced)
+{
+    const size_t n = CM_FRONT_RATE_HZ / 4;
+    float *x = malloc(n * sizeof *x);
+    cm_frame fr[40];
+    harmonic(x, n, 300.0);
+    for (size_t i = 0; i < n; i++)
+        x[i] += (float)(1e20 * sin(2.0 * M_PI * 3900.0 * (double)i / CM_FRONT_RATE_HZ));
+    cm_front_config cfg = cm_front_config_default();
+    size_t nf = run_whole(&cfg, x, n, fr, 40);
+    ck_assert_uint_eq(nf, 25);
+    for (size_t k = 0; k < nf; k++) {
+        ck_assert_float_eq(fr[k].f0_hz, 0.0f);
+        ck_assert(fr[k].voicing >= 0.0f && fr[k].voicing <= 1.0f);
+    }
+    free(x);
+}
+END_TEST
+
 START_TEST(test_silence_no_nan)
 {
     float x[20 * H] = {0};
@@ -407,6 +431,7 @@ static Suite *frontend_suite(void)
     tcase_add_test(tl, test_square_is_0dbfs);
     tcase_add_test(tl, test_mel_peak_1k);
     tcase_add_test(tl, test_silence_no_nan);
+    tcase_add_test(tl, test_overflowing_frame_unvoiced);
     tcase_add_test(tl, test_noise_all_bands_finite);
     suite_add_tcase(s, tl);
     TCase *ts = tcase_create("stream");
