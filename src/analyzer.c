@@ -438,11 +438,10 @@ static void *front_main(void *arg)
         if (st == CM_OK) st = cm_front_process(a->front, a->fq_rs, nr, fr, a->fq_out_cap, &nf);
         if (st != CM_OK) nf = 0;
         /* At most one window per CM_DET_HOP_FRAMES frames: fq_win_cap holds them all. */
-        for (size_t i = 0; i < nf; i++)
-            if (cm_detector_push(a->det, &fr[i], &jw[nw].w)) {
-                jw[nw++].at = i;
-                assert(nw < a->fq_win_cap);
-            }
+        for (size_t i = 0; i < nf; i++) {
+            assert(nw < a->fq_win_cap);
+            if (cm_detector_push(a->det, &fr[i], &jw[nw].w)) jw[nw++].at = i;
+        }
         a->fq_out_n[s] = nf;
         a->fq_win_n[s] = nw;
         pthread_mutex_lock(&a->fq_mx);
