@@ -16,6 +16,7 @@
 #include "cli/calib_data.h"
 #include "cli/cli.h"
 #include "crymeter/analyzer.h"
+#include "crymeter/shape.h"
 
 static const char help[] =
     "Usage: crymeter evaluate [--model M] --manifest CSV [--data-root DIR] [options]\n"
@@ -82,12 +83,60 @@ typedef struct collect {
     cm_announce *a; /* their START records */
     size_t na, acap;
     double pushed_s; /* audio pushed so far */
+    FILE *shape_df;  /* CM_EVAL_SHAPE dump (developer aid), or NULL */
+    const char *shape_tag; /* "fa" or "mix" */
+    unsigned fold;
 } collect;
+
+/* Developer aid (CM_EVAL_SHAPE=FILE): every cry episode of the false-alarm stream ("fa") and
+ * of the mixtures ("mix") with its shape description, to measure offline whether the shape
+ * separates false from true cry episodes (models/README.md, "Episode shape as a veto"). The
+ * shape is the one the END record carries (cm_shape_end at the close, before the summary has
+ * settled: what a veto at the END record would see). Lines:
+ *   L fa fold seconds                                  the length of a fold's stream
+ *   S tag fold id start_s at_s                         the START record (at_s: audio pushed)
+ *   E tag fold id start_s end_s confidence n_bursts n_inhalations n_other burst_rate_hz
+ *     regularity_cv rhythm f0_median_hz f0_p10_hz f0_p90_hz f0_range_st rise_fall_share
+ *     effort_db level_dbfs_max intensity n_sob sob_s truncated n_listed contours(6, ',')
+ *     bursts (onset,offset,kind,contour,f0_median_hz,f0_range_st;...)
+ * Matching against the reference cries is left to the reader (CM_EVAL_DUMP has them;
+ * models/shape_veto.py reads both). */
+static void dump_shape(const collect *c, cm_event_kind kind, const cm_episode *ep)
+{
+    FILE *f = c->shape_df;
+    if (kind == CM_EVENT_START) {
+        fprintf(f, "S\t%s\t%u\t%llu\t%.3f\t%.3f\n", c->shape_tag, c->fold,
+                (unsigned long long)ep->id, ep->start_s, c->pushed_s);
+        return;
+    }
+    const cm_shape_result *r = ep->shape;
+    fprintf(f, "E\t%s\t%u\t%llu\t%.3f\t%.3f\t%.4f", c->shape_tag, c->fold,
+            (unsigned long long)ep->id, ep->start_s, ep->end_s, (double)ep->confidence);
+    if (!r) {
+        fprintf(f, "\tnoshape\n");
+        return;
+    }
+    fprintf(f, "\t%u\t%u\t%u\t%.3f\t%.3f\t%d\t%.1f\t%.1f\t%.1f\t%.2f\t%.3f\t%.2f\t%.2f"
+               "\t%d\t%u\t%.2f\t%d\t%u\t",
+            r->n_bursts, r->n_inhalations, r->n_other, r->burst_rate_hz, r->regularity_cv,
+            (int)r->rhythm, r->f0_median_hz, r->f0_p10_hz, r->f0_p90_hz, r->f0_range_st,
+            r->rise_fall_share, r->effort_db, r->level_dbfs_max, (int)r->intensity, r->n_sob,
+            r->sob_s, (int)r->truncated, r->n_listed);
+    for (int k = 0; k < CM_N_CONTOURS; k++)
+        fprintf(f, "%s%u", k ? "," : "", r->contour_count[k]);
+    fputc('\t', f);
+    for (unsigned b = 0; b < r->n_listed; b++)
+        fprintf(f, "%s%.3f,%.3f,%d,%d,%.1f,%.2f", b ? ";" : "", r->burst[b].onset_s,
+                r->burst[b].offset_s, (int)r->burst[b].kind, (int)r->burst[b].contour,
+                (double)r->burst[b].f0_median_hz, (double)r->burst[b].f0_range_st);
+    fputc('\n', f);
+}
 
 static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
 {
     collect *c = user;
     if (ep->cls != CM_CLASS_CRY) return;
+    if (c->shape_df && (kind == CM_EVENT_START || kind == CM_EVENT_END)) dump_shape(c, kind, ep);
     if (kind == CM_EVENT_START) {
         if (c->na == c->acap) {
             size_t nc = c->acap ? 2 * c->acap : 64;
@@ -445,6 +494,11 @@ int cmd_evaluate(int argc, char **argv)
     cm_pr_point *pr = NULL;
     cm_diag why = {{0}};
     unsigned K = o.cv ? o.cv : 1;
+    FILE *shape_df = NULL;
+    if (getenv("CM_EVAL_SHAPE") && !(shape_df = fopen(getenv("CM_EVAL_SHAPE"), "w"))) {
+        cli_err("%s: cannot create", getenv("CM_EVAL_SHAPE"));
+        goto out;
+    }
     if (!o.cv) {
         cm_status st = o.model ? cm_model_load_file(o.model, &given, &why)
                                : cm_model_load_default(&given, &why);
@@ -570,6 +624,7 @@ int cmd_evaluate(int argc, char **argv)
                     goto out_thr;
                 }
             collect est = {0};
+            est.shape_df = shape_df, est.shape_tag = "fa", est.fold = f;
             dump_windows("CM_EVAL_FAWIN", fm[f], buf, n, f);
             if (n && run_analyzer(fm[f], buf, n, &est) != 0) {
                 free(buf);
@@ -597,6 +652,8 @@ int cmd_evaluate(int argc, char **argv)
             }
             false_eps += est.n;
             secs += (double)n / CM_FRONT_RATE_HZ;
+            if (shape_df)
+                fprintf(shape_df, "L\tfa\t%u\t%.3f\n", f, (double)n / CM_FRONT_RATE_HZ);
             free(est.v), free(est.conf), free(est.a);
             free(buf);
         }
@@ -650,6 +707,7 @@ int cmd_evaluate(int argc, char **argv)
                 bad = 1;
             }
             collect est = {0};
+            est.shape_df = shape_df, est.shape_tag = "mix", est.fold = f;
             if (!bad && run_analyzer(fm[f], mix, nb, &est) != 0) bad = 1;
             if (!bad) dump_windows("CM_EVAL_WIN", fm[f], mix, nb, f);
             if (!bad && o.mix_out && write_wav_labels(o.mix_out, f, mix, nb, evs, ne) != 0) bad = 1;
@@ -722,6 +780,7 @@ int cmd_evaluate(int argc, char **argv)
 out_thr:
     free(thr);
 out:
+    if (shape_df) fclose(shape_df);
     if (fm && o.cv)
         for (unsigned f = 0; f < K; f++) cm_model_destroy(fm[f]);
     cm_model_destroy(given);
