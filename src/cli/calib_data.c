@@ -706,7 +706,8 @@ int cd_learner_option(const char *cmd, const char *a, const char *v, cd_learner 
     static const char *const names[] = {"--model-type", "--train-seed", "--tree-depth",
                                         "--tree-rounds", "--tree-lr", "--tree-min-leaf",
                                         "--tree-l2", "--tree-subsample", "--tree-colsample",
-                                        "--tree-bins"};
+                                        "--tree-bins", "--hidden", "--epochs", "--l2",
+                                        "--label-smoothing", "--hard-negative"};
     int k = -1;
     for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
         if (!strcmp(a, names[i])) k = i;
@@ -718,7 +719,7 @@ int cd_learner_option(const char *cmd, const char *a, const char *v, cd_learner 
     double d;
     unsigned u;
     cm_trees_config *t = &l->trees;
-    l->tree_opts |= k >= 2;
+    l->tree_opts |= k >= 2 && k <= 9;
     switch (k) {
     case 0:
         if (!strcmp(v, "mlp")) l->type = CD_MODEL_MLP;
@@ -749,12 +750,22 @@ int cd_learner_option(const char *cmd, const char *a, const char *v, cd_learner 
         if (cli_parse_double(a, v, 0.01, 1.0, &d)) return -1;
         *(k == 7 ? &t->subsample : &t->colsample) = (float)d;
         return 1;
-    default: return cli_parse_uint(a, v, 2, 256, &t->max_bins) ? -1 : 1;
+    case 9: return cli_parse_uint(a, v, 2, 256, &t->max_bins) ? -1 : 1;
+    case 10: return cli_parse_uint(a, v, 0, CM_NET_MAX_HIDDEN, &l->mlp.n_hidden) ? -1 : 1;
+    case 11: return cli_parse_uint(a, v, 1, 10000, &l->mlp.epochs) ? -1 : 1;
+    default: {
+        /* --l2, --label-smoothing 0..0.5; --hard-negative 0..1000 */
+        float *dst = k == 12 ? &l->mlp.l2 : k == 13 ? &l->mlp.label_smoothing : &l->mlp.hard_negative;
+        if (cli_parse_double(a, v, 0.0, k == 14 ? 1000.0 : 0.5, &d)) return -1;
+        *dst = (float)d;
+        return 1;
+    }
     }
 }
 
-int cd_learner_check(const char *cmd, const cd_learner *l)
+int cd_learner_finish(const char *cmd, cd_learner *l, unsigned seed)
 {
+    if (!l->train_seed_given) l->mlp.seed = l->trees.seed = seed;
     if (l->type == CD_MODEL_MLP && l->tree_opts) {
         cli_err("%s: --tree-* options need --model-type trees", cmd);
         return -1;

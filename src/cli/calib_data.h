@@ -137,12 +137,14 @@ typedef struct cd_learner {
 cd_learner cd_learner_default(void);
 /* Parses a learner option a with its value v (every one takes a value): --model-type
  * mlp|trees, --train-seed N, --tree-depth, --tree-rounds, --tree-lr, --tree-min-leaf,
- * --tree-l2, --tree-subsample, --tree-colsample, --tree-bins. Returns 1 when a is one (v
- * consumed), 0 when it is not, -1 after a message naming cmd. */
+ * --tree-l2, --tree-subsample, --tree-colsample, --tree-bins, and the network's --hidden,
+ * --epochs, --l2, --label-smoothing, --hard-negative. Returns 1 when a is one (v consumed),
+ * 0 when it is not, -1 after a message naming cmd. */
 int cd_learner_option(const char *cmd, const char *a, const char *v, cd_learner *l);
-/* Usage checks after all options: -1 after a message (tree options with mlp; the MLP-only
- * settings differ from their defaults with trees). */
-int cd_learner_check(const char *cmd, const cd_learner *l);
+/* After all options: the training seed becomes seed unless --train-seed was given; then the
+ * usage checks, -1 after a message (tree options with mlp; the network settings differ from
+ * their defaults with trees). */
+int cd_learner_finish(const char *cmd, cd_learner *l, unsigned seed);
 /* The learner's help lines, shared by calibrate and evaluate. */
 extern const char cd_learner_help[];
 /* Trains the learner's classifier on ts and builds a model around it (cm_model_create or

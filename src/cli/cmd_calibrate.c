@@ -105,14 +105,13 @@ static const char *const cls_name[] = {"background", "vocal", "cry", "sob"};
 typedef struct opts {
     const char *manifest, *root, *out, *model;
     int force, threshold_only, augment, label_balance;
-    unsigned folds, hidden, epochs, jobs, smooth;
+    unsigned folds, jobs, smooth;
     unsigned seed;
-    double target_precision, l2, smoothing, min_episode, merge_gap_cry;
+    double target_precision, min_episode, merge_gap_cry;
     double onset_threshold, onset_max, onset_gap; /* < 0: default_params() */
     int min_cry_windows;               /* < 0: default_params() */
     int confirm_k, confirm_n; /* < 0: default_params() */
-    double hard_negative;
-    cd_learner learner; /* --model-type, --train-seed, --tree-*; the rest filled in by parse */
+    cd_learner learner; /* --model-type, --train-seed, --tree-*, the network's options */
     char **files;
     size_t n_files;
 } opts;
@@ -290,8 +289,8 @@ static char *provenance(const opts *o, const cd_set *set, const report *r, doubl
              "\"thresholds\":{\"cry\":%.4f,\"vocal\":%.4f}}}",
              CM_VERSION, recal ? " --threshold-only" : "", date, esc, set->manifest_hash,
              o->n_files, cnt[0], cnt[1], cnt[2], o->seed, recal ? 0 : o->folds,
-             recal || o->learner.type != CD_MODEL_MLP ? 0 : o->hidden,
-             recal || o->learner.type != CD_MODEL_MLP ? 0 : o->epochs, o->augment && !recal ? "true" : "false",
+             recal || o->learner.type != CD_MODEL_MLP ? 0 : o->learner.mlp.n_hidden,
+             recal || o->learner.type != CD_MODEL_MLP ? 0 : o->learner.mlp.epochs, o->augment && !recal ? "true" : "false",
              base ? base : "", o->target_precision > 0 ? "target precision" : "max F1", secs,
              r->p[2], r->r[2], r->f1[2], isfinite(r->auc) ? r->auc : -1.0, r->f1_8k, r->f1_16k,
              r->p[1], r->r[1], r->f1[1], r->p[0], r->r[0], r->f1[0], r->conf[0][0],
@@ -304,12 +303,7 @@ static char *provenance(const opts *o, const cd_set *set, const report *r, doubl
 static int parse(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->folds = 5, o->smooth = 2, o->hidden = 48, o->epochs = 100, o->jobs = 2, o->seed = 1, o->augment = 1;
-    {
-        cm_train_config d = cm_train_config_default();
-        o->l2 = d.l2, o->smoothing = d.label_smoothing;
-        o->hard_negative = d.hard_negative;
-    }
+    o->folds = 5, o->smooth = 2, o->jobs = 2, o->seed = 1, o->augment = 1;
     o->min_episode = o->merge_gap_cry = -1.0; /* < 0: default_params() */
     o->onset_threshold = o->onset_max = o->onset_gap = -1.0;
     o->min_cry_windows = -1;
@@ -366,9 +360,6 @@ static int parse(int argc, char **argv, opts *o)
         } else if (!strcmp(a, "--f1-slack")) {
             NEEDV;
             if (cli_parse_double(a, v, 0.0, 0.5, &cd_f1_slack)) return -1;
-        } else if (!strcmp(a, "--hard-negative")) {
-            NEEDV;
-            if (cli_parse_double(a, v, 0.0, 1000.0, &o->hard_negative)) return -1;
         } else if (!strcmp(a, "--confirm")) {
             NEEDV;
             unsigned ck, cn;
@@ -385,21 +376,9 @@ static int parse(int argc, char **argv, opts *o)
         } else if (!strcmp(a, "--seed")) {
             NEEDV;
             if (cli_parse_uint(a, v, 0, 4000000000u, &o->seed)) return -1;
-        } else if (!strcmp(a, "--hidden")) {
-            NEEDV;
-            if (cli_parse_uint(a, v, 0, CM_NET_MAX_HIDDEN, &o->hidden)) return -1;
         } else if (!strcmp(a, "--smooth")) {
             NEEDV;
             if (cli_parse_uint(a, v, 1, 16, &o->smooth)) return -1;
-        } else if (!strcmp(a, "--epochs")) {
-            NEEDV;
-            if (cli_parse_uint(a, v, 1, 10000, &o->epochs)) return -1;
-        } else if (!strcmp(a, "--l2")) {
-            NEEDV;
-            if (cli_parse_double(a, v, 0.0, 0.5, &o->l2)) return -1;
-        } else if (!strcmp(a, "--label-smoothing")) {
-            NEEDV;
-            if (cli_parse_double(a, v, 0.0, 0.5, &o->smoothing)) return -1;
         } else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
             NEEDV;
             if (cli_parse_uint(a, v, 1, 64, &o->jobs)) return -1;
@@ -414,12 +393,7 @@ static int parse(int argc, char **argv, opts *o)
         }
 #undef NEEDV
     }
-    cm_train_config *tc = &o->learner.mlp;
-    tc->n_hidden = o->hidden, tc->epochs = o->epochs;
-    tc->l2 = (float)o->l2, tc->label_smoothing = (float)o->smoothing;
-    tc->hard_negative = (float)o->hard_negative;
-    if (!o->learner.train_seed_given) tc->seed = o->learner.trees.seed = o->seed;
-    if (cd_learner_check("calibrate", &o->learner) != 0) return -1;
+    if (cd_learner_finish("calibrate", &o->learner, o->seed) != 0) return -1;
     if (!o->manifest && !o->n_files) {
         cli_err("calibrate: no labelled input (give --manifest CSV and/or audio files with "
                 "Audacity labels beside them)");

@@ -61,15 +61,14 @@ static const char help[] =
 
 typedef struct opts {
     const char *model, *manifest, *root, *plot, *mix_out;
-    unsigned cv, seed, jobs, hidden, epochs;
-    double l2, smoothing, min_episode, merge_gap_cry;
+    unsigned cv, seed, jobs;
+    double min_episode, merge_gap_cry;
     double onset_threshold, onset_max, onset_gap; /* < 0: the built-in model's */
     int min_cry_windows;               /* < 0: the built-in model's */
     int confirm_k, confirm_n; /* < 0: the built-in model's */
-    double hard_negative;
     unsigned smooth;
     int augment, mix, force, label_balance;
-    cd_learner learner; /* --model-type, --train-seed, --tree-*; the rest filled in by parse */
+    cd_learner learner; /* --model-type, --train-seed, --tree-*, the network's options */
     char **files;
     size_t n_files;
 } opts;
@@ -317,12 +316,7 @@ static int write_plot(const char *path, const cm_pr_point *pr, size_t n, double 
 static int parse(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->seed = 1, o->jobs = 2, o->hidden = 48, o->epochs = 100, o->augment = 1;
-    {
-        cm_train_config d = cm_train_config_default();
-        o->l2 = d.l2, o->smoothing = d.label_smoothing;
-        o->hard_negative = d.hard_negative;
-    }
+    o->seed = 1, o->jobs = 2, o->augment = 1;
     o->min_episode = o->merge_gap_cry = -1.0; /* < 0: the built-in model's value */
     o->onset_threshold = o->onset_max = o->onset_gap = -1.0;
     o->min_cry_windows = -1;
@@ -341,11 +335,9 @@ static int parse(int argc, char **argv, opts *o)
         int takes = !strcmp(a, "--model") || !strcmp(a, "--manifest") ||
                     !strcmp(a, "--data-root") || !strcmp(a, "--plot") ||
                     !strcmp(a, "--mix-out") || !strcmp(a, "--cv") || !strcmp(a, "--seed") ||
-                    !strcmp(a, "-j") || !strcmp(a, "--jobs") || !strcmp(a, "--hidden") ||
-                    !strcmp(a, "--epochs") || !strcmp(a, "--l2") ||
-                    !strcmp(a, "--label-smoothing") || !strcmp(a, "--smooth") ||
+                    !strcmp(a, "-j") || !strcmp(a, "--jobs") || !strcmp(a, "--smooth") ||
                     !strcmp(a, "--min-episode") || !strcmp(a, "--merge-gap-cry") ||
-                    !strcmp(a, "--confirm") || !strcmp(a, "--hard-negative") ||
+                    !strcmp(a, "--confirm") ||
                     !strcmp(a, "--f1-slack") || !strcmp(a, "--onset-threshold") ||
                     !strcmp(a, "--onset-max") || !strcmp(a, "--onset-gap") ||
                     !strcmp(a, "--min-cry-windows");
@@ -365,14 +357,6 @@ static int parse(int argc, char **argv, opts *o)
             if (cli_parse_uint(a, v, 0, 4000000000u, &o->seed)) return -1;
         } else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
             if (cli_parse_uint(a, v, 1, 64, &o->jobs)) return -1;
-        } else if (!strcmp(a, "--hidden")) {
-            if (cli_parse_uint(a, v, 0, CM_NET_MAX_HIDDEN, &o->hidden)) return -1;
-        } else if (!strcmp(a, "--epochs")) {
-            if (cli_parse_uint(a, v, 1, 10000, &o->epochs)) return -1;
-        } else if (!strcmp(a, "--l2")) {
-            if (cli_parse_double(a, v, 0.0, 0.5, &o->l2)) return -1;
-        } else if (!strcmp(a, "--label-smoothing")) {
-            if (cli_parse_double(a, v, 0.0, 0.5, &o->smoothing)) return -1;
         } else if (!strcmp(a, "--smooth")) {
             if (cli_parse_uint(a, v, 1, 16, &o->smooth)) return -1;
         } else if (!strcmp(a, "--min-episode")) {
@@ -391,8 +375,6 @@ static int parse(int argc, char **argv, opts *o)
             unsigned u;
             if (cli_parse_uint(a, v, 0, 64, &u)) return -1;
             o->min_cry_windows = (int)u;
-        } else if (!strcmp(a, "--hard-negative")) {
-            if (cli_parse_double(a, v, 0.0, 1000.0, &o->hard_negative)) return -1;
         } else if (!strcmp(a, "--confirm")) {
             unsigned ck, cn;
             char tail;
@@ -411,12 +393,7 @@ static int parse(int argc, char **argv, opts *o)
             return -1;
         } else o->files[o->n_files++] = argv[i];
     }
-    cm_train_config *tc = &o->learner.mlp;
-    tc->n_hidden = o->hidden, tc->epochs = o->epochs;
-    tc->l2 = (float)o->l2, tc->label_smoothing = (float)o->smoothing;
-    tc->hard_negative = (float)o->hard_negative;
-    if (!o->learner.train_seed_given) tc->seed = o->learner.trees.seed = o->seed;
-    if (cd_learner_check("evaluate", &o->learner) != 0) return -1;
+    if (cd_learner_finish("evaluate", &o->learner, o->seed) != 0) return -1;
     if (!o->manifest && !o->n_files) {
         cli_err("evaluate: nothing to evaluate (give --manifest CSV or labelled files)");
         return -1;
