@@ -100,8 +100,9 @@ typedef double v4d __attribute__((vector_size(32)));
 struct cm_aw {
     aw_biquad sec[AW_NSEC]; /* the cascade design (response, documentation) */
     /* Parallel form, lane k = section k, lane 3 unused (all 0): w[n] = x[n] - a1 w[n-1] -
-     * a2 w[n-2], y[n] = sum over lanes of b0 w[n] + b1 w[n-1] + b2 w[n-2]. */
-    v4d a1, a2, b0, b1, b2;
+     * a2 w[n-2], y[n] = sum over lanes of b0 w[n] + b1 w[n-1] + b2 w[n-2] (b: the sections'
+     * numerators, used in design_parallel only). */
+    v4d a1, a2;
     v4d q1, q2;       /* look-ahead: a1^2 - a2 and a1 a2 */
     /* Output from the state before the step: y[n] = k0 x[n] + sum(f1 w[n-1] + f2 w[n-2]),
      * f1 = b1 - b0 a1, f2 = b2 - b0 a2, k0 = sum(b0) (b0 w[n] expanded by the recursion). */
@@ -232,20 +233,20 @@ static void design_parallel(cm_aw *a)
         for (int j = c + 1; j < 7; j++) v -= M[c][j] * u[j];
         u[c] = v / M[c][c];
     }
-    v4d z = {0, 0, 0, 0};
-    a->a1 = a->a2 = a->b0 = a->b1 = a->b2 = z;
+    v4d z = {0, 0, 0, 0}, b0 = z, b1 = z, b2 = z;
+    a->a1 = a->a2 = z;
     for (int k = 0; k < AW_NSEC; k++) {
         a->a1[k] = a->sec[k].a1;
         a->a2[k] = a->sec[k].a2;
     }
-    a->b0[0] = (double)u[0], a->b1[0] = (double)u[1];
-    a->b0[1] = (double)u[2], a->b1[1] = (double)u[3];
-    a->b0[2] = (double)u[4], a->b1[2] = (double)u[5], a->b2[2] = (double)u[6];
+    b0[0] = (double)u[0], b1[0] = (double)u[1];
+    b0[1] = (double)u[2], b1[1] = (double)u[3];
+    b0[2] = (double)u[4], b1[2] = (double)u[5], b2[2] = (double)u[6];
     a->q1 = a->a1 * a->a1 - a->a2;
     a->q2 = a->a1 * a->a2;
-    a->f1 = a->b1 - a->b0 * a->a1;
-    a->f2 = a->b2 - a->b0 * a->a2;
-    a->k0 = HSUM4(a->b0);
+    a->f1 = b1 - b0 * a->a1;
+    a->f2 = b2 - b0 * a->a2;
+    a->k0 = HSUM4(b0);
 }
 
 cm_status cm_aw_create(unsigned rate_hz, cm_aw **out, cm_diag *why)
@@ -340,6 +341,13 @@ static void flush_tiny(cm_aw *a)
     if (a->ms < AW_MS_FLOOR) a->ms = 0.0;
 }
 
+/* Counts m stepped samples; at absolute multiples of AW_SUBBLOCK, the denormal check. */
+static void advance(cm_aw *a, size_t m)
+{
+    a->pos += m;
+    if (a->pos % AW_SUBBLOCK == 0) flush_tiny(a);
+}
+
 /* Steps n (even) samples, cutting at absolute multiples of AW_SUBBLOCK for the denormal check. */
 static double run(cm_aw *a, const float *x, size_t n)
 {
@@ -349,10 +357,9 @@ static double run(cm_aw *a, const float *x, size_t n)
         size_t m = n < to_edge ? n : to_edge;
         double v = run_pairs(a, x, m);
         if (v > mx) mx = v;
-        a->pos += m;
+        advance(a, m);
         x += m;
         n -= m;
-        if (a->pos % AW_SUBBLOCK == 0) flush_tiny(a);
     }
     return mx;
 }
@@ -368,8 +375,7 @@ void cm_aw_process(cm_aw *a, const float *x, size_t n, double *ms_max)
             float pair[2] = {a->xp, x[0]};
             (void)run_pairs(a, pair, 2);
             mx = a->ms;
-            a->pos += 2;
-            if (a->pos % AW_SUBBLOCK == 0) flush_tiny(a);
+            advance(a, 2);
             a->pending = 0;
             x++, n--;
         }
