@@ -107,11 +107,13 @@ void cm_trees_forward(const cm_trees *t, const float *x, float p[CM_NET_CLASSES]
 
 /* ---- Models: either classifier ---------------------------------------------------------- */
 
-/* The model's own network or trees (read-only): exactly one of the two is not NULL. */
+/* The model's own network and trees (read-only): at least one is not NULL; both in an
+ * ensemble. */
 const cm_net *cm_model_net(const cm_model *m);
 const cm_trees *cm_model_trees(const cm_model *m);
-/* Class probabilities of one raw feature vector from whichever classifier the model holds
- * (no silence gate, no smoothing: see cm_model_score_clip for those). */
+/* Class probabilities of one raw feature vector from the model's classifier (an
+ * ensemble's: the mean of its two) (no silence gate, no smoothing: see cm_model_score_clip
+ * for those). */
 void cm_model_forward(const cm_model *m, const float *x, float p[CM_NET_CLASSES]);
 /* Stored parameters: network weights and biases, or tree thresholds and leaf values. */
 size_t cm_model_n_params(const cm_model *m);
@@ -134,6 +136,15 @@ CM_NODISCARD cm_status cm_model_create_trees(const cm_trees *trees, const cm_fro
                                              unsigned smooth_windows, float silence_dbfs,
                                              const char *provenance_json, cm_model **out,
                                              cm_diag *why);
+/* Both classifiers (copied): every window's class probabilities are the mean of the
+ * network's and the trees'. Written as format_version 2 with "classifier": "ensemble" and
+ * both the "network" and the "booster"/"trees" objects (models/README.md). */
+CM_NODISCARD cm_status cm_model_create_ensemble(const cm_net *net, const cm_trees *trees,
+                                                const cm_front_config *front,
+                                                const cm_detect_params *params,
+                                                unsigned smooth_windows, float silence_dbfs,
+                                                const char *provenance_json, cm_model **out,
+                                                cm_diag *why);
 /* Replaces the provenance object (JSON object text). */
 CM_NODISCARD cm_status cm_model_set_provenance(cm_model *m, const char *provenance_json,
                                                cm_diag *why);

@@ -686,8 +686,9 @@ cd_learner cd_learner_default(void)
 }
 
 const char cd_learner_help[] =
-    "  --model-type T        classifier: mlp (a tanh network; default) or trees (gradient-\n"
-    "                        boosted decision trees; models/README.md compares them)\n"
+    "  --model-type T        classifier: mlp (a tanh network; default), trees (gradient-\n"
+    "                        boosted decision trees) or ensemble (both, their probabilities\n"
+    "                        averaged); models/README.md compares them\n"
     "  --train-seed N        seed of the network's initial weights and example order, or of\n"
     "                        the trees' subsampling (default: --seed); folds and\n"
     "                        augmentation keep --seed\n"
@@ -724,8 +725,9 @@ int cd_learner_option(const char *cmd, const char *a, const char *v, cd_learner 
     case 0:
         if (!strcmp(v, "mlp")) l->type = CD_MODEL_MLP;
         else if (!strcmp(v, "trees")) l->type = CD_MODEL_TREES;
+        else if (!strcmp(v, "ensemble")) l->type = CD_MODEL_ENSEMBLE;
         else {
-            cli_err("%s: --model-type '%s': expected mlp or trees", cmd, v);
+            cli_err("%s: --model-type '%s': expected mlp, trees or ensemble", cmd, v);
             return -1;
         }
         return 1;
@@ -767,7 +769,7 @@ int cd_learner_finish(const char *cmd, cd_learner *l, unsigned seed)
 {
     if (!l->train_seed_given) l->mlp.seed = l->trees.seed = seed;
     if (l->type == CD_MODEL_MLP && l->tree_opts) {
-        cli_err("%s: --tree-* options need --model-type trees", cmd);
+        cli_err("%s: --tree-* options need --model-type trees or ensemble", cmd);
         return -1;
     }
     cm_train_config d = cm_train_config_default();
@@ -788,19 +790,21 @@ cm_status cd_train_model(const cd_learner *l, const cm_train_set *ts, const cm_f
                          const char *provenance_json, cm_model **out, cm_diag *why)
 {
     *out = NULL;
-    cm_status st;
-    if (l->type == CD_MODEL_TREES) {
-        cm_trees *t = NULL;
-        st = cm_train_trees(ts, &l->trees, &t, why);
-        if (st == CM_OK)
-            st = cm_model_create_trees(t, fc, par, smooth, silence_dbfs, provenance_json, out, why);
-        cm_trees_free(t);
-        return st;
-    }
+    cm_status st = CM_OK;
     cm_net *net = NULL;
-    st = cm_train(ts, &l->mlp, &net, why);
-    if (st == CM_OK) st = cm_model_create(net, fc, par, smooth, silence_dbfs, provenance_json, out, why);
+    cm_trees *t = NULL;
+    if (l->type != CD_MODEL_TREES) st = cm_train(ts, &l->mlp, &net, why);
+    if (st == CM_OK && l->type != CD_MODEL_MLP) st = cm_train_trees(ts, &l->trees, &t, why);
+    if (st == CM_OK)
+        st = l->type == CD_MODEL_MLP
+                 ? cm_model_create(net, fc, par, smooth, silence_dbfs, provenance_json, out, why)
+             : l->type == CD_MODEL_TREES
+                 ? cm_model_create_trees(t, fc, par, smooth, silence_dbfs, provenance_json, out,
+                                         why)
+                 : cm_model_create_ensemble(net, t, fc, par, smooth, silence_dbfs,
+                                            provenance_json, out, why);
     cm_net_free(net);
+    cm_trees_free(t);
     return st;
 }
 
@@ -812,10 +816,11 @@ void cd_learner_provenance(const cd_learner *l, char *buf, size_t n)
                  (unsigned long long)l->mlp.seed);
     else
         snprintf(buf, n,
-                 ",\"classifier\":\"trees\",\"train_seed\":%llu,\"trees\":{\"depth\":%u,"
+                 ",\"classifier\":\"%s\",\"train_seed\":%llu,\"trees\":{\"depth\":%u,"
                  "\"rounds\":%u,\"learning_rate\":%g,\"min_leaf\":%u,\"l2\":%g,"
                  "\"subsample\":%g,\"colsample\":%g,\"max_bins\":%u}",
-                 (unsigned long long)t->seed, t->depth, t->rounds, (double)t->learning_rate,
+                 l->type == CD_MODEL_TREES ? "trees" : "ensemble", (unsigned long long)t->seed,
+                 t->depth, t->rounds, (double)t->learning_rate,
                  t->min_leaf, (double)t->l2, (double)t->subsample, (double)t->colsample,
                  t->max_bins);
 }

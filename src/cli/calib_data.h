@@ -124,7 +124,7 @@ cm_status cd_choose_cry_threshold(const cd_set *set, const float *s_clean, const
 extern double cd_f1_slack;
 
 /* The classifier calibrate and evaluate train (--model-type) and its settings. */
-typedef enum { CD_MODEL_MLP, CD_MODEL_TREES } cd_model_type;
+typedef enum { CD_MODEL_MLP, CD_MODEL_TREES, CD_MODEL_ENSEMBLE } cd_model_type;
 typedef struct cd_learner {
     cd_model_type type;
     cm_train_config mlp;   /* --hidden, --epochs, ... (each command parses those) */
@@ -136,19 +136,19 @@ typedef struct cd_learner {
 /* The default classifier (what calibrate writes without --model-type) and its settings. */
 cd_learner cd_learner_default(void);
 /* Parses a learner option a with its value v (every one takes a value): --model-type
- * mlp|trees, --train-seed N, --tree-depth, --tree-rounds, --tree-lr, --tree-min-leaf,
+ * mlp|trees|ensemble, --train-seed N, --tree-depth, --tree-rounds, --tree-lr, --tree-min-leaf,
  * --tree-l2, --tree-subsample, --tree-colsample, --tree-bins, and the network's --hidden,
  * --epochs, --l2, --label-smoothing, --hard-negative. Returns 1 when a is one (v consumed),
  * 0 when it is not, -1 after a message naming cmd. */
 int cd_learner_option(const char *cmd, const char *a, const char *v, cd_learner *l);
 /* After all options: the training seed becomes seed unless --train-seed was given; then the
  * usage checks, -1 after a message (tree options with mlp; the network settings differ from
- * their defaults with trees). */
+ * their defaults with trees; an ensemble takes both). */
 int cd_learner_finish(const char *cmd, cd_learner *l, unsigned seed);
 /* The learner's help lines, shared by calibrate and evaluate. */
 extern const char cd_learner_help[];
-/* Trains the learner's classifier on ts and builds a model around it (cm_model_create or
- * cm_model_create_trees). */
+/* Trains the learner's classifier (or both, for an ensemble) on ts and builds a model around
+ * it (cm_model_create, cm_model_create_trees or cm_model_create_ensemble). */
 cm_status cd_train_model(const cd_learner *l, const cm_train_set *ts, const cm_front_config *fc,
                          const cm_detect_params *par, unsigned smooth, float silence_dbfs,
                          const char *provenance_json, cm_model **out, cm_diag *why);

@@ -289,8 +289,9 @@ static char *provenance(const opts *o, const cd_set *set, const report *r, doubl
              "\"thresholds\":{\"cry\":%.4f,\"vocal\":%.4f}}}",
              CM_VERSION, recal ? " --threshold-only" : "", date, esc, set->manifest_hash,
              o->n_files, cnt[0], cnt[1], cnt[2], o->seed, recal ? 0 : o->folds,
-             recal || o->learner.type != CD_MODEL_MLP ? 0 : o->learner.mlp.n_hidden,
-             recal || o->learner.type != CD_MODEL_MLP ? 0 : o->learner.mlp.epochs, o->augment && !recal ? "true" : "false",
+             recal || o->learner.type == CD_MODEL_TREES ? 0 : o->learner.mlp.n_hidden,
+             recal || o->learner.type == CD_MODEL_TREES ? 0 : o->learner.mlp.epochs,
+             o->augment && !recal ? "true" : "false",
              base ? base : "", o->target_precision > 0 ? "target precision" : "max F1", secs,
              r->p[2], r->r[2], r->f1[2], isfinite(r->auc) ? r->auc : -1.0, r->f1_8k, r->f1_16k,
              r->p[1], r->r[1], r->f1[1], r->p[0], r->r[0], r->f1[0], r->conf[0][0],
@@ -724,7 +725,10 @@ int cmd_calibrate(int argc, char **argv)
             cli_err("calibrate: %s", why.msg[0] ? why.msg : "sob calibration failed");
         } else {
             printf("wrote %s (%s, %zu parameters, %.1f s)\n", o.out,
-                   cm_model_trees(m) ? "boosted trees" : "network", cm_model_n_params(m),
+                   !cm_model_trees(m) ? "network"
+                   : cm_model_net(m)  ? "network and boosted trees"
+                                      : "boosted trees",
+                   cm_model_n_params(m),
                    now_s() - t0);
             rc = CM_EXIT_OK;
         }

@@ -3,8 +3,9 @@
  * field before use, so that a truncated, edited or hostile file gives a message naming the
  * field ("network.w1[3][7]: not a finite number", "trees[12].feature[3]=80: must be
  * -1..55") instead of garbage scores or a crash. The classifier is a network (format_version
- * 1, or 2 with "classifier": "network") or boosted trees (format_version 2, "classifier":
- * "trees"). Network numbers are written with 9 significant digits, enough to round-trip
+ * 1, or 2 with "classifier": "network"), boosted trees (format_version 2, "classifier":
+ * "trees") or both (format_version 2, "classifier": "ensemble": the mean of their class
+ * probabilities). Network numbers are written with 9 significant digits, enough to round-trip
  * every float; tree numbers with the fewest digits that read back to the same float (their
  * thresholds and leaves are short decimals by construction, src/detect/train_trees.c), so
  * a saved model scores bit-identically after loading and a few hundred trees stay well
@@ -32,7 +33,7 @@ static const char *const class_keys[CM_N_CLASSES] = {"background", "vocal", "cry
 
 struct cm_model {
     cm_front_config front;
-    cm_net *net;     /* exactly one of net and trees */
+    cm_net *net;     /* at least one of net and trees; both: an ensemble */
     cm_trees *trees;
     cm_detect_params params;
     cm_shape_params shape; /* "shape" object; cm_shape_params_default() when absent */
@@ -58,16 +59,26 @@ const cm_trees *cm_model_trees(const cm_model *m) { return m->trees; }
 
 void cm_model_forward(const cm_model *m, const float *x, float p[CM_NET_CLASSES])
 {
-    if (m->trees) cm_trees_forward(m->trees, x, p);
-    else cm_net_forward(m->net, x, p);
+    if (!m->trees) {
+        cm_net_forward(m->net, x, p);
+        return;
+    }
+    cm_trees_forward(m->trees, x, p);
+    if (!m->net) return;
+    /* Ensemble: the mean of the two distributions (still sums to 1). */
+    float q[CM_NET_CLASSES];
+    cm_net_forward(m->net, x, q);
+    for (unsigned c = 0; c < CM_NET_CLASSES; c++) p[c] = 0.5f * (p[c] + q[c]);
 }
 
 size_t cm_model_n_params(const cm_model *m)
 {
-    if (m->net) return cm_net_n_params(m->net);
+    size_t n = m->net ? cm_net_n_params(m->net) : 0;
     const cm_trees *t = m->trees;
-    return cm_trees_n_trees(t) * (2 * cm_trees_n_internal(t) + cm_trees_n_leaves(t)) +
-           CM_NET_CLASSES;
+    if (t)
+        n += cm_trees_n_trees(t) * (2 * cm_trees_n_internal(t) + cm_trees_n_leaves(t)) +
+             CM_NET_CLASSES;
+    return n;
 }
 unsigned cm_model_smooth_windows(const cm_model *m) { return m->smooth_windows; }
 float cm_model_silence_dbfs(const cm_model *m) { return m->silence_dbfs; }
@@ -249,8 +260,8 @@ static cm_status check_provenance(const char *text, char **copy, cm_diag *why)
     return *copy ? CM_OK : cm_diag_fail(why, CM_E_NOMEM, "provenance: out of memory");
 }
 
-/* The common part of cm_model_create and cm_model_create_trees: exactly one of net and
- * trees is given. */
+/* The common part of cm_model_create, cm_model_create_trees and cm_model_create_ensemble:
+ * net, trees or both. */
 static cm_status model_create(const cm_net *net, const cm_trees *trees,
                               const cm_front_config *front, const cm_detect_params *params,
                               unsigned smooth_windows, float silence_dbfs,
@@ -279,8 +290,8 @@ static cm_status model_create(const cm_net *net, const cm_trees *trees,
     m->smooth_windows = smooth_windows;
     m->silence_dbfs = silence_dbfs;
     if (net) m->net = net_copy(net);
-    else m->trees = trees_copy(trees);
-    if (!m->net && !m->trees) {
+    if (trees) m->trees = trees_copy(trees);
+    if ((net && !m->net) || (trees && !m->trees)) {
         cm_model_destroy(m);
         return cm_diag_fail(why, CM_E_NOMEM, "model: out of memory");
     }
@@ -311,6 +322,17 @@ cm_status cm_model_create_trees(const cm_trees *trees, const cm_front_config *fr
     if (out) *out = NULL;
     if (!trees) return cm_diag_fail(why, CM_E_INVAL, "model: NULL trees");
     return model_create(NULL, trees, front, params, smooth_windows, silence_dbfs,
+                        provenance_json, out, why);
+}
+
+cm_status cm_model_create_ensemble(const cm_net *net, const cm_trees *trees,
+                                   const cm_front_config *front, const cm_detect_params *params,
+                                   unsigned smooth_windows, float silence_dbfs,
+                                   const char *provenance_json, cm_model **out, cm_diag *why)
+{
+    if (out) *out = NULL;
+    if (!net || !trees) return cm_diag_fail(why, CM_E_INVAL, "model: NULL network or trees");
+    return model_create(net, trees, front, params, smooth_windows, silence_dbfs,
                         provenance_json, out, why);
 }
 
@@ -675,28 +697,28 @@ static cm_status parse_model(const cJSON *root, cm_model *m, cm_diag *why)
                                 class_keys[i]);
 
     /* The classifier: format_version 1 is always a network; 2 names it. */
-    int trees = 0;
+    int has_net = 1, has_trees = 0;
     it = cJSON_GetObjectItemCaseSensitive(root, "classifier");
     if (version == CM_MODEL_FORMAT_VERSION_TREES) {
         if ((st = get_item(root, "classifier", "", &it, why)) != CM_OK) return st;
         if (!cJSON_IsString(it) ||
-            (strcmp(it->valuestring, "network") && strcmp(it->valuestring, "trees")))
-            return cm_diag_fail(why, CM_E_FORMAT, "classifier: expected \"network\" or \"trees\"");
-        trees = !strcmp(it->valuestring, "trees");
+            (strcmp(it->valuestring, "network") && strcmp(it->valuestring, "trees") &&
+             strcmp(it->valuestring, "ensemble")))
+            return cm_diag_fail(why, CM_E_FORMAT,
+                                "classifier: expected \"network\", \"trees\" or \"ensemble\"");
+        has_net = strcmp(it->valuestring, "trees") != 0;
+        has_trees = strcmp(it->valuestring, "network") != 0;
     } else if (it) {
         return cm_diag_fail(why, CM_E_FORMAT, "classifier: needs format_version %d",
                             CM_MODEL_FORMAT_VERSION_TREES);
     }
-    if (trees) {
-        if (cJSON_GetObjectItemCaseSensitive(root, "network"))
-            return cm_diag_fail(why, CM_E_FORMAT, "network: present but classifier is \"trees\"");
-        if ((st = parse_trees(root, m, why)) != CM_OK) return st;
-    } else {
-        if (cJSON_GetObjectItemCaseSensitive(root, "trees") ||
-            cJSON_GetObjectItemCaseSensitive(root, "booster"))
-            return cm_diag_fail(why, CM_E_FORMAT, "trees: present but classifier is \"network\"");
-        if ((st = parse_network(root, m, why)) != CM_OK) return st;
-    }
+    if (!has_net && cJSON_GetObjectItemCaseSensitive(root, "network"))
+        return cm_diag_fail(why, CM_E_FORMAT, "network: present but classifier is \"trees\"");
+    if (!has_trees && (cJSON_GetObjectItemCaseSensitive(root, "trees") ||
+                       cJSON_GetObjectItemCaseSensitive(root, "booster")))
+        return cm_diag_fail(why, CM_E_FORMAT, "trees: present but classifier is \"network\"");
+    if (has_net && (st = parse_network(root, m, why)) != CM_OK) return st;
+    if (has_trees && (st = parse_trees(root, m, why)) != CM_OK) return st;
 
     cJSON *det;
     if ((st = get_obj(root, "detector", "", &det, why)) != CM_OK) return st;
@@ -909,7 +931,7 @@ char *cm_model_to_json(const cm_model *m)
     cJSON_AddStringToObject(r, "format", CM_MODEL_FORMAT);
     cJSON_AddNumberToObject(r, "format_version",
                             m->trees ? CM_MODEL_FORMAT_VERSION_TREES : CM_MODEL_FORMAT_VERSION);
-    if (m->trees) cJSON_AddStringToObject(r, "classifier", "trees");
+    if (m->trees) cJSON_AddStringToObject(r, "classifier", m->net ? "ensemble" : "trees");
     cJSON_AddNumberToObject(r, "sample_rate_hz", CM_FRONT_RATE_HZ);
     cJSON *fe = cJSON_AddObjectToObject(r, "front_end");
     if (fe) {

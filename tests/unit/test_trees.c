@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Boosted trees: training determinism for a seed, a known-answer split on a hand-made set,
  * inference (heap order, NaN to the right), model files with trees (round trip, every kind
- * of damage named, old network files untouched). */
+ * of damage named, old network files untouched), and ensembles of a network and trees (their
+ * mean, round trip, either half missing named). */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -336,13 +337,102 @@ START_TEST(bad_config)
 }
 END_TEST
 
+/* A small seeded network (hidden tanh layer of 5) for the ensemble tests. */
+static cm_net *small_net(uint64_t seed)
+{
+    cm_net *n = cm_net_new(CM_WF_DIM, 5);
+    ck_assert_ptr_nonnull(n);
+    uint64_t s = seed;
+    for (unsigned i = 0; i < CM_WF_DIM; i++) {
+        n->mean[i] = (float)tu_gauss(&s);
+        n->std[i] = (float)(0.5 + tu_uniform(&s));
+    }
+    for (size_t i = 0; i < 5u * CM_WF_DIM; i++) n->w1[i] = (float)(0.3 * tu_gauss(&s));
+    for (size_t i = 0; i < 5u * CM_NET_CLASSES; i++) n->w2[i] = (float)tu_gauss(&s);
+    return n;
+}
+
+START_TEST(ensemble)
+{
+    cm_model *tm = small_model(); /* the trees' half, taken from a trees model */
+    cm_net *net = small_net(11);
+    cm_front_config fc = cm_front_config_default();
+    cm_detect_params p = params();
+    cm_model *m = NULL;
+    cm_diag why = {{0}};
+    ck_assert_int_eq(cm_model_create_ensemble(net, NULL, &fc, &p, 2, -80.f, NULL, &m, &why),
+                     CM_E_INVAL);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(cm_model_create_ensemble(net, cm_model_trees(tm), &fc, &p, 2, -80.f, NULL, &m,
+                                           &why) == CM_OK,
+                  "%s", why.msg);
+    ck_assert_ptr_nonnull(cm_model_net(m));
+    ck_assert_ptr_nonnull(cm_model_trees(m));
+    ck_assert_uint_eq(cm_model_n_params(m),
+                      cm_net_n_params(net) + cm_model_n_params(tm));
+    /* Each class probability is the mean of the two halves', exactly. */
+    uint64_t s = 5;
+    int differ = 0;
+    for (int k = 0; k < 200; k++) {
+        float x[CM_WF_DIM], pe[CM_NET_CLASSES], pn[CM_NET_CLASSES], pt[CM_NET_CLASSES];
+        for (unsigned j = 0; j < CM_WF_DIM; j++) x[j] = (float)(2 * tu_gauss(&s));
+        cm_model_forward(m, x, pe);
+        cm_net_forward(net, x, pn);
+        cm_trees_forward(cm_model_trees(tm), x, pt);
+        for (unsigned c = 0; c < CM_NET_CLASSES; c++) {
+            ck_assert(pe[c] == 0.5f * (pt[c] + pn[c]));
+            differ |= fabsf(pn[c] - pt[c]) > 0.05f; /* the halves do disagree somewhere */
+        }
+    }
+    ck_assert(differ);
+    /* Round trip: version 2, both halves, the same text and the same bits after loading. */
+    char *js = cm_model_to_json(m);
+    ck_assert_ptr_nonnull(strstr(js, "\"classifier\":\t\"ensemble\""));
+    ck_assert_ptr_nonnull(strstr(js, "\"format_version\":\t2"));
+    cm_model *b = NULL;
+    ck_assert_msg(cm_model_load_buffer(js, strlen(js), &b, &why) == CM_OK, "%s", why.msg);
+    ck_assert(same(cm_model_trees(m), cm_model_trees(b)));
+    char *js2 = cm_model_to_json(b);
+    ck_assert_str_eq(js, js2);
+    float x[CM_WF_DIM] = {0}, pa[CM_NET_CLASSES], pb[CM_NET_CLASSES];
+    x[3] = 0.7f;
+    cm_model_forward(m, x, pa);
+    cm_model_forward(b, x, pb);
+    ck_assert(!memcmp(pa, pb, sizeof pa));
+    /* Either half missing is named. */
+    static const struct {
+        const char *find, *replace, *expect;
+    } cut[] = {{"\"network\":", "\"networkX\":", "network: missing"},
+               {"\"booster\":", "\"boosterX\":", "booster: missing"},
+               {"\"classifier\":\t\"ensemble\"", "\"classifier\":\t\"trees\"",
+                "network: present but classifier is \"trees\""}};
+    for (size_t k = 0; k < sizeof cut / sizeof cut[0]; k++) {
+        const char *at = strstr(js, cut[k].find);
+        ck_assert_ptr_nonnull(at);
+        size_t n = strlen(js), lf = strlen(cut[k].find), lr = strlen(cut[k].replace);
+        char *bad = malloc(n + lr + 1);
+        memcpy(bad, js, (size_t)(at - js));
+        memcpy(bad + (at - js), cut[k].replace, lr);
+        strcpy(bad + (at - js) + lr, at + lf);
+        cm_model *c = (cm_model *)1;
+        ck_assert_int_ne(cm_model_load_buffer(bad, strlen(bad), &c, &why), CM_OK);
+        ck_assert_ptr_null(c);
+        ck_assert_msg(strstr(why.msg, cut[k].expect) != NULL, "cut %zu: '%s'", k, why.msg);
+        free(bad);
+    }
+    free(js), free(js2);
+    cm_net_free(net);
+    cm_model_destroy(m), cm_model_destroy(b), cm_model_destroy(tm);
+}
+END_TEST
+
 START_TEST(default_model_loads)
 {
     /* The compiled-in model loads whichever classifier it holds, and scores. */
     cm_model *m = NULL;
     cm_diag why = {{0}};
     ck_assert_msg(cm_model_load_default(&m, &why) == CM_OK, "%s", why.msg);
-    ck_assert((cm_model_net(m) != NULL) != (cm_model_trees(m) != NULL));
+    ck_assert(cm_model_net(m) != NULL || cm_model_trees(m) != NULL);
     float x[CM_WF_DIM] = {0}, p[CM_NET_CLASSES];
     cm_model_forward(m, x, p);
     ck_assert_float_eq_tol(p[0] + p[1] + p[2], 1.f, 1e-5f);
@@ -362,6 +452,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, damaged, 0, (int)(sizeof damage / sizeof damage[0]));
     tcase_add_test(tc, truncated);
     tcase_add_test(tc, bad_config);
+    tcase_add_test(tc, ensemble);
     tcase_add_test(tc, default_model_loads);
     suite_add_tcase(s, tc);
     return s;
