@@ -673,6 +673,66 @@ cm_status cd_choose_cry_threshold(const cd_set *set, const float *s_clean, const
     return st;
 }
 
+/* ---- detector options -------------------------------------------------------------------- */
+
+cd_detector_opts cd_detector_opts_default(void)
+{
+    cd_detector_opts d;
+    d.min_episode = d.merge_gap_cry = -1.0;
+    d.onset_threshold = d.onset_max = d.onset_gap = -1.0;
+    d.min_cry_windows = d.confirm_k = d.confirm_n = -1;
+    d.smooth = 0;
+    return d;
+}
+
+int cd_detector_option(const char *cmd, const char *a, const char *v, cd_detector_opts *d)
+{
+    static const char *const names[] = {"--min-episode", "--merge-gap-cry",
+                                        "--onset-threshold", "--onset-max", "--onset-gap",
+                                        "--f1-slack", "--min-cry-windows", "--confirm",
+                                        "--smooth"};
+    /* Upper bounds of the first six (seconds, probability, seconds, seconds, F1); all >= 0. */
+    static const double hi[] = {60.0, 60.0, 1.0, 6.0, 3.0, 0.5};
+    int k = 0, n = (int)(sizeof names / sizeof names[0]);
+    while (k < n && strcmp(a, names[k])) k++;
+    if (k == n) return 0;
+    if (!v) {
+        cli_err("%s: %s needs a value", cmd, a);
+        return -1;
+    }
+    double *const dst[] = {&d->min_episode, &d->merge_gap_cry, &d->onset_threshold,
+                           &d->onset_max,   &d->onset_gap,     &cd_f1_slack};
+    if (k < 6) return cli_parse_double(a, v, 0.0, hi[k], dst[k]) ? -1 : 1;
+    unsigned u, ck, cn;
+    char tail;
+    switch (k) {
+    case 6:
+        if (cli_parse_uint(a, v, 0, 64, &u)) return -1;
+        d->min_cry_windows = (int)u;
+        return 1;
+    case 7:
+        if (sscanf(v, "%u/%u%c", &ck, &cn, &tail) != 2 || ck < 1 || cn > 16 || ck > cn) {
+            cli_err("%s: --confirm '%s': expected K/N with 1 <= K <= N <= 16", cmd, v);
+            return -1;
+        }
+        d->confirm_k = (int)ck, d->confirm_n = (int)cn;
+        return 1;
+    default: return cli_parse_uint(a, v, 1, 16, &d->smooth) ? -1 : 1;
+    }
+}
+
+void cd_detector_apply(const cd_detector_opts *d, cm_detect_params *par)
+{
+    if (d->min_episode >= 0) par->min_episode_s = (float)d->min_episode;
+    if (d->merge_gap_cry >= 0) par->merge_gap_s[CM_CLASS_CRY] = (float)d->merge_gap_cry;
+    if (d->onset_threshold >= 0) par->cry_onset_threshold = (float)d->onset_threshold;
+    if (d->onset_max >= 0) par->cry_onset_max_s = (float)d->onset_max;
+    if (d->onset_gap >= 0) par->cry_onset_gap_s = (float)d->onset_gap;
+    if (d->min_cry_windows >= 0) par->cry_min_windows = (unsigned)d->min_cry_windows;
+    if (d->confirm_n > 0)
+        par->confirm_k = (unsigned)d->confirm_k, par->confirm_n = (unsigned)d->confirm_n;
+}
+
 /* ---- the learner ------------------------------------------------------------------------- */
 
 cd_learner cd_learner_default(void)

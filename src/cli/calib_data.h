@@ -123,6 +123,27 @@ cm_status cd_choose_cry_threshold(const cd_set *set, const float *s_clean, const
 #define CD_F1_SLACK_DEFAULT 0.0
 extern double cd_f1_slack;
 
+/* The detector settings calibrate and evaluate take on the command line; a field < 0 (0 for
+ * smooth) was not given and leaves the base parameters' value. */
+typedef struct cd_detector_opts {
+    double min_episode, merge_gap_cry;            /* --min-episode, --merge-gap-cry, s */
+    double onset_threshold, onset_max, onset_gap; /* --onset-threshold, --onset-max, --onset-gap */
+    int min_cry_windows;                          /* --min-cry-windows */
+    int confirm_k, confirm_n;                     /* --confirm K/N */
+    unsigned smooth;                              /* --smooth W, windows */
+} cd_detector_opts;
+
+/* Every field "not given". */
+cd_detector_opts cd_detector_opts_default(void);
+/* Parses a detector option a with its value v (every one takes a value): --smooth,
+ * --min-episode, --merge-gap-cry, --onset-threshold, --onset-max, --onset-gap,
+ * --min-cry-windows, --confirm K/N and --f1-slack (into cd_f1_slack). Returns 1 when a is
+ * one (v consumed), 0 when it is not, -1 after a message naming cmd. */
+int cd_detector_option(const char *cmd, const char *a, const char *v, cd_detector_opts *d);
+/* Writes the given fields into par (smooth is the caller's: it is not a cm_detect_params
+ * field). */
+void cd_detector_apply(const cd_detector_opts *d, cm_detect_params *par);
+
 /* The classifier calibrate and evaluate train (--model-type) and its settings. */
 typedef enum { CD_MODEL_MLP, CD_MODEL_TREES, CD_MODEL_ENSEMBLE } cd_model_type;
 typedef struct cd_learner {

@@ -105,12 +105,10 @@ static const char *const cls_name[] = {"background", "vocal", "cry", "sob"};
 typedef struct opts {
     const char *manifest, *root, *out, *model;
     int force, threshold_only, augment, label_balance;
-    unsigned folds, jobs, smooth;
+    unsigned folds, jobs;
     unsigned seed;
-    double target_precision, min_episode, merge_gap_cry;
-    double onset_threshold, onset_max, onset_gap; /* < 0: default_params() */
-    int min_cry_windows;               /* < 0: default_params() */
-    int confirm_k, confirm_n; /* < 0: default_params() */
+    double target_precision;
+    cd_detector_opts det; /* --smooth, --min-episode, ...: not given = default_params() */
     cd_learner learner; /* --model-type, --train-seed, --tree-*, the network's options */
     char **files;
     size_t n_files;
@@ -304,11 +302,8 @@ static char *provenance(const opts *o, const cd_set *set, const report *r, doubl
 static int parse(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->folds = 5, o->smooth = 2, o->jobs = 2, o->seed = 1, o->augment = 1;
-    o->min_episode = o->merge_gap_cry = -1.0; /* < 0: default_params() */
-    o->onset_threshold = o->onset_max = o->onset_gap = -1.0;
-    o->min_cry_windows = -1;
-    o->confirm_k = o->confirm_n = -1;
+    o->folds = 5, o->jobs = 2, o->seed = 1, o->augment = 1;
+    o->det = cd_detector_opts_default();
     o->learner = cd_learner_default();
     o->files = calloc((size_t)argc + 1, sizeof *o->files);
     if (!o->files) return -1;
@@ -316,6 +311,7 @@ static int parse(int argc, char **argv, opts *o)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int lo = cd_learner_option("calibrate", a, v, &o->learner);
+        if (!lo) lo = cd_detector_option("calibrate", a, v, &o->det);
         if (lo < 0) return -1;
         if (lo > 0) {
             i++;
@@ -338,48 +334,12 @@ static int parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--no-augment")) o->augment = 0;
         else if (!strcmp(a, "--augment-twice")) o->augment = 2;
         else if (!strcmp(a, "--label-balance")) o->label_balance = 1;
-        else if (!strcmp(a, "--min-episode")) {
-            NEEDV;
-            if (cli_parse_double(a, v, 0.0, 60.0, &o->min_episode)) return -1;
-        } else if (!strcmp(a, "--merge-gap-cry")) {
-            NEEDV;
-            if (cli_parse_double(a, v, 0.0, 60.0, &o->merge_gap_cry)) return -1;
-        } else if (!strcmp(a, "--onset-threshold")) {
-            NEEDV;
-            if (cli_parse_double(a, v, 0.0, 1.0, &o->onset_threshold)) return -1;
-        } else if (!strcmp(a, "--onset-max")) {
-            NEEDV;
-            if (cli_parse_double(a, v, 0.0, 6.0, &o->onset_max)) return -1;
-        } else if (!strcmp(a, "--onset-gap")) {
-            NEEDV;
-            if (cli_parse_double(a, v, 0.0, 3.0, &o->onset_gap)) return -1;
-        } else if (!strcmp(a, "--min-cry-windows")) {
-            NEEDV;
-            unsigned u;
-            if (cli_parse_uint(a, v, 0, 64, &u)) return -1;
-            o->min_cry_windows = (int)u;
-        } else if (!strcmp(a, "--f1-slack")) {
-            NEEDV;
-            if (cli_parse_double(a, v, 0.0, 0.5, &cd_f1_slack)) return -1;
-        } else if (!strcmp(a, "--confirm")) {
-            NEEDV;
-            unsigned ck, cn;
-            char tail;
-            if (sscanf(v, "%u/%u%c", &ck, &cn, &tail) != 2 || ck < 1 || cn > 16 || ck > cn) {
-                cli_err("calibrate: --confirm '%s': expected K/N with 1 <= K <= N <= 16", v);
-                return -1;
-            }
-            o->confirm_k = (int)ck, o->confirm_n = (int)cn;
-        }
         else if (!strcmp(a, "--folds")) {
             NEEDV;
             if (cli_parse_uint(a, v, 2, 20, &o->folds)) return -1;
         } else if (!strcmp(a, "--seed")) {
             NEEDV;
             if (cli_parse_uint(a, v, 0, 4000000000u, &o->seed)) return -1;
-        } else if (!strcmp(a, "--smooth")) {
-            NEEDV;
-            if (cli_parse_uint(a, v, 1, 16, &o->smooth)) return -1;
         } else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
             NEEDV;
             if (cli_parse_uint(a, v, 1, 64, &o->jobs)) return -1;
@@ -647,15 +607,10 @@ int cmd_calibrate(int argc, char **argv)
         double t1 = now_s();
         fprintf(stderr, "crymeter: features of %zu clips in %.1f s\n", set.n, t1 - t0);
         const float silence = -80.f;
-        const unsigned smooth = o.smooth;
+        /* 2 windows (0.5 s) unless --smooth: models/README.md, row 20. */
+        const unsigned smooth = o.det.smooth ? o.det.smooth : 2;
         cm_detect_params par = default_params();
-        if (o.min_episode >= 0) par.min_episode_s = (float)o.min_episode;
-        if (o.merge_gap_cry >= 0) par.merge_gap_s[CM_CLASS_CRY] = (float)o.merge_gap_cry;
-        if (o.onset_threshold >= 0) par.cry_onset_threshold = (float)o.onset_threshold;
-        if (o.onset_max >= 0) par.cry_onset_max_s = (float)o.onset_max;
-        if (o.onset_gap >= 0) par.cry_onset_gap_s = (float)o.onset_gap;
-        if (o.min_cry_windows >= 0) par.cry_min_windows = (unsigned)o.min_cry_windows;
-        if (o.confirm_n > 0) par.confirm_k = (unsigned)o.confirm_k, par.confirm_n = (unsigned)o.confirm_n;
+        cd_detector_apply(&o.det, &par);
         float *sc = calloc(set.n + 1, sizeof *sc), *sv = calloc(set.n + 1, sizeof *sv);
         float *sa = calloc(set.n + 1, sizeof *sa);
         if (!sc || !sv || !sa) {

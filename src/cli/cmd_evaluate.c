@@ -62,11 +62,7 @@ static const char help[] =
 typedef struct opts {
     const char *model, *manifest, *root, *plot, *mix_out;
     unsigned cv, seed, jobs;
-    double min_episode, merge_gap_cry;
-    double onset_threshold, onset_max, onset_gap; /* < 0: the built-in model's */
-    int min_cry_windows;               /* < 0: the built-in model's */
-    int confirm_k, confirm_n; /* < 0: the built-in model's */
-    unsigned smooth;
+    cd_detector_opts det; /* --smooth, --min-episode, ...: not given = the built-in model's */
     int augment, mix, force, label_balance;
     cd_learner learner; /* --model-type, --train-seed, --tree-*, the network's options */
     char **files;
@@ -317,16 +313,14 @@ static int parse(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
     o->seed = 1, o->jobs = 2, o->augment = 1;
-    o->min_episode = o->merge_gap_cry = -1.0; /* < 0: the built-in model's value */
-    o->onset_threshold = o->onset_max = o->onset_gap = -1.0;
-    o->min_cry_windows = -1;
-    o->confirm_k = o->confirm_n = -1;
+    o->det = cd_detector_opts_default();
     o->learner = cd_learner_default();
     o->files = calloc((size_t)argc + 1, sizeof *o->files);
     if (!o->files) return -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int lo = cd_learner_option("evaluate", a, v, &o->learner);
+        if (!lo) lo = cd_detector_option("evaluate", a, v, &o->det);
         if (lo < 0) return -1;
         if (lo > 0) {
             i++;
@@ -335,12 +329,7 @@ static int parse(int argc, char **argv, opts *o)
         int takes = !strcmp(a, "--model") || !strcmp(a, "--manifest") ||
                     !strcmp(a, "--data-root") || !strcmp(a, "--plot") ||
                     !strcmp(a, "--mix-out") || !strcmp(a, "--cv") || !strcmp(a, "--seed") ||
-                    !strcmp(a, "-j") || !strcmp(a, "--jobs") || !strcmp(a, "--smooth") ||
-                    !strcmp(a, "--min-episode") || !strcmp(a, "--merge-gap-cry") ||
-                    !strcmp(a, "--confirm") ||
-                    !strcmp(a, "--f1-slack") || !strcmp(a, "--onset-threshold") ||
-                    !strcmp(a, "--onset-max") || !strcmp(a, "--onset-gap") ||
-                    !strcmp(a, "--min-cry-windows");
+                    !strcmp(a, "-j") || !strcmp(a, "--jobs");
         if (takes && !v) {
             cli_err("evaluate: %s needs a value", a);
             return -1;
@@ -357,32 +346,6 @@ static int parse(int argc, char **argv, opts *o)
             if (cli_parse_uint(a, v, 0, 4000000000u, &o->seed)) return -1;
         } else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
             if (cli_parse_uint(a, v, 1, 64, &o->jobs)) return -1;
-        } else if (!strcmp(a, "--smooth")) {
-            if (cli_parse_uint(a, v, 1, 16, &o->smooth)) return -1;
-        } else if (!strcmp(a, "--min-episode")) {
-            if (cli_parse_double(a, v, 0.0, 60.0, &o->min_episode)) return -1;
-        } else if (!strcmp(a, "--merge-gap-cry")) {
-            if (cli_parse_double(a, v, 0.0, 60.0, &o->merge_gap_cry)) return -1;
-        } else if (!strcmp(a, "--f1-slack")) {
-            if (cli_parse_double(a, v, 0.0, 0.5, &cd_f1_slack)) return -1;
-        } else if (!strcmp(a, "--onset-threshold")) {
-            if (cli_parse_double(a, v, 0.0, 1.0, &o->onset_threshold)) return -1;
-        } else if (!strcmp(a, "--onset-max")) {
-            if (cli_parse_double(a, v, 0.0, 6.0, &o->onset_max)) return -1;
-        } else if (!strcmp(a, "--onset-gap")) {
-            if (cli_parse_double(a, v, 0.0, 3.0, &o->onset_gap)) return -1;
-        } else if (!strcmp(a, "--min-cry-windows")) {
-            unsigned u;
-            if (cli_parse_uint(a, v, 0, 64, &u)) return -1;
-            o->min_cry_windows = (int)u;
-        } else if (!strcmp(a, "--confirm")) {
-            unsigned ck, cn;
-            char tail;
-            if (sscanf(v, "%u/%u%c", &ck, &cn, &tail) != 2 || ck < 1 || cn > 16 || ck > cn) {
-                cli_err("evaluate: --confirm '%s': expected K/N with 1 <= K <= N <= 16", v);
-                return -1;
-            }
-            o->confirm_k = (int)ck, o->confirm_n = (int)cn;
         } else if (!strcmp(a, "--mix")) o->mix = 1;
         else if (!strcmp(a, "--no-augment")) o->augment = 0;
         else if (!strcmp(a, "--augment-twice")) o->augment = 2;
@@ -512,15 +475,9 @@ int cmd_evaluate(int argc, char **argv)
             goto out;
         }
         cm_detect_params par = *cm_model_params(dm);
-        unsigned smooth = o.smooth ? o.smooth : cm_model_smooth_windows(dm);
+        unsigned smooth = o.det.smooth ? o.det.smooth : cm_model_smooth_windows(dm);
         cm_model_destroy(dm);
-        if (o.min_episode >= 0) par.min_episode_s = (float)o.min_episode;
-        if (o.merge_gap_cry >= 0) par.merge_gap_s[CM_CLASS_CRY] = (float)o.merge_gap_cry;
-        if (o.onset_threshold >= 0) par.cry_onset_threshold = (float)o.onset_threshold;
-        if (o.onset_max >= 0) par.cry_onset_max_s = (float)o.onset_max;
-        if (o.onset_gap >= 0) par.cry_onset_gap_s = (float)o.onset_gap;
-        if (o.min_cry_windows >= 0) par.cry_min_windows = (unsigned)o.min_cry_windows;
-        if (o.confirm_n > 0) par.confirm_k = (unsigned)o.confirm_k, par.confirm_n = (unsigned)o.confirm_n;
+        cd_detector_apply(&o.det, &par);
         int ok = ts && cd_train_model(&o.learner, &ts->set, &fc, &par, smooth, -80.f, NULL,
                                       &fm[f], &why) == CM_OK;
         cd_trainset_free(ts);
