@@ -51,18 +51,18 @@ static const char help[] =
     "                        the same seed and data give the same model, bit for bit\n";
 
 static const char help_tail[] =
-    "  --hidden H            mlp: hidden units, 0 = logistic regression (default 48)\n"
-    "  --epochs E            mlp: training passes (default 100)\n"
+    "  --hidden H            network: hidden units, 0 = logistic regression (default 48)\n"
+    "  --epochs E            network: training passes (default 100)\n"
     "  --smooth W            windows (0.25 s apart) the detector averages, 1..16 (default 2)\n"
     "  --no-augment          do not add noise-mixed copies of cry and vocal clips\n"
     "  --augment-twice       two noise-mixed copies (other bed, other SNR) instead of one\n"
-    "  --l2 L                mlp: weight decay of the network weights (default 0.001)\n"
-    "  --label-smoothing E   mlp: training targets (1 - E) one-hot + E / 3, 0..0.5 (default 0)\n"
+    "  --l2 L                network: weight decay of the network weights (default 0.001)\n"
+    "  --label-smoothing E   network: targets (1 - E) one-hot + E / 3, 0..0.5 (default 0)\n"
     "  --label-balance       within a class, weigh each manifest label by the square root\n"
     "                        of its size (hard negatives such as cats are not drowned)\n"
     "  --min-episode S       episodes shorter than S seconds are dropped (default 1)\n"
     "  --merge-gap-cry S     cry episodes closer than S seconds merge (default 5)\n"
-    "  --hard-negative A     mlp: retrain once with non-cry windows weighted 1 + A * (their cry\n"
+    "  --hard-negative A     network: retrain once with non-cry windows weighted 1 + A * (cry\n"
     "                        probability under the first model): hard negatives count more\n"
     "  --confirm K/N         a window is cry only when K of the last N smoothed windows\n"
     "                        reach the cry threshold (default 2/2; 1/1: off)\n"
