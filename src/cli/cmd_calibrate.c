@@ -78,9 +78,11 @@ static const char help_tail[] =
     "\n"
     "Thresholds:\n"
     "  --target-precision P  choose the cry threshold with the best recall whose clip-level\n"
-    "                        precision is at least P (0..1); default: maximise F1\n"
+    "                        precision is at least P (0..1); default: maximise F1, see\n"
+    "                        --f1-slack\n"
     "  --f1-slack D          cry threshold: the highest whose F1 is within D of the best\n"
-    "                        (fewer false alarms at equal F1; default 0)\n"
+    "                        (fewer false alarms at equal F1; default 0.01; 0: the\n"
+    "                        threshold of the best F1)\n"
     "  --threshold-only      keep the model's classifier, re-choose thresholds from the clips\n"
     "  --model FILE          the model to re-threshold (default: the built-in model)\n"
     "  (sob labels)          when the CLIPS' label tracks include 'sob' spans, the sob\n"
@@ -278,7 +280,8 @@ static char *provenance(const opts *o, const cd_set *set, const report *r, doubl
              "\"manifest_fnv1a64\":\"%s\",\"extra_clips\":%zu,"
              "\"clips\":{\"background\":%zu,\"vocal\":%zu,\"cry\":%zu},"
              "\"seed\":%u,\"folds\":%u,\"n_hidden\":%u,\"epochs\":%u,\"augment\":%s,"
-             "\"base_model\":\"%s\",\"threshold_rule\":\"%s\",\"training_seconds\":%.1f,"
+             "\"base_model\":\"%s\",\"threshold_rule\":\"%s\",\"f1_slack\":%g,"
+             "\"training_seconds\":%.1f,"
              "\"cv\":{\"level\":\"clip\",\"cry\":{\"precision\":%.4f,\"recall\":%.4f,"
              "\"f1\":%.4f,\"roc_auc\":%.4f,\"f1_8khz\":%.4f,\"f1_16khz\":%.4f},"
              "\"vocal\":{\"precision\":%.4f,\"recall\":%.4f,\"f1\":%.4f},"
@@ -290,7 +293,7 @@ static char *provenance(const opts *o, const cd_set *set, const report *r, doubl
              recal || o->learner.type == CD_MODEL_TREES ? 0 : o->learner.mlp.n_hidden,
              recal || o->learner.type == CD_MODEL_TREES ? 0 : o->learner.mlp.epochs,
              o->augment && !recal ? "true" : "false",
-             base ? base : "", o->target_precision > 0 ? "target precision" : "max F1", secs,
+             base ? base : "", o->target_precision > 0 ? "target precision" : "max F1", cd_f1_slack, secs,
              r->p[2], r->r[2], r->f1[2], isfinite(r->auc) ? r->auc : -1.0, r->f1_8k, r->f1_16k,
              r->p[1], r->r[1], r->f1[1], r->p[0], r->r[0], r->f1[0], r->conf[0][0],
              r->conf[0][1], r->conf[0][2], r->conf[1][0], r->conf[1][1], r->conf[1][2],
