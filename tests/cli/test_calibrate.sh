@@ -7,18 +7,7 @@
 set -u
 CRYMETER=${CRYMETER:?}
 SRC=${CM_SOURCE_DIR:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-expect() { # CODE PATTERN -- cmd...
-    local code=$1 pat=$2; shift 3
-    "$@" > "$T/out" 2> "$T/err"; local rc=$?
-    [ "$rc" = "$code" ] || { bad "$* -> exit $rc, expected $code: $(cat "$T/err")"; return; }
-    [ -z "$pat" ] || grep -Eqi -- "$pat" "$T/err" "$T/out" || { bad "$* -> no /$pat/: $(cat "$T/err")"; return; }
-    ok
-}
+. "$(dirname "$0")/lib.sh"
 # check FILE PYTHON-EXPRESSION: the model file, parsed as m, satisfies the expression.
 check() {
     python3 - "$1" "$2" <<'EOF' && ok || bad "$1: not ($2)"
@@ -86,5 +75,4 @@ expect 2 "--onset-max=7" -- "$CRYMETER" evaluate --manifest "$T/m.csv" --onset-m
 expect 2 "--smooth needs a value" -- "$CRYMETER" evaluate --manifest "$T/m.csv" --smooth
 [ ! -e "$T/x.json" ] && ok || bad "a refused calibrate wrote $T/x.json"
 
-echo "$passes passed, $fails failed"
-[ "$fails" = 0 ]
+finish

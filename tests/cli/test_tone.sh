@@ -3,18 +3,7 @@
 # recordings it must refuse (clipped, too short, unsteady, silent, missing).
 set -u
 CRYMETER=${CRYMETER:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-expect() { # CODE PATTERN -- cmd...
-    local code=$1 pat=$2; shift 3
-    "$@" > "$T/out" 2> "$T/err"; local rc=$?
-    [ "$rc" = "$code" ] || { bad "$* -> exit $rc, expected $code: $(cat "$T/err")"; return; }
-    [ -z "$pat" ] || grep -Eqi -- "$pat" "$T/err" "$T/out" || { bad "$* -> no /$pat/: $(cat "$T/err")"; return; }
-    ok
-}
+. "$(dirname "$0")/lib.sh"
 # A 1 kHz tone of peak amplitude 0.1: RMS -23.01 dBFS, A-weighting 0 dB at 1 kHz, so a 94 dB
 # calibrator gives an offset of 94 + 23.01 = 117.01 dB (at 48 kHz stereo and 16 kHz mono).
 sox -n -r 48000 -c 2 -b 24 "$T/tone48.wav" synth 6 sine 1000 vol 0.1
@@ -37,5 +26,4 @@ expect 1 "silent" -- "$CRYMETER" calibrate --tone "$T/silent.wav"
 expect 1 "missing\.wav.*no such file" -- "$CRYMETER" calibrate --tone "$T/missing.wav"
 expect 2 "--tone-spl=abc" -- "$CRYMETER" calibrate --tone "$T/tone16.flac" --tone-spl abc
 expect 0 "calibrator" -- "$CRYMETER" calibrate --tone --help
-echo "$passes passed, $fails failed"
-[ "$fails" = 0 ]
+finish

@@ -191,14 +191,8 @@ START_TEST(damaged)
     cm_model_destroy(m);
     for (char *q = js; *q; q++)
         if (*q == '\t') *q = ' '; /* cJSON indents with tabs; the fixtures use spaces */
-    const char *at = strstr(js, damage[_i].find);
-    ck_assert_msg(at != NULL, "fixture '%s' not found", damage[_i].find);
-    size_t n = strlen(js), lf = strlen(damage[_i].find), lr = strlen(damage[_i].replace);
-    char *bad = malloc(n + lr + 1);
-    size_t pre = (size_t)(at - js);
-    memcpy(bad, js, pre);
-    memcpy(bad + pre, damage[_i].replace, lr);
-    strcpy(bad + pre + lr, at + lf);
+    char *bad = tu_replace_first(js, damage[_i].find, damage[_i].replace);
+    ck_assert_msg(bad != NULL, "fixture '%s' not found", damage[_i].find);
     cm_model *b = (cm_model *)1;
     cm_diag why;
     why.msg[0] = 0;

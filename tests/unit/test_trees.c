@@ -277,14 +277,8 @@ START_TEST(damaged)
     cm_model *m = small_model();
     char *js = cm_model_to_json(m);
     cm_model_destroy(m);
-    const char *at = strstr(js, damage[_i].find);
-    ck_assert_msg(at != NULL, "fixture '%s' not found in\n%s", damage[_i].find, js);
-    size_t n = strlen(js), lf = strlen(damage[_i].find), lr = strlen(damage[_i].replace);
-    char *bad = malloc(n + lr + 1);
-    size_t pre = (size_t)(at - js);
-    memcpy(bad, js, pre);
-    memcpy(bad + pre, damage[_i].replace, lr);
-    strcpy(bad + pre + lr, at + lf);
+    char *bad = tu_replace_first(js, damage[_i].find, damage[_i].replace);
+    ck_assert_msg(bad != NULL, "fixture '%s' not found in\n%s", damage[_i].find, js);
     cm_model *b = (cm_model *)1;
     cm_diag why = {{0}};
     ck_assert_int_ne(cm_model_load_buffer(bad, strlen(bad), &b, &why), CM_OK);
@@ -407,13 +401,8 @@ START_TEST(ensemble)
                {"\"classifier\":\t\"ensemble\"", "\"classifier\":\t\"trees\"",
                 "network: present but classifier is \"trees\""}};
     for (size_t k = 0; k < sizeof cut / sizeof cut[0]; k++) {
-        const char *at = strstr(js, cut[k].find);
-        ck_assert_ptr_nonnull(at);
-        size_t n = strlen(js), lf = strlen(cut[k].find), lr = strlen(cut[k].replace);
-        char *bad = malloc(n + lr + 1);
-        memcpy(bad, js, (size_t)(at - js));
-        memcpy(bad + (at - js), cut[k].replace, lr);
-        strcpy(bad + (at - js) + lr, at + lf);
+        char *bad = tu_replace_first(js, cut[k].find, cut[k].replace);
+        ck_assert_ptr_nonnull(bad);
         cm_model *c = (cm_model *)1;
         ck_assert_int_ne(cm_model_load_buffer(bad, strlen(bad), &c, &why), CM_OK);
         ck_assert_ptr_null(c);

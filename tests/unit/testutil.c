@@ -108,3 +108,16 @@ const char *tu_src(const char *rel)
     snprintf(buf, sizeof buf, "%s/%s", d ? d : "..", rel);
     return buf;
 }
+
+char *tu_replace_first(const char *text, const char *find, const char *replace)
+{
+    const char *at = strstr(text, find);
+    if (!at) return NULL;
+    size_t pre = (size_t)(at - text), lf = strlen(find), lr = strlen(replace);
+    char *out = malloc(strlen(text) - lf + lr + 1);
+    if (!out) return NULL;
+    memcpy(out, text, pre);
+    memcpy(out + pre, replace, lr);
+    strcpy(out + pre + lr, at + lf);
+    return out;
+}

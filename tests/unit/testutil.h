@@ -27,6 +27,10 @@ const char *tu_path(const char *name);
 int tu_write_audio(const char *path, int format, unsigned rate_hz, unsigned channels,
                    const float *x, size_t n_frames);
 
+/* A malloc'ed copy of text with the first occurrence of find replaced by replace; NULL when
+ * find does not occur (or out of memory). For damaging files in named ways. */
+char *tu_replace_first(const char *text, const char *find, const char *replace);
+
 /* $CM_SOURCE_DIR/<rel>, or ../<rel> when unset. Static buffer. */
 const char *tu_src(const char *rel);
 
