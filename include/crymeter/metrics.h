@@ -54,13 +54,6 @@ typedef struct cm_span {
 void cm_segment_counts(const cm_span *ref, size_t n_ref, const cm_span *est, size_t n_est,
                        double duration_s, double seg_s, cm_counts *c);
 
-/* Joins reference events the way the analyzer joins its episodes of a class: in onset order,
- * an event that starts at most gap_s after the end of the one before (or overlaps it) is
- * part of it. Works in place on v (sorted by onset afterwards) and returns the number of
- * events left. With gap_s = the model's cry merge gap, cry clips placed closer than that
- * become the one crying bout the analyzer is specified to report. */
-size_t cm_spans_merge(cm_span *v, size_t n, double gap_s);
-
 /* Event-based counts with an onset collar (sed_eval, evaluate_onset only): a reference and an
  * estimated event match when |onset difference| <= collar_s; each event matches at most once
  * (reference events in onset order each take the first unmatched estimate in onset order).

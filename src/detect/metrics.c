@@ -140,27 +140,6 @@ static int by_onset(const void *a, const void *b)
     return (x->onset_s > y->onset_s) - (x->onset_s < y->onset_s);
 }
 
-static int span_by_onset(const void *a, const void *b)
-{
-    const cm_span *x = a, *y = b;
-    return (x->onset_s > y->onset_s) - (x->onset_s < y->onset_s);
-}
-
-size_t cm_spans_merge(cm_span *v, size_t n, double gap_s)
-{
-    if (!v || n == 0) return 0;
-    qsort(v, n, sizeof *v, span_by_onset);
-    size_t k = 0;
-    for (size_t i = 1; i < n; i++) {
-        if (v[i].onset_s - v[k].offset_s <= gap_s + 1e-9) {
-            if (v[i].offset_s > v[k].offset_s) v[k].offset_s = v[i].offset_s;
-        } else {
-            v[++k] = v[i];
-        }
-    }
-    return k + 1;
-}
-
 void cm_event_counts(const cm_span *ref, size_t n_ref, const cm_span *est, size_t n_est,
                      double collar_s, cm_counts *c)
 {

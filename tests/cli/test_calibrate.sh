@@ -66,6 +66,23 @@ expect 0 "ROC AUC [01]\.[0-9]+" -- "$CRYMETER" evaluate --model "$T/ens.json" \
 expect 0 "ROC AUC [01]\.[0-9]+" -- "$CRYMETER" evaluate --manifest "$T/m.csv" \
     --data-root "$T/data" --cv 2 "${SMALL[@]}" --confirm 1/1 --smooth 1
 
+# Mixtures: every cry clip of a fold is placed (the bed loops to hold them), items 2-6 s
+# further apart than the cry merge gap (here 1 s), so each labelled cry is one bout.
+mkdir -p "$T/mix"
+expect 0 "0-20 dB SNR; 4 cry events" -- "$CRYMETER" evaluate --manifest "$T/m.csv" \
+    --data-root "$T/data" --cv 2 "${SMALL[@]}" --merge-gap-cry 1 --mix --mix-out "$T/mix"
+python3 - "$T/mix" <<'EOF' && ok || bad "mixture labels: cries missing or items closer than gap + 2 s"
+import glob, sys
+n = 0
+for p in sorted(glob.glob(sys.argv[1] + "/mix_fold*.txt")):
+    ev = [l.split("\t") for l in open(p) if l.strip()]
+    n += sum(e[2].startswith("cry") for e in ev)
+    for a, b in zip(ev, ev[1:]):
+        if float(b[0]) - float(a[1]) < 3.0 - 1e-3:
+            sys.exit(1)
+sys.exit(0 if n == 4 else 1)
+EOF
+
 # Refused, with the option named (exit 2: usage).
 expect 2 "expected mlp, trees or ensemble" -- "${CAL[@]}" --model-type forest -o "$T/x.json"
 expect 2 "need --model-type trees or ensemble" -- "${CAL[@]}" --model-type mlp --tree-depth 2 -o "$T/x.json"

@@ -90,22 +90,6 @@ START_TEST(event_based)
 }
 END_TEST
 
-START_TEST(spans_merge)
-{
-    /* Out of order; 2.0 s gap joins at gap 2, 2.5 s does not; an overlap joins and keeps the
-     * later offset of the two. */
-    cm_span v[] = {{10.0, 12.0}, {0.0, 3.0}, {5.0, 6.0}, {14.5, 15.0}, {11.0, 11.5}};
-    size_t n = cm_spans_merge(v, 5, 2.0);
-    ck_assert_uint_eq(n, 3);
-    ck_assert(v[0].onset_s == 0.0 && v[0].offset_s == 6.0);
-    ck_assert(v[1].onset_s == 10.0 && v[1].offset_s == 12.0);
-    ck_assert(v[2].onset_s == 14.5 && v[2].offset_s == 15.0);
-    cm_span w[] = {{0.0, 1.0}, {3.0, 4.0}};
-    ck_assert_uint_eq(cm_spans_merge(w, 2, 0.0), 2);
-    ck_assert_uint_eq(cm_spans_merge(NULL, 0, 1.0), 0);
-}
-END_TEST
-
 START_TEST(start_latency)
 {
     /* Cries at 2-4 s, 6-7 s (inside the episode announced for the first: no own start),
@@ -132,7 +116,6 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, prf_basic);
     tcase_add_test(tc, start_latency);
-    tcase_add_test(tc, spans_merge);
     tcase_add_test(tc, auc_cases);
     tcase_add_test(tc, pr_curve);
     tcase_add_test(tc, segment_based);
