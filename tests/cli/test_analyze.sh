@@ -5,23 +5,9 @@
 set -u
 CRYMETER=${CRYMETER:?set CRYMETER to the crymeter binary}
 SRC=${CM_SOURCE_DIR:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.sh"
 
-# expect CODE PATTERN -- command...: exit status CODE and stderr matching PATTERN (grep -Ei)
-expect() {
-    local code=$1 pat=$2; shift 3
-    "$@" >"$T/out" 2>"$T/err"
-    local rc=$?
-    if [ "$rc" != "$code" ]; then bad "$* -> exit $rc, expected $code; stderr: $(cat "$T/err")"; return; fi
-    if [ -n "$pat" ] && ! grep -Eqi -- "$pat" "$T/err"; then bad "$* -> stderr lacks /$pat/: $(cat "$T/err")"; return; fi
-    ok
-}
-
-# jsonl_field FILE TYPE KEY: prints KEY of every record of TYPE
+# jsonl_check FILE TYPE=N...: FILE holds exactly N records of each TYPE
 jsonl_check() { python3 - "$@" <<'PY'
 import json, sys
 path, want = sys.argv[1], sys.argv[2:]
@@ -62,15 +48,15 @@ PY
 cp "$SRC/samples/demo.flac" "$T/demo.flac"
 
 # --- bad input: clear message naming the file, exit 1, error record ------------------------
-expect 1 "missing\.wav.*(no such file|not found)" -- "$CRYMETER" analyze -f jsonl "$T/missing.wav"
+expect_stderr 1 "missing\.wav.*(no such file|not found)" -- "$CRYMETER" analyze -f jsonl "$T/missing.wav"
 jsonl_check "$T/out" error=1 && ok || bad "missing file: no error record"
-expect 1 "empty\.wav.*(empty|no audio|not an audio)" -- "$CRYMETER" analyze -f jsonl "$T/empty.wav"
-expect 1 "text\.wav.*not an audio file" -- "$CRYMETER" analyze -f jsonl "$T/text.wav"
+expect_stderr 1 "empty\.wav.*(empty|no audio|not an audio)" -- "$CRYMETER" analyze -f jsonl "$T/empty.wav"
+expect_stderr 1 "text\.wav.*not an audio file" -- "$CRYMETER" analyze -f jsonl "$T/text.wav"
 jsonl_check "$T/out" error=1 && ok || bad "text file: no error record"
-expect 1 "zero\.wav.*no audio frames" -- "$CRYMETER" analyze -f jsonl "$T/zero.wav"
-expect 1 "trunc\.wav.*truncated" -- "$CRYMETER" analyze -f jsonl "$T/trunc.wav"
+expect_stderr 1 "zero\.wav.*no audio frames" -- "$CRYMETER" analyze -f jsonl "$T/zero.wav"
+expect_stderr 1 "trunc\.wav.*truncated" -- "$CRYMETER" analyze -f jsonl "$T/trunc.wav"
 jsonl_check "$T/out" summary=1 && ok || bad "truncated file: no summary"
-expect 1 "nan\.wav.*3 NaN or infinite samples" -- "$CRYMETER" analyze -f jsonl "$T/nan.wav"
+expect_stderr 1 "nan\.wav.*3 NaN or infinite samples" -- "$CRYMETER" analyze -f jsonl "$T/nan.wav"
 python3 -c "
 import json,sys
 s=[json.loads(l) for l in open('$T/out')][-1]
@@ -78,14 +64,14 @@ assert s['type']=='summary' and s['nonfinite_samples']==3 and s['lufs_integrated
 " && ok || bad "NaN file summary"
 
 # --- odd but valid input -------------------------------------------------------------------
-expect 0 "" -- "$CRYMETER" analyze -f jsonl "$T/one.wav"
+expect_stderr 0 "" -- "$CRYMETER" analyze -f jsonl "$T/one.wav"
 python3 -c "
 import json
 s=[json.loads(l) for l in open('$T/out')][-1]
 assert s['type']=='summary' and s['frames_read']==1 and s['frames_analyzed']==1, s
 assert abs(s['duration_s']-1/16000)<1e-3, s  # JSON has 3 decimals
 " && ok || bad "one-sample summary"
-expect 0 "" -- "$CRYMETER" analyze -f jsonl "$T/eight.wav"
+expect_stderr 0 "" -- "$CRYMETER" analyze -f jsonl "$T/eight.wav"
 python3 -c "
 import json
 s=[json.loads(l) for l in open('$T/out')][-1]
@@ -94,25 +80,25 @@ assert abs(s['sample_peak_dbfs']-(-10))<0.1, s
 " && ok || bad "8-channel 192 kHz summary"
 
 # --- one bad file does not stop the others ---------------------------------------------------
-expect 1 "missing\.wav" -- "$CRYMETER" analyze -f jsonl "$T/demo.flac" "$T/missing.wav" "$T/one.wav"
+expect_stderr 1 "missing\.wav" -- "$CRYMETER" analyze -f jsonl "$T/demo.flac" "$T/missing.wav" "$T/one.wav"
 jsonl_check "$T/out" summary=2 error=1 && ok || bad "mixed good/bad files"
 
 # --- usage errors: exit 2 --------------------------------------------------------------------
-expect 2 "no input files" -- "$CRYMETER" analyze
-expect 2 "--format=xml" -- "$CRYMETER" analyze --format xml "$T/demo.flac"
-expect 2 "--merge-gap=abc" -- "$CRYMETER" analyze --merge-gap abc "$T/demo.flac"
-expect 2 "--jobs=0" -- "$CRYMETER" analyze -j 0 "$T/demo.flac"
-expect 2 "unknown option" -- "$CRYMETER" analyze --frobnicate "$T/demo.flac"
-expect 2 "unknown command" -- "$CRYMETER" frobnicate
-expect 0 "" -- "$CRYMETER" analyze --help
+expect_stderr 2 "no input files" -- "$CRYMETER" analyze
+expect_stderr 2 "--format=xml" -- "$CRYMETER" analyze --format xml "$T/demo.flac"
+expect_stderr 2 "--merge-gap=abc" -- "$CRYMETER" analyze --merge-gap abc "$T/demo.flac"
+expect_stderr 2 "--jobs=0" -- "$CRYMETER" analyze -j 0 "$T/demo.flac"
+expect_stderr 2 "unknown option" -- "$CRYMETER" analyze --frobnicate "$T/demo.flac"
+expect_stderr 2 "unknown command" -- "$CRYMETER" frobnicate
+expect_stderr 0 "" -- "$CRYMETER" analyze --help
 grep -q "Exit status" "$T/out" && ok || bad "--help lacks exit status"
 
 # --- outputs -----------------------------------------------------------------------------------
-expect 1 "cannot write" -- "$CRYMETER" analyze -o "$T/no/such/dir/out.jsonl" "$T/demo.flac"
-expect 1 "write failed" -- "$CRYMETER" analyze -f jsonl --force -o /dev/full "$T/demo.flac"
-expect 0 "" -- "$CRYMETER" analyze -f jsonl -o "$T/a.jsonl" "$T/demo.flac"
-expect 2 "exists.*--force" -- "$CRYMETER" analyze -f jsonl -o "$T/a.jsonl" "$T/demo.flac"
-expect 0 "" -- "$CRYMETER" analyze -f jsonl --force -o "$T/a.jsonl" "$T/demo.flac"
+expect_stderr 1 "cannot write" -- "$CRYMETER" analyze -o "$T/no/such/dir/out.jsonl" "$T/demo.flac"
+expect_stderr 1 "write failed" -- "$CRYMETER" analyze -f jsonl --force -o /dev/full "$T/demo.flac"
+expect_stderr 0 "" -- "$CRYMETER" analyze -f jsonl -o "$T/a.jsonl" "$T/demo.flac"
+expect_stderr 2 "exists.*--force" -- "$CRYMETER" analyze -f jsonl -o "$T/a.jsonl" "$T/demo.flac"
+expect_stderr 0 "" -- "$CRYMETER" analyze -f jsonl --force -o "$T/a.jsonl" "$T/demo.flac"
 
 # demo: episodes, valid JSON with the documented fields
 python3 - "$T/a.jsonl" <<'PY' && ok || bad "demo JSONL schema"
@@ -136,7 +122,7 @@ assert s["episodes"] == len(eps)
 PY
 
 # --spl-offset marks levels calibrated and shifts them by the offset difference
-expect 0 "" -- "$CRYMETER" analyze -f jsonl --spl-offset 90 "$T/demo.flac"
+expect_stderr 0 "" -- "$CRYMETER" analyze -f jsonl --spl-offset 90 "$T/demo.flac"
 python3 - "$T/a.jsonl" "$T/out" <<'PY' && ok || bad "--spl-offset"
 import json, sys
 a = [json.loads(l) for l in open(sys.argv[1]) if '"episode"' in l]
@@ -177,21 +163,20 @@ for r in recs:
 PY
 
 # the other formats
-expect 0 "" -- "$CRYMETER" analyze -f csv "$T/demo.flac"
+expect_stderr 0 "" -- "$CRYMETER" analyze -f csv "$T/demo.flac"
 head -1 "$T/out" | grep -q '^file,id,class,start_s,end_s' && ok || bad "csv header"
 [ "$(($(wc -l < "$T/out") - 1))" = "$(grep -c '"episode"' "$T/a.jsonl")" ] && ok || bad "csv rows"
-expect 0 "" -- "$CRYMETER" analyze -f audacity "$T/demo.flac"
+expect_stderr 0 "" -- "$CRYMETER" analyze -f audacity "$T/demo.flac"
 awk -F'\t' 'NF!=3 || $1>$2 {exit 1}' "$T/out" && ok || bad "audacity format"
-expect 0 "" -- "$CRYMETER" analyze -f table "$T/demo.flac"
+expect_stderr 0 "" -- "$CRYMETER" analyze -f table "$T/demo.flac"
 grep -q "cry" "$T/out" && ok || bad "table has no cry row"
 
 # evaluate on a recording with labels beside it: the bundled demo's two cries are found
 cp "$SRC/samples/demo.txt" "$T/demo.txt"
-expect 0 "" -- "$CRYMETER" evaluate "$T/demo.flac"
+expect_stderr 0 "" -- "$CRYMETER" evaluate "$T/demo.flac"
 grep -q "event-based.*TP 2, FP 0, FN 0" "$T/out" && ok || bad "evaluate demo: $(cat "$T/out")"
 printf '1.0\t2.0\tcry\n2.5\t3.0\twhistle\n' > "$T/eight.txt"
-expect 1 "eight\.txt: line 2: unknown label 'whistle'" -- "$CRYMETER" evaluate "$T/eight.wav"
-expect 1 "one\.wav: needs Audacity labels beside it in .*one\.txt" -- "$CRYMETER" evaluate "$T/one.wav"
+expect_stderr 1 "eight\.txt: line 2: unknown label 'whistle'" -- "$CRYMETER" evaluate "$T/eight.wav"
+expect_stderr 1 "one\.wav: needs Audacity labels beside it in .*one\.txt" -- "$CRYMETER" evaluate "$T/one.wav"
 
-echo "$passes passed, $fails failed"
-[ "$fails" = 0 ]
+finish
