@@ -41,14 +41,15 @@ check: build
 check-asan:
 	$(MAKE) check BUILD=build-asan BUILD_TYPE=Debug CMAKE_ARGS="-DCM_SANITIZE=ON"
 
-# The ring-buffer stress test and the capture tests under ThreadSanitizer. CK_FORK=no: a
-# race reported in a forked Check child would not reach ctest. halt_on_error makes any
+# The ring-buffer stress test, the analyzer (its loudness thread) and the capture tests (the
+# worker, the scripted source's delivery thread, a stop that abandons a hung source) under
+# ThreadSanitizer. CK_FORK=no: a race reported in a forked Check child would not reach ctest. halt_on_error makes any
 # report fail the test even outside .ci/run; --no-tests=error: a filter matching nothing
 # (e.g. Check missing) fails instead of passing silently.
 check-tsan:
 	$(MAKE) build BUILD=build-tsan BUILD_TYPE=Debug CMAKE_ARGS="-DCM_TSAN=ON"
 	CK_FORK=no TSAN_OPTIONS="$${TSAN_OPTIONS:-halt_on_error=1}" \
-	  ctest --test-dir build-tsan --output-on-failure --no-tests=error -R 'ring|analyzer'
+	  ctest --test-dir build-tsan --output-on-failure --no-tests=error -R 'ring|analyzer|capture'
 
 clean:
 	rm -rf build build-asan build-tsan

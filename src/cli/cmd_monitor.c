@@ -7,6 +7,7 @@
  * messages, watches signals, --duration and device errors, and prints the summary.
  * Records and the meter share stdout under one mutex; the worker holds it only to print. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <pthread.h>
@@ -26,6 +27,7 @@
 #include "cli/cli.h"
 #include "crymeter/analyzer.h"
 #include "crymeter/capture.h"
+#include "crymeter/capture_script.h"
 #include "crymeter/classifier.h"
 #include "crymeter/clipwriter.h"
 #include "crymeter/report.h"
@@ -57,6 +59,8 @@ static const char help[] =
     "      --pre-roll S     seconds of audio kept before each clip's onset (default 3)\n"
     "      --post-roll S    seconds after its end (default 1)\n"
     "      --duration S     stop after S seconds of audio (default: until Ctrl-C)\n"
+    "      --buffer S       seconds of audio held between capture and analysis, 0.5..60\n"
+    "                       (default 4); raise it if the monitor record counts drops\n"
     "      --model FILE     classifier model (default: the built-in model)\n"
     "      --merge-gap S    gaps shorter than S seconds join one episode (default: model's)\n"
     "      --min-episode S  drop episodes shorter than S seconds (default: model's)\n"
@@ -65,10 +69,13 @@ static const char help[] =
     "      --long-s S       excessive when longer than S seconds (default 60)\n"
     "  -h, --help           this help\n"
     "\n"
-    "Ctrl-C, SIGTERM or --duration: stop, analyse what was captured, close any open\n"
-    "episode and print the summary.\n"
-    "Exit status: 0 ok; 1 device or output error (after the summary so far); 2 usage\n"
-    "error; 3 completed but audio was dropped (frames dropped or input overflows).\n";
+    "Ctrl-C, SIGTERM, SIGHUP or --duration: stop, analyse what was captured, close any\n"
+    "open episode and print the summary.\n"
+    "A device that stops delivering for 3 s, fails or is unplugged ends the run the same\n"
+    "way, with a message naming it; a driver that does not stop within 5 s is left behind.\n"
+    "Exit status: 0 ok; 1 device or output error, or NaN/Inf samples from the device\n"
+    "(after the summary so far); 2 usage error; 3 completed but audio was dropped\n"
+    "(frames dropped or input overflows).\n";
 
 typedef struct opts {
     const char *device;
@@ -78,7 +85,7 @@ typedef struct opts {
     const char *exec_cmd;
     double cooldown, exec_timeout;
     const char *clips;
-    double pre_roll, post_roll, duration;
+    double pre_roll, post_roll, duration, buffer;
     const char *model_path;
     double merge_gap, min_episode, spl_offset, loud_db, long_s;
     bool calibrated;
@@ -166,9 +173,16 @@ static void run_job(execq *x, exec_job *j)
      * command with everything it started. */
     posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+    /* stdin and stdout from/to /dev/null: the records on our stdout stay whole JSON lines
+     * whatever the command prints (a flood included); its stderr is the user's to see. */
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     char *argv[] = {"/bin/sh", "-c", (char *)x->cmd, NULL};
     pid_t pid;
-    int e = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, envp);
+    int e = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     free(envp);
     free(json_var);
@@ -443,11 +457,11 @@ static void on_signal(int sig) { got_signal = sig; }
 int cmd_monitor(int argc, char **argv)
 {
     opts o = {.channels = 1, .fmt = CM_FORMAT_TABLE, .cooldown = 10.0, .exec_timeout = 30.0,
-              .pre_roll = 3.0, .post_roll = 1.0, .duration = 0.0, .merge_gap = -1.0,
+              .pre_roll = 3.0, .post_roll = 1.0, .duration = 0.0, .buffer = 4.0, .merge_gap = -1.0,
               .min_episode = -1.0, .spl_offset = CM_SPL_OFFSET_DEFAULT_DB, .loud_db = 76.0,
               .long_s = 60.0};
     enum { O_RATE = 256, O_CH, O_EXEC, O_COOL, O_EXTO, O_CLIPS, O_PRE, O_POST, O_DUR, O_MODEL,
-           O_MERGE, O_MINEP, O_SPL, O_LOUD, O_LONG };
+           O_MERGE, O_MINEP, O_SPL, O_LOUD, O_LONG, O_BUF };
     static const struct option lopts[] = {
         {"device", required_argument, 0, 'd'},   {"format", required_argument, 0, 'f'},
         {"rate", required_argument, 0, O_RATE},  {"channels", required_argument, 0, O_CH},
@@ -456,6 +470,7 @@ int cmd_monitor(int argc, char **argv)
         {"clips", required_argument, 0, O_CLIPS}, {"pre-roll", required_argument, 0, O_PRE},
         {"post-roll", required_argument, 0, O_POST},
         {"duration", required_argument, 0, O_DUR}, {"model", required_argument, 0, O_MODEL},
+        {"buffer", required_argument, 0, O_BUF},
         {"merge-gap", required_argument, 0, O_MERGE},
         {"min-episode", required_argument, 0, O_MINEP},
         {"spl-offset", required_argument, 0, O_SPL}, {"loud-db", required_argument, 0, O_LOUD},
@@ -484,6 +499,7 @@ int cmd_monitor(int argc, char **argv)
         case O_PRE: if (cli_parse_double("--pre-roll", optarg, 0, 60, &o.pre_roll)) goto usage; break;
         case O_POST: if (cli_parse_double("--post-roll", optarg, 0, 60, &o.post_roll)) goto usage; break;
         case O_DUR: if (cli_parse_double("--duration", optarg, 0.01, 1e7, &o.duration)) goto usage; break;
+        case O_BUF: if (cli_parse_double("--buffer", optarg, 0.5, 60, &o.buffer)) goto usage; break;
         case O_MODEL: o.model_path = optarg; break;
         case O_MERGE: if (cli_parse_double("--merge-gap", optarg, 0, 60, &o.merge_gap)) goto usage; break;
         case O_MINEP: if (cli_parse_double("--min-episode", optarg, 0, 600, &o.min_episode)) goto usage; break;
@@ -513,9 +529,16 @@ int cmd_monitor(int argc, char **argv)
         cli_err("%s", why.msg[0] ? why.msg : cm_status_str(st)); /* names the file */
         return CM_EXIT_FAIL;
     }
-    if (cli_audio_init() != 0) {
-        cm_model_destroy(model);
-        return CM_EXIT_FAIL;
+    /* The test seam (tests/README.md): a scripted device instead of PortAudio, so the
+     * tests drive stalls, hangs, failures and overflows by construction. */
+    const char *script = getenv("CRYMETER_TEST_CAPTURE");
+    bool audio_up = false;
+    if (!script || !*script) {
+        if (cli_audio_init() != 0) {
+            cm_model_destroy(model);
+            return CM_EXIT_FAIL;
+        }
+        audio_up = true;
     }
 
     int rc = CM_EXIT_OK;
@@ -529,16 +552,29 @@ int cmd_monitor(int argc, char **argv)
     pthread_mutex_init(&ex.lock, NULL);
     pthread_cond_init(&ex.wake, NULL);
     cm_capture *cap = NULL;
-    cm_capture_device dev;
-    if ((st = cm_capture_find(o.device, &dev, &why)) != CM_OK) {
+    cm_capture_source *src = NULL;
+    if (audio_up) {
+        cm_capture_device dev;
+        if ((st = cm_capture_find(o.device, &dev, &why)) != CM_OK) {
+            cli_err("%s", why.msg);
+            rc = st == CM_E_RANGE ? CM_EXIT_USAGE : CM_EXIT_FAIL;
+            goto done;
+        }
+        st = cm_capture_source_portaudio(dev.index, 0.0, &src, &why);
+    } else {
+        st = cm_capture_script_load(script, &src, &why);
+    }
+    if (st != CM_OK) {
         cli_err("%s", why.msg);
-        rc = st == CM_E_RANGE ? CM_EXIT_USAGE : CM_EXIT_FAIL;
+        rc = CM_EXIT_FAIL;
         goto done;
     }
     cm_capture_config ccfg = cm_capture_config_default();
-    ccfg.device_index = dev.index;
-    ccfg.rate_hz = o.rate;
+    ccfg.source = src; /* the capture owns it from here */
+    ccfg.rate_hz = o.rate ? o.rate : src->default_rate_hz;
     ccfg.channels = o.channels;
+    ccfg.ring_s = o.buffer;
+    ccfg.max_frames = o.duration > 0 ? (uint64_t)llround(o.duration * ccfg.rate_hz) : 0;
     ccfg.on_audio = on_audio;
     ccfg.on_end = on_end;
     ccfg.user = &m;
@@ -548,15 +584,6 @@ int cmd_monitor(int argc, char **argv)
         goto done;
     }
     m.rate = cm_capture_rate_hz(cap);
-    cm_capture_close(cap); /* reopened below with max_frames known in frames */
-    cap = NULL;
-    ccfg.rate_hz = m.rate;
-    ccfg.max_frames = o.duration > 0 ? (uint64_t)llround(o.duration * m.rate) : 0;
-    if ((st = cm_capture_open(&ccfg, &cap, &why)) != CM_OK) {
-        cli_err("%s", why.msg);
-        rc = CM_EXIT_FAIL;
-        goto done;
-    }
     m.device = cm_capture_device_name(cap); /* owned by this capture: valid until close */
 
     cm_analyzer_config acfg = cm_analyzer_config_default(m.rate, o.channels);
@@ -614,6 +641,7 @@ int cmd_monitor(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* the terminal went away: stop as for Ctrl-C */
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error, reported */
 
     if (o.fmt == CM_FORMAT_TABLE) {
@@ -715,6 +743,10 @@ int cmd_monitor(int argc, char **argv)
         rc = CM_EXIT_FAIL;
     } else if (device_failed) {
         rc = CM_EXIT_FAIL;
+    } else if (sum.nonfinite_samples) {
+        cli_err("device '%s' delivered %llu NaN/Inf samples (analysed as silence)", m.device,
+                (unsigned long long)sum.nonfinite_samples);
+        rc = CM_EXIT_FAIL;
     } else if (cs.frames_dropped || cs.overflows) {
         cli_err("audio was dropped: %llu frames did not fit the buffer, %llu input overflows",
                 (unsigned long long)cs.frames_dropped, (unsigned long long)cs.overflows);
@@ -728,7 +760,7 @@ done:
     cm_capture_close(cap);
     cm_clipwriter_close(m.clips);
     cm_analyzer_destroy(m.an);
-    if (!hung) cm_capture_system_done(); /* PortAudio would wait on the stuck driver */
+    if (audio_up && !hung) cm_capture_system_done(); /* PortAudio would wait on the stuck driver */
     cm_model_destroy(model);
     pthread_mutex_destroy(&m.out_lock);
     pthread_mutex_destroy(&ex.lock);
