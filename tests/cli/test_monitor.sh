@@ -117,6 +117,7 @@ awk -v l="$len" -v d="$d1" -v s="$s1" 'BEGIN { pre = s < 3 ? s : 3; want = pre +
 c1=$(grep '"type":"episode"' "$tmp/analyze28.jsonl" | grep '"class":"cry"' | head -1 |
      sed 's/.*"start_s":\([0-9]*\).*/\1/')
 grep -q "^start cry $c1\\." "$tmp/exec.log" || { cat "$tmp/exec.log"; fail "--exec env vars wrong (want start cry $c1.*)"; }
+[ -z "$(find "$tmp/clips" -name '*.part')" ] || fail "temporary clip files left behind"
 pass "ALSA file PCM: $n_eps episodes = analyze, 448000 frames, $n_clips clips, --exec"
 
 # --- 2: the test seam ----------------------------------------------------------------
@@ -276,6 +277,27 @@ expect_run clipsgone 0 "gone"
 [ "$(field "$tmp/clipsgone.jsonl" monitor clips_failed)" -ge 1 ] || fail "clips gone: no failure counted"
 all_analysed clipsgone 320000
 pass "--clips folder removed: clips failed and counted, analysis complete"
+
+# kill -9 at three points of a run (after the first start record, after the first episode,
+# after the third start): every line already printed is whole JSON, every named clip is a
+# whole WAV file (clips are written under a hidden temporary name and renamed), and an
+# older file in the folder is untouched.
+mkdir "$tmp/k9"
+sox -n -r 16000 -c 1 -b 16 "$tmp/k9/crymeter-old.wav" synth 1 sine 300
+old_sum=$(md5sum < "$tmp/k9/crymeter-old.wav")
+for point in '"type":"start","id":1,' '"type":"episode","id":1,' '"type":"start","id":3,'; do
+    mon_start kill9 "audio $tmp/demo.wav\npause\n" --clips "$tmp/k9" --post-roll 0
+    until_grep "$point" "$tmp/kill9.jsonl"
+    kill -9 "$mon"
+    mon_wait
+    [ "$rc" -eq 137 ] || fail "kill -9: exit $rc"
+    all_json "$tmp/kill9.jsonl" || fail "kill -9 after $point: a record is not whole"
+    for f in "$tmp"/k9/crymeter-*.wav; do
+        soxi -D "$f" > /dev/null 2>&1 || fail "kill -9 after $point: $f is not a whole WAV"
+    done
+done
+[ "$(md5sum < "$tmp/k9/crymeter-old.wav")" = "$old_sum" ] || fail "kill -9: an older file changed"
+pass "kill -9 at three points: whole JSON lines, whole clips, older files kept"
 
 # --- 3: usage errors -------------------------------------------------------------------
 export CM_TEST_INFILE=/dev/null
