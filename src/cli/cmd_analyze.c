@@ -325,6 +325,12 @@ static int analyze_file(file_ctx *fc)
             (unsigned long long)s.nonfinite_samples);
         rc = 1;
     }
+    if (s.overrange_samples) {
+        say(sh, "%s: %llu samples beyond +-%.0f (+96 dBFS: not audio, a damaged float file?), "
+            "analysed as silence", fc->name, (unsigned long long)s.overrange_samples,
+            (double)CM_SAMPLE_LIMIT);
+        rc = 1;
+    }
     if (s.frames_read == 0) {
         say(sh, "%s: no audio frames", fc->name);
         rc = 1;
