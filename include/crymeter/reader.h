@@ -63,7 +63,8 @@ CM_NODISCARD cm_status cm_reader_read(cm_reader *r, float *buf, size_t max_frame
 /* Frames delivered so far. */
 uint64_t cm_reader_frames_read(const cm_reader *r);
 /* After EOF: 1 when fewer frames came than the header announced (a WAV whose data chunk
- * runs past the end of the file, a FLAC cut short). 0 before EOF, when the header gave no
+ * runs past the end of the file, a FLAC cut short), and for an Ogg file (Vorbis, Opus)
+ * that does not end with a whole end-of-stream page (cut short: Ogg announces no length). 0 before EOF, when the header gave no
  * length (streaming WAV with size 0 or 0xFFFFFFFF, pipes) and for complete files. */
 int cm_reader_truncated(const cm_reader *r);
 /* After EOF: the bytes of an incomplete last frame that the stream or file ended inside

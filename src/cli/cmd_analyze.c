@@ -307,7 +307,12 @@ static int analyze_file(file_ctx *fc)
     cm_summary s;
     cm_analyzer_summary(an, &s);
     if (fc->write_st == CM_OK) fc->write_st = cm_report_summary(fc->out, o->fmt, fc->name, &s);
-    if (cm_reader_truncated(rd)) {
+    if (cm_reader_truncated(rd) && cm_reader_frames_read(rd) >= info.frames) {
+        say(sh, "%s: truncated: the stream stops without its end (no end-of-stream page); "
+            "analysed the %llu frames there", fc->name,
+            (unsigned long long)cm_reader_frames_read(rd));
+        rc = 1;
+    } else if (cm_reader_truncated(rd)) {
         say(sh, "%s: truncated: the header announced %llu frames but the file holds %llu; "
             "analysed what is there", fc->name, (unsigned long long)info.frames,
             (unsigned long long)cm_reader_frames_read(rd));

@@ -48,9 +48,14 @@ struct cm_reader {
     int own_fd;              /* opened here (closed by cm_reader_close) */
     int seekable;            /* regular file: header walked with pread, never moving fd */
     off_t base;              /* offset of the stream's first byte in fd (stdin may be past 0) */
+    off_t size_at_open;      /* regular file: its size when libsndfile measured it */
     unsigned frame_bytes;    /* PCM/float WAV: bytes per frame; 0 otherwise */
     uint64_t data_start;     /* WAV: stream offset of the first audio byte; 0 when unknown */
     uint64_t data_bytes;     /* WAV: data bytes the header announces; 0 when unknown */
+    int unterminated;        /* Ogg file whose last page is cut or lacks end-of-stream */
+    int data_size_zero;      /* WAV: the data chunk's size field holds 0 ... */
+    uint64_t data_size_at;   /* ... at this stream offset */
+    sf_count_t vio_pos;      /* read position of the virtual I/O below */
 
     /* Non-seekable input (pipe, FIFO, socket, device): a pump thread is the only reader of
      * fd. It keeps the stream's first bytes (for the header walk: libsndfile hides the data
@@ -121,6 +126,8 @@ static void wav_walk(cm_reader *r)
             if (size >= 16 && peek(r, pos + 8, ds, 16) == 0) rf64_data = le64(ds + 8);
         } else if (memcmp(ch, "data", 4) == 0) {
             r->data_start = pos + 8;
+            r->data_size_at = pos + 4;
+            r->data_size_zero = size == 0;
             if (rf64 && size == 0xFFFFFFFFu)
                 r->data_bytes = rf64_data;
             else if (size != 0xFFFFFFFFu)
@@ -130,6 +137,65 @@ static void wav_walk(cm_reader *r)
         /* Chunks are padded to even sizes. */
         pos += 8 + (uint64_t)size + (size & 1u);
     }
+}
+
+/* A WAV whose data size field holds 0 (a recorder that stopped before writing the length)
+ * reads as empty in libsndfile, whatever follows on disk, while 0xFFFFFFFF reads to the end
+ * of the file. Such a file is handed to libsndfile through this virtual I/O over the same
+ * descriptor, which shows the field as 0xFFFFFFFF: nothing recorded is lost. */
+static sf_count_t vio_len(void *u)
+{
+    const cm_reader *r = u;
+    return (sf_count_t)(r->size_at_open - r->base);
+}
+
+static sf_count_t vio_seek(sf_count_t off, int whence, void *u)
+{
+    cm_reader *r = u;
+    sf_count_t p = whence == SEEK_SET ? off : whence == SEEK_CUR ? r->vio_pos + off
+                                                                 : vio_len(u) + off;
+    if (p < 0) return -1;
+    r->vio_pos = p;
+    return p;
+}
+
+static sf_count_t vio_read(void *ptr, sf_count_t n, void *u)
+{
+    cm_reader *r = u;
+    ssize_t got = pread(r->fd, ptr, (size_t)n, r->base + (off_t)r->vio_pos);
+    if (got <= 0) return 0;
+    uint64_t a = (uint64_t)r->vio_pos, b = a + (uint64_t)got;
+    for (uint64_t i = r->data_size_at; i < r->data_size_at + 4; i++)
+        if (i >= a && i < b) ((unsigned char *)ptr)[i - a] = 0xFF;
+    r->vio_pos += got;
+    return got;
+}
+
+static sf_count_t vio_write(const void *ptr, sf_count_t n, void *u)
+{
+    (void)ptr, (void)n, (void)u;
+    return 0;
+}
+
+static sf_count_t vio_tell(void *u) { return ((const cm_reader *)u)->vio_pos; }
+
+/* The sample rate in a WAV's fmt chunk, or -1 when there is none: libsndfile refuses a
+ * rate of 0 with only "SF_INFO struct incomplete". */
+static long wav_fmt_rate(cm_reader *r)
+{
+    unsigned char hdr[12];
+    if (peek(r, 0, hdr, sizeof hdr) != 0 || memcmp(hdr, "RIFF", 4) != 0 ||
+        memcmp(hdr + 8, "WAVE", 4) != 0)
+        return -1;
+    for (uint64_t pos = 12; pos < WALK_LIMIT;) {
+        unsigned char ch[16];
+        if (peek(r, pos, ch, 8) != 0) return -1;
+        uint32_t size = le32(ch + 4);
+        if (memcmp(ch, "fmt ", 4) == 0)
+            return size >= 8 && peek(r, pos + 8, ch, 8) == 0 ? (long)le32(ch + 4) : -1;
+        pos += 8 + (uint64_t)size + (size & 1u);
+    }
+    return -1;
 }
 
 /* Bytes per frame for the PCM and float subtypes whose data length maps exactly to frames;
@@ -167,6 +233,59 @@ static uint64_t announced_frames(cm_reader *r, const SF_INFO *si)
      * unchanged; SF_COUNT_MAX is libsndfile's "unknown" (pipes, some streams). */
     if (si->frames <= 0 || si->frames == SF_COUNT_MAX) return 0;
     return (uint64_t)si->frames;
+}
+
+/* Ogg's page checksum: CRC-32, polynomial 0x04c11db7, MSB first, no reflection, initial 0
+ * (RFC 3533, section 6). */
+static uint32_t ogg_crc(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0;
+    for (size_t i = 0; i < n; i++) {
+        c ^= (uint32_t)p[i] << 24;
+        for (int k = 0; k < 8; k++) c = c & 0x80000000u ? c << 1 ^ 0x04c11db7u : c << 1;
+    }
+    return c;
+}
+
+/* An Ogg file holds no length in a header: libsndfile takes the last page's granule
+ * position, so a file cut in the middle reads as a shorter, complete one. A whole stream
+ * ends with a page flagged end-of-stream (RFC 3533), exactly at the end of the file.
+ * Looks at the last 64 KiB (a page is at most 65307 bytes) for the last page whose
+ * checksum is right: 1 when none is found, when bytes follow it (a page cut short) or when
+ * it lacks the flag. */
+static int ogg_unterminated(cm_reader *r)
+{
+    uint64_t size = (uint64_t)(r->size_at_open - r->base);
+    size_t n = size < 65536 + 65307 ? (size_t)size : 65536 + 65307;
+    unsigned char *b = malloc(n);
+    if (!b) return 0;
+    int result = 0;
+    if (peek(r, size - n, b, n) != 0) goto out;
+    result = 1;
+    for (size_t i = n >= 27 ? n - 27 : 0; i + 27 <= n; i--) {
+        if (memcmp(b + i, "OggS", 4) == 0 && b[i + 4] == 0) {
+            size_t nseg = b[i + 26], len = 27 + nseg;
+            if (i + len <= n) {
+                for (size_t k = 0; k < nseg; k++) len += b[i + 27 + k];
+                if (i + len <= n) {
+                    uint32_t want = le32(b + i + 22);
+                    memset(b + i + 22, 0, 4);
+                    uint32_t got = ogg_crc(b + i, len);
+                    memcpy(b + i + 22, (unsigned char[4]){(unsigned char)want,
+                           (unsigned char)(want >> 8), (unsigned char)(want >> 16),
+                           (unsigned char)(want >> 24)}, 4);
+                    if (got == want) {
+                        result = i + len != n || !(b[i + 5] & 0x04);
+                        break;
+                    }
+                }
+            }
+        }
+        if (i == 0) break;
+    }
+out:
+    free(b);
+    return result;
 }
 
 /* libsndfile's messages end in a full stop ("Format not recognised."); ours embed them
@@ -270,9 +389,11 @@ static int pump_start(cm_reader *r)
 void cm_reader_close(cm_reader *r)
 {
     if (!r) return;
-    if (r->sf) sf_close(r->sf); /* opened with close_desc false: fds are ours */
+    if (r->sf) sf_close(r->sf); /* closes libsndfile's own descriptor */
     if (r->pumping) {
-        close(r->sock[0]); /* wakes the pump: POLLHUP or EPIPE */
+        /* Wakes the pump (POLLHUP or EPIPE) whatever became of libsndfile's copy. */
+        shutdown(r->sock[0], SHUT_RDWR);
+        close(r->sock[0]);
         pthread_join(r->pump, NULL);
         close(r->sock[1]);
         pthread_mutex_destroy(&r->mx);
@@ -328,6 +449,7 @@ static cm_status reader_open(int fd, int own_fd, const char *name, cm_reader **o
     r->sock[0] = r->sock[1] = -1;
     r->base = S_ISREG(st.st_mode) ? lseek(fd, 0, SEEK_CUR) : (off_t)-1;
     r->seekable = r->base >= 0;
+    r->size_at_open = st.st_size;
     cm_status s = CM_OK;
 
     if (r->seekable && st.st_size <= r->base) {
@@ -350,8 +472,21 @@ static cm_status reader_open(int fd, int own_fd, const char *name, cm_reader **o
     int err = 0;
     char tb[256];
     const char *text = NULL;
+    /* libsndfile gets a descriptor of its own: it closes the one it is given when an open
+     * fails, even with close_desc false (1.2.0), and ours must stay valid for the header
+     * walk, the pump and cm_reader_close. */
+    if (r->seekable) wav_walk(r);
+    int patch = r->seekable && r->data_size_zero && r->data_start &&
+                (uint64_t)(r->size_at_open - r->base) > r->data_start;
+    int sfd = patch ? -1 : fcntl(r->seekable ? fd : r->sock[0], F_DUPFD_CLOEXEC, 0);
+    if (!patch && sfd < 0) {
+        s = cm_diag_fail(why, CM_E_IO, "%s: cannot read: %s", name, strerror(errno));
+        goto fail;
+    }
+    static SF_VIRTUAL_IO vio = {vio_len, vio_seek, vio_read, vio_write, vio_tell};
     pthread_mutex_lock(&open_mx);
-    r->sf = sf_open_fd(r->seekable ? fd : r->sock[0], SFM_READ, &si, SF_FALSE);
+    r->sf = patch ? sf_open_virtual(&vio, SFM_READ, &si, r)
+                  : sf_open_fd(sfd, SFM_READ, &si, SF_TRUE);
     if (!r->sf) {
         err = sf_error(NULL);
         text = sf_text(sf_strerror(NULL), tb, sizeof tb);
@@ -365,7 +500,11 @@ static cm_status reader_open(int fd, int own_fd, const char *name, cm_reader **o
             flac = r->head_n >= 4 && memcmp(r->head, "fLaC", 4) == 0;
             pthread_mutex_unlock(&r->mx);
         }
-        if (empty)
+        if (!empty && wav_fmt_rate(r) == 0)
+            s = cm_diag_fail(why, CM_E_RANGE,
+                             "%s: unsupported sample rate 0 Hz (expected %d..%d)", name,
+                             RATE_MIN_HZ, RATE_MAX_HZ);
+        else if (empty)
             s = cm_diag_fail(why, CM_E_FORMAT,
                              "%s: empty input (the stream ended before its first byte; expected "
                              "audio)",
@@ -405,6 +544,8 @@ static cm_status reader_open(int fd, int own_fd, const char *name, cm_reader **o
 
     r->channels = (unsigned)si.channels;
     r->announced = announced_frames(r, &si);
+    if (r->seekable && (si.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_OGG)
+        r->unterminated = ogg_unterminated(r);
     /* Over a pipe libsndfile takes a data size of 0 at its word; the stream decides. */
     if (si.frames == 0 && r->seekable) {
         if (r->announced > 0)
@@ -525,7 +666,7 @@ uint64_t cm_reader_frames_read(const cm_reader *r) { return r ? r->delivered : 0
 int cm_reader_truncated(const cm_reader *r)
 {
     if (!r || !r->at_eof) return 0;
-    return r->announced > 0 && r->delivered < r->announced;
+    return r->unterminated || (r->announced > 0 && r->delivered < r->announced);
 }
 
 unsigned cm_reader_partial_bytes(const cm_reader *r)
@@ -533,9 +674,11 @@ unsigned cm_reader_partial_bytes(const cm_reader *r)
     if (!r || !r->at_eof || !r->frame_bytes || !r->data_start) return 0;
     uint64_t end; /* stream offset one past the last byte */
     if (r->seekable) {
+        /* libsndfile sized the audio at open. A file that has grown since is a recording
+         * still being written: a frame cut at open was a write in progress, not damage. */
         struct stat st;
-        if (fstat(r->fd, &st) != 0 || st.st_size < r->base) return 0;
-        end = (uint64_t)(st.st_size - r->base);
+        if (fstat(r->fd, &st) != 0 || st.st_size != r->size_at_open) return 0;
+        end = (uint64_t)(r->size_at_open - r->base);
     } else {
         cm_reader *w = (cm_reader *)r; /* the mutex only */
         pthread_mutex_lock(&w->mx);
