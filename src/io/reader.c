@@ -525,6 +525,13 @@ static cm_status reader_open(int fd, int own_fd, const char *name, cm_reader **o
                              name, text);
         else if (err == SF_ERR_SYSTEM)
             s = cm_diag_fail(why, CM_E_IO, "%s: cannot read: %s", name, text);
+        else if (strstr(text, "does not exist or is not a regular file"))
+            /* libsndfile's text for a failed read at open (an MP3 cut in its first frame):
+             * the file is there and open, so say what is wrong with it. */
+            s = cm_diag_fail(why, CM_E_FORMAT,
+                             "%s: malformed or unsupported audio file: no decodable audio at "
+                             "its start (cut short or damaged; libsndfile: %s)",
+                             name, text);
         else
             s = cm_diag_fail(why, CM_E_FORMAT, "%s: malformed or unsupported audio file: %s",
                              name, text);
