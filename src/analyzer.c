@@ -995,11 +995,15 @@ static cm_status process_block(cm_analyzer *a, size_t n)
     const unsigned ch = a->cfg.channels;
     float *x = a->stage;
     float peak = cm_peak_abs(x, n * ch);
-    if (!(peak < INFINITY)) { /* rare: zero the NaN and Inf samples, then measure again */
+    if (!(peak <= CM_SAMPLE_LIMIT)) {
+        /* rare: zero the NaN, Inf and absurdly large samples, then measure again */
         for (size_t i = 0; i < n * ch; i++)
             if (!isfinite(x[i])) {
                 x[i] = 0.0f;
                 a->sum.nonfinite_samples++;
+            } else if (fabsf(x[i]) > CM_SAMPLE_LIMIT) {
+                x[i] = 0.0f;
+                a->sum.overrange_samples++;
             }
         peak = cm_peak_abs(x, n * ch);
     }

@@ -137,7 +137,15 @@ typedef struct cm_summary {
     double lra_lu;
     double true_peak_dbtp;         /* NAN when true_peak was off */
     double sample_peak_dbfs;
+    uint64_t overrange_samples;    /* finite samples beyond +-CM_SAMPLE_LIMIT, replaced by 0
+                                      before analysis, as NaN/Inf are */
 } cm_summary;
+
+/* The largest sample magnitude analysed: 65536 = +96.3 dBFS. Float files may exceed full
+ * scale, but nothing recorded reaches this; such values come from damaged files (random
+ * bytes read as float) and would overflow the single-precision stages (squares beyond
+ * 3.4e38 from |x| > 1.8e19) into infinite levels and invented episodes. */
+#define CM_SAMPLE_LIMIT 65536.0f
 
 typedef struct cm_analyzer cm_analyzer;
 
