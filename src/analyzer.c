@@ -160,6 +160,7 @@ struct cm_analyzer {
     /* detector state */
     cm_class cur_cls;
     float cur_score;
+    float cur_p_cry;
 
     episode_acc acc[N_SEG];
     uint64_t next_id;
@@ -918,6 +919,7 @@ static void on_window(cm_analyzer *a, const cm_window_scores *w)
         label = CM_CLASS_VOCAL;
     a->cur_cls = label;
     a->cur_score = w->p[label];
+    a->cur_p_cry = w->p[CM_CLASS_CRY];
     for (size_t i = 0; i < N_SEG; i++) {
         episode_acc *e = &a->acc[i];
         bool pos = (label == e->cls);
@@ -1030,6 +1032,7 @@ static cm_status process_block(cm_analyzer *a, size_t n)
             .peak_dbfs = r->peak,
             .cls = a->cur_cls,
             .score = a->cur_score,
+            .p_cry = a->cur_p_cry,
             .in_episode = false,
         };
         for (size_t s = 0; s < N_SEG; s++) lv.in_episode |= a->acc[s].open && a->acc[s].started;

@@ -93,6 +93,7 @@ typedef struct cm_level {
     double peak_dbfs;        /* sample peak in the block */
     cm_class cls;            /* detector's current best class */
     float score;             /* its score, 0..1 */
+    float p_cry;             /* the latest window's probability of cry, 0..1 */
     bool in_episode;
 } cm_level;
 
