@@ -59,8 +59,8 @@ stop_feeder() {
     feeder=""
     exec 3>&-
 }
-# Episode records without the "file" field, one per line.
-episodes() { grep '"type":"episode"' "$1" | sed 's/"file":"[^"]*",//'; }
+# Episode records without the "file", "clock" and "clip" fields, one per line.
+episodes() { grep '"type":"episode"' "$1" | sed 's/"file":"[^"]*",//; s/"clock":"[^"]*",//; s/"clip":"[^"]*",//'; }
 
 # --- 1 + 2: whole file, same episodes as analyze, clips, exec -------------------------
 CM_TEST_INFILE=/dev/null "$CRYMETER" devices > "$tmp/devices.txt" || fail "devices exited $?"
@@ -71,7 +71,7 @@ mkdir "$tmp/clips"
 start_feeder 8
 rc=0
 "$CRYMETER" monitor --device crymeter_test --rate $rate --duration 62 --clips "$tmp/clips" \
-    --cooldown 0 --exec 'echo "$CRYMETER_EVENT $CRYMETER_CLASS $CRYMETER_START_S $CRYMETER_DBA_MAX" >> '"$tmp/exec.log" \
+    --level-step 1 --cooldown 0 --exec 'echo "$CRYMETER_EVENT $CRYMETER_CLASS $CRYMETER_START_S $CRYMETER_DBA_MAX" >> '"$tmp/exec.log" \
     > "$tmp/monitor.jsonl" 2> "$tmp/monitor.err" || rc=$?
 stop_feeder
 [ $rc -eq 0 ] || { cat "$tmp/monitor.err"; fail "monitor exited $rc"; }
@@ -91,6 +91,24 @@ for id in $(seq 1 "$n_eps"); do
 done
 n_clips=$(find "$tmp/clips" -name 'crymeter-*.wav' | wc -l)
 [ "$n_clips" -eq "$n_eps" ] || fail "$n_clips clips for $n_eps episodes"
+# Wall clock on every record, each episode names its clip, one level record per second; the
+# report links every clip.
+python3 - "$tmp/monitor.jsonl" <<'PY' || fail "monitor records: clock, clip or level track wrong"
+import json, os, re, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+iso = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$")
+for r in recs:
+    if r["type"] in ("start", "excessive", "episode", "summary", "level"):
+        assert iso.match(r.get("clock", "")), r
+for r in recs:
+    if r["type"] == "episode":
+        assert os.path.exists(r["clip"]), r["clip"]
+lv = [r for r in recs if r["type"] == "level"]
+assert len(lv) == 62 and lv[-1]["end_s"] == 62.0, len(lv)
+PY
+"$CRYMETER" report -o "$tmp/night.html" "$tmp/monitor.jsonl" || fail "report of the monitor's records failed"
+[ "$(grep -o '<audio controls preload="none" src="clips/crymeter-' "$tmp/night.html" | wc -l)" -eq "$n_eps" ] ||
+    fail "report: not one clip player per episode, linked relative to the page"
 # Clip of episode 1: 3 s pre-roll + duration + 1 s post-roll, to 0.05 s.
 clip1=$(find "$tmp/clips" -name 'crymeter-*-1-*.wav' | head -1)
 d1=$(grep '"type":"episode","id":1,' "$tmp/monitor.jsonl" | sed 's/.*"duration_s":\([0-9.]*\).*/\1/')
