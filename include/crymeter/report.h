@@ -80,7 +80,7 @@ int cm_clock_offset_at(const cm_clock *c, double t_s);
 
 /* ---- level track ----------------------------------------------------------------------- */
 
-/* One level record: the analyzer's 100 ms readings (cm_level) over one step of
+/* One level record: the analyzer's 100 ms track readings (cm_level) over one step of
  * step_blocks blocks, aggregated. Times are block edges, so the records are identical
  * whatever the caller's chunking. */
 typedef struct cm_level_rec {
@@ -90,9 +90,9 @@ typedef struct cm_level_rec {
     double spl_db_max;           /* dba_max + the SPL offset */
     bool calibrated;             /* whether spl_db_max rests on a calibration */
     cm_class cls;                /* cry if any reading in the step was cry, else vocal if any,
-                                    else background (the detector's decision, which lags
-                                    the audio by cm_analyzer_latency_s) */
-    float cry_p;                 /* max probability of cry of the detector's windows */
+                                    else background (readings of cm_analyzer_config.on_track:
+                                    the detector's windows centred in the block) */
+    float cry_p;                 /* max probability of cry of those windows */
 } cm_level_rec;
 
 typedef struct cm_level_acc {

@@ -39,7 +39,7 @@ static const char help[] =
     "      --no-progress    no progress\n"
     "      --level-step S   also write a level record every S seconds (0.1..3600; JSON\n"
     "                       Lines): momentary LUFS, dB(A) and dB SPL max, the detector's\n"
-    "                       class and cry probability. Analysis then runs on one thread.\n"
+    "                       class and cry probability (default: none)\n"
     "      --level-csv PATH the level records as CSV in PATH (step 1 s or --level-step)\n"
     "      --start TIME     wall-clock time of the file's start, ISO 8601 (e.g.\n"
     "                       2026-12-01T21:00:00+01:00; no offset: local time); records get\n"
@@ -207,7 +207,7 @@ static int analyze_file(file_ctx *fc)
         goto fail;
     }
     cm_analyzer_config cfg = cm_analyzer_config_default(info.rate_hz, info.channels);
-    if (levels) cfg.on_level = on_level;
+    if (levels) cfg.on_track = on_level;
     cfg.spl_offset_db = o->spl_offset;
     cfg.calibrated = o->calibrated;
     cfg.loud_db = o->loud_db;

@@ -370,16 +370,22 @@ static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
 static void on_level(void *user, const cm_level *lv)
 {
     mon *m = user;
-    cm_level_rec r;
-    if (m->o->level_step > 0 && cm_level_acc_push(&m->lacc, lv, &r)) {
-        pthread_mutex_lock(&m->out_lock);
-        if (m->write_st == CM_OK) m->write_st = cm_report_level(stdout, m->o->fmt, m->device, &m->clk, &r);
-        pthread_mutex_unlock(&m->out_lock);
-    }
     if (!m->meter) return;
     pthread_mutex_lock(&m->out_lock);
     m->level = *lv;
     m->have_level = true;
+    pthread_mutex_unlock(&m->out_lock);
+}
+
+/* Worker thread: the level track (--level-step), as analyze writes it. */
+static void on_track(void *user, const cm_level *lv)
+{
+    mon *m = user;
+    cm_level_rec r;
+    if (!cm_level_acc_push(&m->lacc, lv, &r)) return;
+    pthread_mutex_lock(&m->out_lock);
+    clear_meter(m);
+    if (m->write_st == CM_OK) m->write_st = cm_report_level(stdout, m->o->fmt, m->device, &m->clk, &r);
     pthread_mutex_unlock(&m->out_lock);
 }
 
@@ -588,6 +594,7 @@ int cmd_monitor(int argc, char **argv)
     acfg.model = model;
     acfg.on_event = on_event;
     acfg.on_level = on_level;
+    if (o.level_step > 0) acfg.on_track = on_track;
     acfg.user = &m;
     if ((st = cm_analyzer_create(&acfg, &m.an, &why)) != CM_OK) {
         cli_err("%s", why.msg[0] ? why.msg : cm_status_str(st));
