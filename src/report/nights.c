@@ -233,6 +233,11 @@ static void see_time(cm_night *nt, double t)
 
 static int parse_class(const char *s, cm_class *c) { return s ? cm_class_parse(s, c) : -1; }
 
+/* Times a recording can have: 0 to 1e7 s (115 days). Anything else is damage, and would
+ * make the per-hour table absurdly long. */
+#define MAX_T_S 1e7
+static bool time_ok(double t) { return t >= 0.0 && t <= MAX_T_S; }
+
 static cm_status add_episode(rd *r, cm_night *nt, const cJSON *rec)
 {
     cm_night_ep e;
@@ -256,6 +261,11 @@ static cm_status add_episode(rd *r, cm_night *nt, const cJSON *rec)
         }
     }
     if (!isfinite(e.duration_s)) e.duration_s = e.end_s - e.start_s;
+    if (!time_ok(e.start_s) || !time_ok(e.end_s) || !time_ok(e.start_s + e.duration_s)) {
+        warnf(r, "episode times out of range (start_s %g, duration_s %g); skipped", e.start_s,
+              e.duration_s);
+        return CM_OK;
+    }
     e.confidence = jnum(rec, "confidence");
     const cJSON *l = cJSON_GetObjectItemCaseSensitive(rec, "loudness");
     e.lufs_max = jnum(l, "lufs_momentary_max");
@@ -297,6 +307,11 @@ static cm_status add_level(rd *r, cm_night *nt, const cJSON *rec)
     cm_class c;
     if (!isfinite(v.start_s) || !isfinite(v.end_s) || parse_class(jstr(rec, "class"), &c)) {
         warnf(r, "level record without a valid start_s, end_s or class; skipped");
+        return CM_OK;
+    }
+    if (!time_ok(v.start_s) || !time_ok(v.end_s) || v.end_s < v.start_s) {
+        warnf(r, "level record times out of range (start_s %g, end_s %g); skipped", v.start_s,
+              v.end_s);
         return CM_OK;
     }
     if (v.start_s < nt->lv_last_start) {
@@ -377,7 +392,8 @@ static cm_status one_line(rd *r, char *line, size_t len, bool last_unterminated)
         st = add_level(r, nt, rec);
     } else {
         double d = jnum(rec, "duration_s");
-        if (isfinite(d)) nt->duration_s = d;
+        if (time_ok(d)) nt->duration_s = d;
+        else if (isfinite(d)) warnf(r, "summary duration_s %g out of range; not used", d);
         nt->lufs_integrated = jnum(rec, "lufs_integrated");
         nt->has_summary = true;
         take_clock(nt, rec, 0.0);

@@ -112,6 +112,15 @@ expect 0 "" -- "$CRYMETER" analyze -f csv --no-progress --level-csv "$T/lv.csv" 
 expect 2 "level-step.*--level-csv" -- "$CRYMETER" analyze -f csv --level-step 1 "$T/demo.flac"
 expect 2 "--start" -- "$CRYMETER" analyze --start yesterday "$T/demo.flac"
 expect 2 "one file" -- "$CRYMETER" analyze --start "$START" "$T/demo.flac" "$T/demo2.flac"
+# a WAV bext origination date and time (local) gives the clock; --start overrides it
+ffmpeg -loglevel error -y -i "$T/demo.flac" -write_bext 1 -metadata origination_date=2026-11-30 \
+    -metadata origination_time=22:15:00 "$T/bext.wav"
+TZ=CET-1 "$CRYMETER" analyze -f jsonl --no-progress "$T/bext.wav" > "$T/bext.jsonl" 2>/dev/null
+grep -q '"type":"summary".*"clock":"2026-11-30T22:15:00.000+01:00"' "$T/bext.jsonl" && ok \
+    || bad "bext origination time not used: $(tail -1 "$T/bext.jsonl" | cut -c1-160)"
+TZ=CET-1 "$CRYMETER" analyze -f jsonl --no-progress --start 2026-12-01T06:00:00Z "$T/bext.wav" > "$T/bext2.jsonl" 2>/dev/null
+grep -q '"type":"summary".*"clock":"2026-12-01T06:00:00.000+00:00"' "$T/bext2.jsonl" && ok \
+    || bad "--start does not override the bext time"
 # the table: clock times, and one summary line a person reads
 expect 0 "" -- "$CRYMETER" analyze -f table --no-progress --start "$START" "$T/demo.flac"
 grep -Eq '^cry +21:00:0[0-9]\.[0-9] +21:00:[0-9]{2}\.[0-9]' "$T/out" && ok || bad "table: no clock times: $(cat "$T/out")"

@@ -309,6 +309,27 @@ START_TEST(test_nights_read)
 }
 END_TEST
 
+/* Absurd times (damage) are refused, so a per-hour table cannot grow without bound. */
+START_TEST(test_nights_absurd_times)
+{
+    const char *text = EP(1, "a.wav", "cry", 1e12, 5.0)
+        "{\"type\":\"level\",\"file\":\"a.wav\",\"start_s\":-5,\"end_s\":1,\"class\":\"cry\"}\n"
+        "{\"type\":\"summary\",\"file\":\"a.wav\",\"duration_s\":1e300}\n";
+    FILE *in = fmemopen((void *)text, strlen(text), "r");
+    cm_nights n;
+    cm_nights_init(&n);
+    warns w = {{0}, {{0}}, 0};
+    ck_assert_int_eq(cm_nights_read(&n, in, "in.jsonl", on_warn, &w), CM_OK);
+    fclose(in);
+    ck_assert_int_eq(w.n, 3);
+    ck_assert_uint_eq(n.n, 1);
+    ck_assert_uint_eq(n.v[0].n_eps, 0);
+    ck_assert_uint_eq(n.v[0].n_lvs, 0);
+    ck_assert(n.v[0].duration_s < 1e7);
+    cm_nights_free(&n);
+}
+END_TEST
+
 START_TEST(test_stats_line)
 {
     cm_night_stats st;
@@ -356,6 +377,7 @@ static Suite *nights_suite(void)
     tcase_add_test(tc, test_level_acc);
     tcase_add_test(tc, test_level_chunking);
     tcase_add_test(tc, test_nights_read);
+    tcase_add_test(tc, test_nights_absurd_times);
     tcase_add_test(tc, test_stats_line);
     suite_add_tcase(s, tc);
     return s;
