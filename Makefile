@@ -5,13 +5,15 @@ BUILD_TYPE ?= Release
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-# Debian packages the build, the tests and the benchmark need.
+# Debian packages the build, the tests and the benchmark need (chromium: the report test
+# loads the HTML report in a real headless browser).
 PKGS = build-essential cmake pkg-config portaudio19-dev libsndfile1-dev libkissfft-dev \
-       check libebur128-dev libsoxr-dev libcjson-dev libasound2-dev ffmpeg sox python3
+       check libebur128-dev libsoxr-dev libcjson-dev libasound2-dev ffmpeg sox python3 \
+       chromium
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps configure build demo check check-asan check-tsan clean
+.PHONY: all deps configure build demo check check-asan check-tsan screenshot clean
 
 all: build
 
@@ -35,6 +37,10 @@ demo: build
 
 check: build
 	CK_FORK=$${CK_FORK:-no} ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# docs/report.png, the README's picture of the night report (headless Chromium).
+screenshot: build
+	bash docs/screenshot.sh ./$(BUILD)/crymeter
 
 # Same tests under AddressSanitizer + UndefinedBehaviorSanitizer. Check's fork mode and
 # LeakSanitizer do not mix (libcheck #358), hence CK_FORK=no.

@@ -93,6 +93,7 @@ typedef struct cm_level {
     double peak_dbfs;        /* sample peak in the block */
     cm_class cls;            /* detector's current best class */
     float score;             /* its score, 0..1 */
+    float p_cry;             /* the latest window's probability of cry, 0..1 */
     bool in_episode;
 } cm_level;
 
@@ -122,6 +123,14 @@ typedef struct cm_analyzer_config {
                                      outlive the analyzer */
     cm_event_fn on_event;     /* may be NULL */
     cm_level_fn on_level;     /* may be NULL */
+    /* May be NULL. The level track (crymeter's level records): one reading per 100 ms block
+     * in audio order, delivered once the block's loudness is final and the detector has
+     * decided it, so up to about 2 s of audio late. cls, score and p_cry are those of the
+     * detector's windows centred in the block (the highest class, cry > vocal > background,
+     * and the highest p_cry), else of the latest window centred before it; in_episode is
+     * false. Unlike on_level it keeps threads == 2, and its readings are identical whatever
+     * the chunking and the threads (tested). */
+    cm_level_fn on_track;
     void *user;
 } cm_analyzer_config;
 

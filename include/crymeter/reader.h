@@ -21,6 +21,9 @@ typedef struct cm_reader_info {
                               0 when unknown */
     char format[96];       /* libsndfile's container / encoding names,
                               e.g. "WAV (Microsoft) / Signed 16 bit PCM" */
+    char origin[24];       /* recording start from the file's metadata, local time
+                              "YYYY-MM-DDTHH:MM:SS" (a WAV bext chunk's origination date and
+                              time), or "" when the file gives none */
 } cm_reader_info;
 
 typedef struct cm_reader cm_reader;

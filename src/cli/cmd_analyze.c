@@ -43,6 +43,15 @@ static const char help[] =
     "      --no-progress    no progress\n"
     "      --name NAME      name standard input (-) NAME in records and messages\n"
     "                       (default: -)\n"
+    "      --level-step S   also write a level record every S seconds (0.1..3600; JSON\n"
+    "                       Lines): momentary LUFS, dB(A) and dB SPL max, the detector's\n"
+    "                       class and cry probability (default: none)\n"
+    "      --level-csv PATH the level records as CSV in PATH (step 1 s or --level-step)\n"
+    "      --start TIME     wall-clock time of the file's start, ISO 8601 (e.g.\n"
+    "                       2026-12-01T21:00:00+01:00; no offset: local time); records get\n"
+    "                       a \"clock\" field, the table clock times. One file only. Without\n"
+    "                       it, a WAV file's bext origination date and time (local) is used.\n"
+    "      --report PATH    also write the HTML night report (as `crymeter report`) to PATH\n"
     "\n"
     "Detection:\n"
     "      --model FILE     classifier model (default: the built-in model)\n"
@@ -88,6 +97,9 @@ typedef struct opts {
     bool true_peak;
     const char *model_path;
     const char *stdin_name; /* --name: how records and messages call standard input */
+    double level_step;      /* 0: no level records in the output */
+    const char *level_csv, *report;
+    cm_clock start;
 } opts;
 
 typedef struct shared {
@@ -96,6 +108,7 @@ typedef struct shared {
     char **files;
     size_t n_files;
     FILE *out;
+    FILE *lvl_out, *rep_out; /* --level-csv, --report's records (NULL when not asked) */
     pthread_mutex_t lock;
     pthread_cond_t turn;
     size_t next_to_write; /* -j N: index of the file whose records go out next */
@@ -117,7 +130,11 @@ typedef struct file_ctx {
     const char *path;    /* as given: "-" is standard input */
     const char *name;    /* in records and messages */
     FILE *out;           /* the output itself (-j 1) or a memory buffer */
+    FILE *lvl, *rep;     /* same for --level-csv and --report's records, or NULL */
     cm_status write_st;
+    cm_clock clk;
+    cm_level_acc lacc;
+    cm_night_stats stats;
 } file_ctx;
 
 static double now_s(void)
@@ -184,6 +201,7 @@ static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
     file_ctx *fc = user;
     if (kind != CM_EVENT_END || fc->write_st != CM_OK) return;
     shared *sh = fc->sh;
+    cm_night_stats_add(&fc->stats, ep);
     /* -j 1 writes to the output itself, which may be the progress line's terminal; -j N
      * writes to a memory buffer. */
     bool direct = fc->out == sh->out;
@@ -191,11 +209,43 @@ static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
         pthread_mutex_lock(&sh->tty_mx);
         bar_clear(sh);
     }
-    fc->write_st = cm_report_event(fc->out, sh->o->fmt, fc->name, kind, ep);
+    fc->write_st = cm_report_event_at(fc->out, sh->o->fmt, fc->name, &fc->clk, NULL, kind, ep);
     if (direct) {
         bar_redraw(sh);
         pthread_mutex_unlock(&sh->tty_mx);
     }
+    if (fc->rep && fc->write_st == CM_OK)
+        fc->write_st = cm_report_event_at(fc->rep, CM_FORMAT_JSONL, fc->name, &fc->clk, NULL,
+                                          kind, ep);
+}
+
+static void put_level(file_ctx *fc, const cm_level_rec *r)
+{
+    shared *sh = fc->sh;
+    const opts *o = sh->o;
+    if (o->level_step > 0 && fc->write_st == CM_OK) {
+        bool direct = fc->out == sh->out;
+        if (direct) {
+            pthread_mutex_lock(&sh->tty_mx);
+            bar_clear(sh);
+        }
+        fc->write_st = cm_report_level(fc->out, o->fmt, fc->name, &fc->clk, r);
+        if (direct) {
+            bar_redraw(sh);
+            pthread_mutex_unlock(&sh->tty_mx);
+        }
+    }
+    if (fc->lvl && fc->write_st == CM_OK)
+        fc->write_st = cm_report_level(fc->lvl, CM_FORMAT_CSV, fc->name, &fc->clk, r);
+    if (fc->rep && fc->write_st == CM_OK)
+        fc->write_st = cm_report_level(fc->rep, CM_FORMAT_JSONL, fc->name, &fc->clk, r);
+}
+
+static void on_level(void *user, const cm_level *lv)
+{
+    file_ctx *fc = user;
+    cm_level_rec r;
+    if (cm_level_acc_push(&fc->lacc, lv, &r)) put_level(fc, &r);
 }
 
 static void progress_line(shared *sh, const char *name, double frac, double audio_s,
@@ -244,7 +294,21 @@ static int analyze_file(file_ctx *fc)
         snprintf(msg, sizeof msg, "%s", why.msg[0] ? why.msg : cm_status_str(st));
         goto fail;
     }
+    fc->clk = o->start;
+    if (!cm_clock_known(&fc->clk) && info.origin[0]) {
+        if (cm_clock_parse(info.origin, &fc->clk) != 0)
+            cli_err("%s: recording time '%s' in the file is not a date and time; ignored",
+                    fc->name, info.origin);
+    }
+    cm_night_stats_init(&fc->stats);
+    const bool levels = o->level_step > 0 || o->level_csv || o->report;
+    if (levels && cm_level_acc_init(&fc->lacc, o->level_step > 0 ? o->level_step : 1.0,
+                                    o->calibrated) != CM_OK) {
+        snprintf(msg, sizeof msg, "bad level step");
+        goto fail;
+    }
     cm_analyzer_config cfg = cm_analyzer_config_default(info.rate_hz, info.channels);
+    if (levels) cfg.on_track = on_level;
     cfg.spl_offset_db = o->spl_offset;
     cfg.calibrated = o->calibrated;
     cfg.loud_db = o->loud_db;
@@ -304,9 +368,17 @@ static int analyze_file(file_ctx *fc)
         goto fail;
     }
     if (prog) bar_end(sh);
+    cm_level_rec lr;
+    if (levels && cm_level_acc_flush(&fc->lacc, &lr)) put_level(fc, &lr);
     cm_summary s;
     cm_analyzer_summary(an, &s);
-    if (fc->write_st == CM_OK) fc->write_st = cm_report_summary(fc->out, o->fmt, fc->name, &s);
+    if (fc->write_st == CM_OK)
+        fc->write_st = cm_report_summary_at(fc->out, o->fmt, fc->name, &fc->clk, &s);
+    if (fc->rep && fc->write_st == CM_OK)
+        fc->write_st = cm_report_summary_at(fc->rep, CM_FORMAT_JSONL, fc->name, &fc->clk, &s);
+    fc->stats.duration_s = s.duration_s;
+    if (o->fmt == CM_FORMAT_TABLE && fc->write_st == CM_OK)
+        fc->write_st = cm_report_stats_line(fc->out, fc->name, &fc->clk, &fc->stats);
     if (cm_reader_truncated(rd) && cm_reader_frames_read(rd) >= info.frames) {
         say(sh, "%s: truncated: the stream stops without its end (no end-of-stream page); "
             "analysed the %llu frames there", fc->name,
@@ -369,13 +441,22 @@ static void *worker(void *arg)
     for (;;) {
         size_t i = atomic_fetch_add(&sh->next_file, 1);
         if (i >= sh->n_files) break;
-        char *mem = NULL;
-        size_t mem_n = 0;
+        char *mem = NULL, *lmem = NULL, *rmem = NULL;
+        size_t mem_n = 0, lmem_n = 0, rmem_n = 0;
         FILE *m = open_memstream(&mem, &mem_n);
-        file_ctx fc = {.sh = sh, .path = sh->files[i], .out = m, .write_st = CM_OK};
+        FILE *lm = sh->lvl_out ? open_memstream(&lmem, &lmem_n) : NULL;
+        FILE *rm = sh->rep_out ? open_memstream(&rmem, &rmem_n) : NULL;
+        if ((sh->lvl_out && !lm) || (sh->rep_out && !rm)) {
+            if (m) fclose(m);
+            m = NULL;
+        }
+        file_ctx fc = {.sh = sh, .path = sh->files[i], .out = m, .lvl = lm, .rep = rm,
+                       .write_st = CM_OK};
         fc.name = input_name(sh->o, fc.path);
         int rc = m ? analyze_file(&fc) : 1;
         if (m) fclose(m);
+        if (lm) fclose(lm);
+        if (rm) fclose(rm);
         pthread_mutex_lock(&sh->lock);
         while (sh->next_to_write != i) pthread_cond_wait(&sh->turn, &sh->lock);
         if (rc) atomic_store(&sh->failed, 1);
@@ -388,6 +469,9 @@ static void *worker(void *arg)
             bar_redraw(sh);
             pthread_mutex_unlock(&sh->tty_mx);
         }
+        if ((lmem_n && fwrite(lmem, 1, lmem_n, sh->lvl_out) != lmem_n) ||
+            (rmem_n && fwrite(rmem, 1, rmem_n, sh->rep_out) != rmem_n))
+            atomic_store(&sh->write_failed, 1);
         if (sh->show_progress) {
             char text[64];
             snprintf(text, sizeof text, "%zu/%zu files, %.1f s ", i + 1, sh->n_files,
@@ -398,6 +482,8 @@ static void *worker(void *arg)
         pthread_cond_broadcast(&sh->turn);
         pthread_mutex_unlock(&sh->lock);
         free(mem);
+        free(lmem);
+        free(rmem);
     }
     return NULL;
 }
@@ -405,7 +491,7 @@ static void *worker(void *arg)
 int cmd_analyze(int argc, char **argv)
 {
     enum { O_FORCE = 256, O_PROGRESS, O_NO_PROGRESS, O_MODEL, O_MERGE, O_MIN, O_SPL, O_LOUD,
-           O_LONG, O_NO_TP, O_NAME };
+           O_LONG, O_NO_TP, O_NAME, O_LSTEP, O_LCSV, O_START, O_REPORT };
     static const struct option lopts[] = {
         {"format", required_argument, 0, 'f'},   {"output", required_argument, 0, 'o'},
         {"force", no_argument, 0, O_FORCE},       {"progress", no_argument, 0, O_PROGRESS},
@@ -415,11 +501,15 @@ int cmd_analyze(int argc, char **argv)
         {"spl-offset", required_argument, 0, O_SPL}, {"loud-db", required_argument, 0, O_LOUD},
         {"long-s", required_argument, 0, O_LONG}, {"no-true-peak", no_argument, 0, O_NO_TP},
         {"name", required_argument, 0, O_NAME},
+        {"level-step", required_argument, 0, O_LSTEP},
+        {"level-csv", required_argument, 0, O_LCSV}, {"start", required_argument, 0, O_START},
+        {"report", required_argument, 0, O_REPORT},
         {"jobs", required_argument, 0, 'j'},     {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     opts o = {.fmt = CM_FORMAT_TABLE, .progress = -1, .jobs = 1,
               .spl_offset = CM_SPL_OFFSET_DEFAULT_DB, .loud_db = 76.0, .long_s = 60.0,
-              .merge_gap = -1.0, .min_episode = -1.0, .true_peak = true};
+              .merge_gap = -1.0, .min_episode = -1.0, .true_peak = true,
+              .start = cm_clock_none()};
     bool fmt_given = false;
     optind = 1;
     opterr = 0;
@@ -462,6 +552,18 @@ int cmd_analyze(int argc, char **argv)
             }
             o.stdin_name = optarg;
             break;
+        case O_LSTEP:
+            if (cli_parse_double("--level-step", optarg, 0.1, 3600.0, &o.level_step)) goto usage;
+            break;
+        case O_LCSV: o.level_csv = optarg; break;
+        case O_REPORT: o.report = optarg; break;
+        case O_START:
+            if (cm_clock_parse(optarg, &o.start) != 0) {
+                cli_err("--start=%s: expected a date and time, e.g. 2026-12-01T21:00:00+01:00",
+                        optarg);
+                goto usage;
+            }
+            break;
         case 'j':
             if (cli_parse_uint("--jobs", optarg, 1, 256, &o.jobs)) goto usage;
             break;
@@ -493,6 +595,11 @@ int cmd_analyze(int argc, char **argv)
         goto usage;
     }
 
+    if (cm_clock_known(&o.start) && argc - optind > 1) {
+        cli_err("--start applies to one file; analyse files with different starts one by one");
+        goto usage;
+    }
+
     FILE *out = stdout;
     if (o.output && strcmp(o.output, "-") != 0) {
         out = fopen(o.output, o.force ? "w" : "wx");
@@ -506,6 +613,26 @@ int cmd_analyze(int argc, char **argv)
         }
     }
     if (!fmt_given) o.fmt = isatty(fileno(out)) ? CM_FORMAT_TABLE : CM_FORMAT_JSONL;
+    if (o.level_step > 0 && o.fmt != CM_FORMAT_JSONL && !o.level_csv) {
+        cli_err("--level-step: level records go to JSON Lines (-f jsonl) or to --level-csv PATH");
+        if (out != stdout) fclose(out);
+        goto usage;
+    }
+    FILE *lvl_out = NULL, *rep_out = NULL;
+    if (o.level_csv && !(lvl_out = cli_open_output(o.level_csv, o.force))) {
+        if (out != stdout) fclose(out);
+        return errno == EEXIST ? CM_EXIT_USAGE : CM_EXIT_FAIL;
+    }
+    if (o.report && !(rep_out = tmpfile())) {
+        cli_err("--report: cannot make a temporary file: %s", strerror(errno));
+        if (out != stdout) fclose(out);
+        if (lvl_out) fclose(lvl_out);
+        return CM_EXIT_FAIL;
+    }
+    if (lvl_out && cm_report_level_csv_begin(lvl_out) != CM_OK) {
+        cli_err("%s: write failed", o.level_csv);
+        return CM_EXIT_FAIL;
+    }
 
     cm_model *model = NULL;
     cm_diag why = {{0}};
@@ -518,7 +645,8 @@ int cmd_analyze(int argc, char **argv)
     }
 
     shared sh = {.o = &o, .model = model, .files = argv + optind,
-                 .n_files = (size_t)(argc - optind), .out = out, .t0 = now_s()};
+                 .n_files = (size_t)(argc - optind), .out = out, .lvl_out = lvl_out,
+                 .rep_out = rep_out, .t0 = now_s()};
     sh.show_progress = o.progress < 0 ? isatty(STDERR_FILENO) : o.progress;
     pthread_mutex_init(&sh.lock, NULL);
     pthread_mutex_init(&sh.tty_mx, NULL);
@@ -531,7 +659,8 @@ int cmd_analyze(int argc, char **argv)
     if (o.jobs == 1 || sh.n_files == 1) {
         o.jobs = 1;
         for (size_t i = 0; i < sh.n_files && !atomic_load(&sh.write_failed); i++) {
-            file_ctx fc = {.sh = &sh, .path = sh.files[i], .out = out, .write_st = CM_OK};
+            file_ctx fc = {.sh = &sh, .path = sh.files[i], .out = out, .lvl = lvl_out,
+                           .rep = rep_out, .write_st = CM_OK};
             fc.name = input_name(&o, fc.path);
             if (analyze_file(&fc)) atomic_store(&sh.failed, 1);
             if (fc.write_st != CM_OK || fflush(out) != 0) atomic_store(&sh.write_failed, 1);
@@ -548,6 +677,11 @@ int cmd_analyze(int argc, char **argv)
         bar_end(&sh);
     }
     int rc = atomic_load(&sh.failed) ? CM_EXIT_FAIL : CM_EXIT_OK;
+    if (lvl_out && fclose(lvl_out) != 0) {
+        cli_err("%s: write failed (%s)", o.level_csv, strerror(errno));
+        rc = CM_EXIT_FAIL;
+    }
+    if (rep_out && cli_write_report(rep_out, o.report, o.force) != 0) rc = CM_EXIT_FAIL;
     if (fflush(out) != 0 || ferror(out)) atomic_store(&sh.write_failed, 1);
     if (out != stdout && fclose(out) != 0) atomic_store(&sh.write_failed, 1);
     if (atomic_load(&sh.write_failed)) {

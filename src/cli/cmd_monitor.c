@@ -67,8 +67,12 @@ static const char help[] =
     "      --spl-offset DB  dB SPL of a 0 dB(A) re full-scale signal (calibration)\n"
     "      --loud-db DB     excessive when louder than DB dB(A) SPL (default 76)\n"
     "      --long-s S       excessive when longer than S seconds (default 60)\n"
+    "      --level-step S   JSON Lines: a level record every S seconds (0.1..3600), for\n"
+    "                       the level track of `crymeter report`\n"
     "  -h, --help           this help\n"
     "\n"
+    "Records carry the wall-clock time (\"clock\", ISO 8601, local offset) of their start;\n"
+    "with --clips, episode records name their clip (\"clip\").\n"
     "Ctrl-C, SIGTERM, SIGHUP or --duration: stop, analyse what was captured, close any\n"
     "open episode and print the summary.\n"
     "A device that stops delivering for 3 s, fails or is unplugged ends the run the same\n"
@@ -89,6 +93,7 @@ typedef struct opts {
     const char *model_path;
     double merge_gap, min_episode, spl_offset, loud_db, long_s;
     bool calibrated;
+    double level_step; /* 0: no level records */
 } opts;
 
 /* ---- alert commands -------------------------------------------------------------- */
@@ -287,6 +292,8 @@ typedef struct mon {
     double open_start_s;      /* running episode's start, NAN when none */
     cm_status write_st;       /* first stdout error */
     cm_status push_st;
+    cm_clock clk;             /* wall clock of audio time 0 */
+    cm_level_acc lacc;        /* --level-step (worker thread only) */
 } mon;
 
 static void clear_meter(mon *m)
@@ -357,7 +364,10 @@ static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
     pthread_mutex_lock(&m->out_lock);
     clear_meter(m);
     if (m->write_st == CM_OK) {
-        cm_status st = cm_report_event(stdout, m->o->fmt, m->device, kind, ep);
+        char clip[1024];
+        if (m->clips && kind == CM_EVENT_END) cm_clipwriter_clip_path(m->clips, ep, clip, sizeof clip);
+        cm_status st = cm_report_event_at(stdout, m->o->fmt, m->device, &m->clk,
+                                          m->clips && kind == CM_EVENT_END ? clip : NULL, kind, ep);
         if (st == CM_OK && fflush(stdout) != 0) st = CM_E_IO;
         m->write_st = st;
     }
@@ -378,6 +388,18 @@ static void on_level(void *user, const cm_level *lv)
     pthread_mutex_lock(&m->out_lock);
     m->level = *lv;
     m->have_level = true;
+    pthread_mutex_unlock(&m->out_lock);
+}
+
+/* Worker thread: the level track (--level-step), as analyze writes it. */
+static void on_track(void *user, const cm_level *lv)
+{
+    mon *m = user;
+    cm_level_rec r;
+    if (!cm_level_acc_push(&m->lacc, lv, &r)) return;
+    pthread_mutex_lock(&m->out_lock);
+    clear_meter(m);
+    if (m->write_st == CM_OK) m->write_st = cm_report_level(stdout, m->o->fmt, m->device, &m->clk, &r);
     pthread_mutex_unlock(&m->out_lock);
 }
 
@@ -461,7 +483,7 @@ int cmd_monitor(int argc, char **argv)
               .min_episode = -1.0, .spl_offset = CM_SPL_OFFSET_DEFAULT_DB, .loud_db = 76.0,
               .long_s = 60.0};
     enum { O_RATE = 256, O_CH, O_EXEC, O_COOL, O_EXTO, O_CLIPS, O_PRE, O_POST, O_DUR, O_MODEL,
-           O_MERGE, O_MINEP, O_SPL, O_LOUD, O_LONG, O_BUF };
+           O_MERGE, O_MINEP, O_SPL, O_LOUD, O_LONG, O_BUF, O_LSTEP };
     static const struct option lopts[] = {
         {"device", required_argument, 0, 'd'},   {"format", required_argument, 0, 'f'},
         {"rate", required_argument, 0, O_RATE},  {"channels", required_argument, 0, O_CH},
@@ -475,6 +497,7 @@ int cmd_monitor(int argc, char **argv)
         {"min-episode", required_argument, 0, O_MINEP},
         {"spl-offset", required_argument, 0, O_SPL}, {"loud-db", required_argument, 0, O_LOUD},
         {"long-s", required_argument, 0, O_LONG}, {"help", no_argument, 0, 'h'},
+        {"level-step", required_argument, 0, O_LSTEP},
         {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -509,6 +532,7 @@ int cmd_monitor(int argc, char **argv)
             break;
         case O_LOUD: if (cli_parse_double("--loud-db", optarg, -200, 300, &o.loud_db)) goto usage; break;
         case O_LONG: if (cli_parse_double("--long-s", optarg, 0.01, 1e7, &o.long_s)) goto usage; break;
+        case O_LSTEP: if (cli_parse_double("--level-step", optarg, 0.1, 3600, &o.level_step)) goto usage; break;
         case 'h': fputs(help, stdout); return CM_EXIT_OK;
         case ':': cli_err("option %s needs a value", argv[optind - 1]); goto usage;
         default: cli_err("unknown option '%s'", argv[optind - 1]); goto usage;
@@ -544,6 +568,7 @@ int cmd_monitor(int argc, char **argv)
     int rc = CM_EXIT_OK;
     mon m;
     memset(&m, 0, sizeof m);
+    m.clk = cm_clock_none();
     m.o = &o;
     m.open_start_s = NAN;
     pthread_mutex_init(&m.out_lock, NULL);
@@ -596,9 +621,14 @@ int cmd_monitor(int argc, char **argv)
     acfg.model = model;
     acfg.on_event = on_event;
     acfg.on_level = on_level;
+    if (o.level_step > 0) acfg.on_track = on_track;
     acfg.user = &m;
     if ((st = cm_analyzer_create(&acfg, &m.an, &why)) != CM_OK) {
         cli_err("%s", why.msg[0] ? why.msg : cm_status_str(st));
+        rc = CM_EXIT_FAIL;
+        goto done;
+    }
+    if (o.level_step > 0 && cm_level_acc_init(&m.lacc, o.level_step, o.calibrated) != CM_OK) {
         rc = CM_EXIT_FAIL;
         goto done;
     }
@@ -652,6 +682,11 @@ int cmd_monitor(int argc, char **argv)
     }
     if (m.meter)
         fprintf(stderr, "crymeter: monitoring '%s' at %u Hz; Ctrl-C to stop\n", m.device, m.rate);
+    /* Audio time 0 is now, give or take the device's start-up: the records' "clock". */
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    m.clk.epoch_s = (double)wall.tv_sec + wall.tv_nsec * 1e-9;
+    m.clk.offset_min = CM_CLOCK_LOCAL;
     if ((st = cm_capture_start(cap, &why)) != CM_OK) {
         cli_err("%s", why.msg);
         rc = CM_EXIT_FAIL;
@@ -700,7 +735,10 @@ int cmd_monitor(int argc, char **argv)
     cm_analyzer_summary(m.an, &sum);
     pthread_mutex_lock(&m.out_lock);
     clear_meter(&m);
-    if (m.write_st == CM_OK) m.write_st = cm_report_summary(stdout, o.fmt, m.device, &sum);
+    cm_level_rec lr;
+    if (o.level_step > 0 && cm_level_acc_flush(&m.lacc, &lr) && m.write_st == CM_OK)
+        m.write_st = cm_report_level(stdout, o.fmt, m.device, &m.clk, &lr);
+    if (m.write_st == CM_OK) m.write_st = cm_report_summary_at(stdout, o.fmt, m.device, &m.clk, &sum);
     cm_clipwriter_stats ws = {0, 0, 0, 0};
     if (m.clips) cm_clipwriter_get_stats(m.clips, &ws);
     double monitored = (double)cs.frames_delivered / m.rate;

@@ -86,6 +86,18 @@ cm_clipwriter_config cm_clipwriter_config_default(const char *dir, unsigned rate
     return c;
 }
 
+void cm_clipwriter_clip_path(const cm_clipwriter *cw, const cm_episode *ep, char *buf,
+                             size_t len)
+{
+    time_t t = cw->cfg.t0 + (time_t)floor(ep->start_s);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    snprintf(buf, len, "%s/crymeter-%s-%llu-%s.wav", cw->dir, stamp, (unsigned long long)ep->id,
+             cm_class_name(ep->cls));
+}
+
 /* Clips are written under a temporary name in the same folder and get their name
  * DIR/crymeter-YYYYmmdd-HHMMSS-<id>-<class>.wav only when complete, so a clip that a message
  * has announced is a whole WAV file even if the process is killed (kill -9, power cut of

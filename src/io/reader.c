@@ -403,6 +403,23 @@ void cm_reader_close(cm_reader *r)
     free(r);
 }
 
+/* The bext chunk's origination date and time (EBU Tech 3285: "yyyy-mm-dd", "hh:mm:ss", any
+ * of - _ : space . as separators), as "YYYY-MM-DDTHH:MM:SS"; "" when absent or malformed. */
+static void bext_origin(SNDFILE *sf, char *buf, size_t cap)
+{
+    SF_BROADCAST_INFO bi;
+    buf[0] = 0;
+    memset(&bi, 0, sizeof bi);
+    if (sf_command(sf, SFC_GET_BROADCAST_INFO, &bi, sizeof bi) != SF_TRUE) return;
+    const char *d = bi.origination_date, *t = bi.origination_time;
+    static const int dig[] = {0, 1, 2, 3, 5, 6, 8, 9}, tdig[] = {0, 1, 3, 4, 6, 7};
+    for (size_t i = 0; i < 8; i++)
+        if (d[dig[i]] < '0' || d[dig[i]] > '9') return;
+    for (size_t i = 0; i < 6; i++)
+        if (t[tdig[i]] < '0' || t[tdig[i]] > '9') return;
+    snprintf(buf, cap, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2s", d, d + 5, d + 8, t, t + 3, t + 6);
+}
+
 /* Opens the input once. Only this descriptor is ever read: a FIFO or a pipe has no second
  * chance, so nothing opens the path again or probes it. */
 static cm_status open_input(const char *path, int *fd_out, cm_diag *why)
@@ -581,6 +598,7 @@ static cm_status reader_open(int fd, int own_fd, const char *name, cm_reader **o
         info->channels = (unsigned)si.channels;
         info->frames = r->announced;
         format_name(r->sf, si.format, info->format, sizeof info->format);
+        bext_origin(r->sf, info->origin, sizeof info->origin);
     }
     *out = r;
     return CM_OK;
@@ -588,6 +606,7 @@ fail:
     cm_reader_close(r);
     return s;
 }
+
 
 cm_status cm_reader_open(const char *path, cm_reader **out, cm_reader_info *info, cm_diag *why)
 {

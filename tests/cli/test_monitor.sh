@@ -38,8 +38,8 @@ pass() { echo "ok: $*"; }
 export ALSA_CONFIG_PATH="/usr/share/alsa/alsa.conf:$CM_SOURCE_DIR/tests/alsa/crymeter-test.conf"
 rate=16000
 sox "$demo" -r $rate -c 1 -b 16 "$tmp/demo.wav"
-# Episode records without the "file" field, one per line.
-episodes() { grep '"type":"episode"' "$1" | sed 's/"file":"[^"]*",//' || true; }
+# Episode records without the "file", "clock" and "clip" fields, one per line.
+episodes() { grep '"type":"episode"' "$1" | sed 's/"file":"[^"]*",//; s/"clock":"[^"]*",//; s/"clip":"[^"]*",//' || true; }
 # field FILE TYPE NAME: the numeric or boolean field NAME of the first TYPE record.
 field() { grep "\"type\":\"$2\"" "$1" | head -1 | sed -n "s/.*\"$3\":\\([^,}]*\\).*/\\1/p"; }
 # Every line of FILE is one whole JSON object.
@@ -84,7 +84,7 @@ done
 mkdir "$tmp/clips"
 rc=0
 CM_TEST_INFILE="$tmp/in.fifo" "$CRYMETER" monitor --device crymeter_test --rate $rate \
-    --duration 28 --buffer 32 --clips "$tmp/clips" --cooldown 0 \
+    --duration 28 --buffer 32 --clips "$tmp/clips" --level-step 1 --cooldown 0 \
     --exec 'echo "$CRYMETER_EVENT $CRYMETER_CLASS $CRYMETER_START_S $CRYMETER_DBA_MAX" >> '"$tmp/exec.log" \
     > "$tmp/monitor.jsonl" 2> "$tmp/monitor.err" || rc=$?
 kill "$holder"; wait "$holder" 2>/dev/null || true; holder=""
@@ -104,6 +104,24 @@ for id in $(seq 1 "$n_eps"); do
 done
 n_clips=$(find "$tmp/clips" -name 'crymeter-*.wav' | wc -l)
 [ "$n_clips" -eq "$n_eps" ] || fail "$n_clips clips for $n_eps episodes"
+# Wall clock on every record, each episode names its clip, one level record per second; the
+# report links every clip.
+python3 - "$tmp/monitor.jsonl" <<'PY' || fail "monitor records: clock, clip or level track wrong"
+import json, os, re, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+iso = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$")
+for r in recs:
+    if r["type"] in ("start", "excessive", "episode", "summary", "level"):
+        assert iso.match(r.get("clock", "")), r
+for r in recs:
+    if r["type"] == "episode":
+        assert os.path.exists(r["clip"]), r["clip"]
+lv = [r for r in recs if r["type"] == "level"]
+assert len(lv) == 28 and lv[-1]["end_s"] == 28.0, len(lv)
+PY
+"$CRYMETER" report -o "$tmp/night.html" "$tmp/monitor.jsonl" || fail "report of the monitor's records failed"
+[ "$(grep -o '<audio controls preload="none" src="clips/crymeter-' "$tmp/night.html" | wc -l)" -eq "$n_eps" ] ||
+    fail "report: not one clip player per episode, linked relative to the page"
 # Clip of episode 1: 3 s pre-roll + duration + 1 s post-roll, to 0.05 s.
 clip1=$(find "$tmp/clips" -name 'crymeter-*-1-*.wav' | head -1)
 d1=$(field "$tmp/monitor.jsonl" 'episode","id":1,"file' duration_s)
