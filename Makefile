@@ -11,7 +11,7 @@ PKGS = build-essential cmake pkg-config portaudio19-dev libsndfile1-dev libkissf
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps configure build demo check check-asan check-tsan clean
+.PHONY: all deps configure build demo check check-asan check-tsan clean install
 
 all: build
 
@@ -49,6 +49,15 @@ check-tsan:
 	$(MAKE) build BUILD=build-tsan BUILD_TYPE=Debug CMAKE_ARGS="-DCM_TSAN=ON"
 	CK_FORK=no TSAN_OPTIONS="$${TSAN_OPTIONS:-halt_on_error=1}" \
 	  ctest --test-dir build-tsan --output-on-failure --no-tests=error -R 'ring|analyzer'
+
+# Installs the tool, libcrymeter (shared and static), crymeter.h, crymeter.pc, the man
+# pages, the systemd unit and its config under PREFIX (DESTDIR=... stages it). The prefix
+# is configured in, so the unit's ExecStart and /etc (for /usr: /etc) are right.
+PREFIX ?= /usr/local
+install: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j $(JOBS)
+	cmake --install $(BUILD)
 
 clean:
 	rm -rf build build-asan build-tsan
