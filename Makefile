@@ -7,7 +7,8 @@ CMAKE_ARGS ?=
 
 # Debian packages the build, the tests and the benchmark need.
 PKGS = build-essential cmake pkg-config portaudio19-dev libsndfile1-dev libkissfft-dev \
-       check libebur128-dev libsoxr-dev libcjson-dev libasound2-dev ffmpeg sox python3
+       check libebur128-dev libsoxr-dev libcjson-dev libasound2-dev ffmpeg sox python3 \
+       groff-base man-db systemd dpkg-dev file binutils
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
