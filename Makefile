@@ -12,7 +12,7 @@ PKGS = build-essential cmake pkg-config portaudio19-dev libsndfile1-dev libkissf
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps configure build demo check check-asan check-tsan clean install
+.PHONY: all deps configure build demo check check-asan check-tsan clean install deb
 
 all: build
 
@@ -59,6 +59,12 @@ install: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j $(JOBS)
 	cmake --install $(BUILD)
+
+# A Debian package of the tool, the library (shared, static, header, crymeter.pc), the man
+# page and the service, in $(BUILD)/: crymeter_VERSION_ARCH.deb (cpack; dependencies from
+# dpkg-shlibdeps). Install it with: apt install ./$(BUILD)/crymeter_*.deb
+deb: build
+	cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf build build-asan build-tsan
