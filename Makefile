@@ -6,11 +6,13 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
 # Debian packages the build, the tests and the benchmark need (man page, service and
-# package checks: groff-base .. binutils; README's batch snippets: parallel .. jsonlite).
+# package checks: groff-base .. binutils; README's batch snippets: parallel .. jsonlite;
+# monitor --mqtt and its test against a real broker: libmosquitto-dev .. mosquitto-clients).
 PKGS = build-essential cmake pkg-config portaudio19-dev libsndfile1-dev libkissfft-dev \
        check libebur128-dev libsoxr-dev libcjson-dev libasound2-dev ffmpeg sox python3 \
        groff-base man-db systemd dpkg-dev file binutils \
-       parallel python3-pandas r-base-core r-cran-jsonlite
+       parallel python3-pandas r-base-core r-cran-jsonlite \
+       libmosquitto-dev mosquitto mosquitto-clients
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

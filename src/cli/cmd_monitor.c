@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/mqtt.h"
 #include "crymeter/analyzer.h"
 #include "crymeter/capture.h"
 #include "crymeter/classifier.h"
@@ -273,6 +274,7 @@ typedef struct mon {
     double open_start_s;      /* running episode's start, NAN when none */
     cm_status write_st;       /* first stdout error */
     cm_status push_st;
+    cli_mqtt *mq;             /* --mqtt, or NULL */
 } mon;
 
 static void clear_meter(mon *m)
@@ -355,11 +357,13 @@ static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
         if (kind == CM_EVENT_END) cm_clipwriter_episode_end(m->clips, ep);
     }
     if (m->ex) queue_exec(m, kind, ep);
+    cli_mqtt_event(m->mq, kind, ep);
 }
 
 static void on_level(void *user, const cm_level *lv)
 {
     mon *m = user;
+    cli_mqtt_level(m->mq, lv);
     if (!m->meter) return;
     pthread_mutex_lock(&m->out_lock);
     m->level = *lv;
@@ -460,8 +464,11 @@ int cmd_monitor(int argc, char **argv)
         {"min-episode", required_argument, 0, O_MINEP},
         {"spl-offset", required_argument, 0, O_SPL}, {"loud-db", required_argument, 0, O_LOUD},
         {"long-s", required_argument, 0, O_LONG}, {"help", no_argument, 0, 'h'},
+        CLI_MQTT_LONG_OPTIONS
         {0, 0, 0, 0}};
-    int c;
+    cli_mqtt_opts mqo;
+    cli_mqtt_opts_default(&mqo);
+    int c, mq_bad = 0;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":d:f:h", lopts, NULL)) != -1) {
@@ -493,15 +500,22 @@ int cmd_monitor(int argc, char **argv)
             break;
         case O_LOUD: if (cli_parse_double("--loud-db", optarg, -200, 300, &o.loud_db)) goto usage; break;
         case O_LONG: if (cli_parse_double("--long-s", optarg, 0.01, 1e7, &o.long_s)) goto usage; break;
-        case 'h': fputs(help, stdout); return CM_EXIT_OK;
+        case 'h': fputs(help, stdout); fputs(cli_mqtt_help, stdout); return CM_EXIT_OK;
         case ':': cli_err("option %s needs a value", argv[optind - 1]); goto usage;
-        default: cli_err("unknown option '%s'", argv[optind - 1]); goto usage;
+        default:
+            if (cli_mqtt_option(&mqo, c, optarg, &mq_bad)) {
+                if (mq_bad) goto usage;
+                break;
+            }
+            cli_err("unknown option '%s'", argv[optind - 1]);
+            goto usage;
         }
     }
     if (optind < argc) {
         cli_err("monitor: unexpected argument '%s'", argv[optind]);
         goto usage;
     }
+    if (cli_mqtt_check(&mqo)) goto usage;
     const bool tty = isatty(STDOUT_FILENO);
     if (!o.fmt_given) o.fmt = tty ? CM_FORMAT_TABLE : CM_FORMAT_JSONL;
 
@@ -558,6 +572,10 @@ int cmd_monitor(int argc, char **argv)
         goto done;
     }
     m.device = cm_capture_device_name(cap); /* owned by this capture: valid until close */
+    if (mqo.url && !(m.mq = cli_mqtt_start(&mqo, m.device))) {
+        rc = CM_EXIT_FAIL;
+        goto done;
+    }
 
     cm_analyzer_config acfg = cm_analyzer_config_default(m.rate, o.channels);
     acfg.spl_offset_db = o.spl_offset;
@@ -666,6 +684,7 @@ int cmd_monitor(int argc, char **argv)
     cm_capture_get_stats(cap, &cs);
     cm_clipwriter_finish(m.clips);
     exec_stop(&ex);
+    cli_mqtt_stop(m.mq, 5.0); /* up to 5 s for queued records to reach the broker */
     print_messages(&m);
 
     cm_summary sum;
@@ -685,12 +704,14 @@ int cmd_monitor(int argc, char **argv)
             printf(",\"frames_captured\":%llu,\"frames_analyzed\":%llu,\"frames_dropped\":%llu,"
                    "\"overflows\":%llu,\"device_error\":%s,\"clips_written\":%u,"
                    "\"clips_failed\":%u,\"exec_runs\":%u,\"exec_failed\":%u,"
-                   "\"exec_skipped\":%u}\n",
+                   "\"exec_skipped\":%u",
                    (unsigned long long)cs.frames_captured,
                    (unsigned long long)cs.frames_delivered, (unsigned long long)cs.frames_dropped,
                    (unsigned long long)cs.overflows, device_failed ? "true" : "false",
                    ws.clips_written, ws.clips_failed, ex.runs, ex.failed,
                    ex.skipped_cooldown + ex.skipped_full);
+            cli_mqtt_json_stats(m.mq, stdout);
+            fputs("}\n", stdout);
         } else {
             int t = (int)monitored;
             printf("monitored %02d:%02d:%02d on '%s'; episodes: %u (cry %u, sob %u, vocal %u); "
@@ -728,6 +749,7 @@ done:
     cm_capture_close(cap);
     cm_clipwriter_close(m.clips);
     cm_analyzer_destroy(m.an);
+    cli_mqtt_destroy(m.mq);
     if (!hung) cm_capture_system_done(); /* PortAudio would wait on the stuck driver */
     cm_model_destroy(model);
     pthread_mutex_destroy(&m.out_lock);

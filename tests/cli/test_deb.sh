@@ -17,7 +17,7 @@ version=$("$CRYMETER" --version | awk '{print $2}')
 dpkg-deb -f "$deb" Package Version Depends > "$T/control"
 grep -qx "Package: crymeter" "$T/control" && ok || bad "package name: $(cat "$T/control")"
 grep -qx "Version: $version" "$T/control" && ok || bad "package version is not $version"
-for dep in libc6 libsndfile1 libportaudio2 libsoxr0 libebur128-1 libcjson1 libkissfft-float; do
+for dep in libc6 libsndfile1 libportaudio2 libsoxr0 libebur128-1 libcjson1 libkissfft-float libmosquitto1; do
     grep -q "^Depends:.*\b$dep" "$T/control" && ok || bad "Depends lacks $dep: $(grep Depends "$T/control")"
 done
 dpkg-deb -e "$deb" "$T/ctl"
