@@ -28,6 +28,7 @@ typedef struct cfg_entry {
 /* The CLI is one command per process: the expanded options live until exit. */
 static cfg_entry *g_entries;
 static size_t g_n, g_cap;
+static char **g_argv; /* the expanded argv, kept reachable for the process's life */
 
 static int add_entry(char *arg, const char *file, unsigned line)
 {
@@ -186,6 +187,7 @@ int cli_config_expand(int *argc, char ***argv)
         res[k++] = in[i];
     }
     res[k] = NULL;
+    g_argv = res;
     *argc = k;
     *argv = res;
     return 0;

@@ -40,7 +40,8 @@ if command -v c++ >/dev/null; then
     expect 0 "" -- c++ -Wall -Werror -I"$P/include" -fsyntax-only "$T/alone.cc"
 fi
 
-export PKG_CONFIG_PATH="$libdir/pkgconfig"
+# Only the staged .pc is visible: building on libcrymeter needs no other package's .pc.
+export PKG_CONFIG_LIBDIR="$libdir/pkgconfig"
 expect 0 "^0\.[0-9]" -- pkg-config --modversion crymeter
 flags=$(pkg-config --cflags --libs crymeter)
 case "$flags" in *"$S"*) ok ;; *) bad "pkg-config flags do not point into the stage: $flags" ;; esac
