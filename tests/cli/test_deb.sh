@@ -29,6 +29,7 @@ for s in postinst prerm postrm; do sh -n "$T/ctl/$s" && ok || bad "$s: syntax"; 
 dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' > "$T/files"
 for f in /usr/bin/crymeter /usr/lib/libcrymeter.so.0 /usr/lib/libcrymeter.so /usr/lib/libcrymeter.a \
          /usr/include/crymeter.h /usr/lib/pkgconfig/crymeter.pc /usr/share/man/man1/crymeter.1.gz \
+         /usr/share/man/man3/crymeter.3.gz \
          /usr/lib/systemd/system/crymeter-monitor.service /etc/crymeter/monitor.conf; do
     grep -qx -- "$f" "$T/files" && ok || bad "package lacks $f"
 done

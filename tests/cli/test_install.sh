@@ -14,7 +14,7 @@ P=$S/usr
 pc=$(find "$P" -name crymeter.pc | head -1)
 [ -n "$pc" ] && ok || bad "no crymeter.pc under $P"
 libdir=$(dirname "$(dirname "$pc")")
-for f in "$P/bin/crymeter" "$P/include/crymeter.h" "$libdir/libcrymeter.a" "$P/share/man/man1/crymeter.1.gz" \
+for f in "$P/bin/crymeter" "$P/include/crymeter.h" "$libdir/libcrymeter.a" "$P/share/man/man1/crymeter.1.gz" "$P/share/man/man3/crymeter.3.gz" \
          "$P/lib/systemd/system/crymeter-monitor.service" \
          "$libdir/libcrymeter.so" "$libdir/libcrymeter.so.0"; do
     [ -e "$f" ] && ok || bad "not installed: ${f#$S}"

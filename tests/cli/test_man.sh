@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# docs/crymeter.1: renders without a single warning (groff -ww and man-db's --warnings),
+# docs/crymeter.1 and crymeter.3: render without a single warning (groff -ww and man-db's --warnings),
 # documents every option of every command's --help in that command's section, carries
 # the tool's version, and names each exit status and record type.
 set -u
@@ -51,4 +51,19 @@ for rec in episode start excessive summary monitor error; do
     sed -n '/^\.SH OUTPUT RECORDS/,/^\.SH /p' "$page" | grep -qE "^\.BR? $rec\b" && ok || bad "record type $rec not described"
 done
 grep -qF -- "--config" <<< "$plain" && ok || bad "--config not described"
+
+# crymeter(3): silent too, and it names every function include/crymeter.h declares.
+page3=$CM_SOURCE_DIR/docs/crymeter.3
+expect 0 "" -- groff -man -ww -z "$page3"
+[ -s "$T/err" ] && bad "groff warnings (crymeter.3): $(cat "$T/err")" || ok
+MANWIDTH=80 man --warnings -l "$page3" > /dev/null 2> "$T/warn"
+[ -s "$T/warn" ] && bad "man --warnings (crymeter.3): $(cat "$T/warn")" || ok
+fns=$(grep -oE '(^|[ *])crymeter_[a-z0-9_]+\(' "$CM_SOURCE_DIR/include/crymeter.h" | tr -d ' *(' | sort -u)
+[ "$(wc -w <<< "$fns")" -ge 14 ] && ok || bad "found only $(wc -w <<< "$fns") functions in crymeter.h"
+for f in $fns; do
+    grep -q "\b$f(" <(sed -n '/^\.SH SYNOPSIS/,/^\.SH /p' "$page3") &&
+        grep -q "\b$f\b" <(sed -n '/^\.SH NAME/,/^\.SH /p' "$page3") &&
+        ok || bad "crymeter.3 lacks $f in NAME or SYNOPSIS"
+done
+grep -q "^\.TH CRYMETER 3 .*\"crymeter $version\"" "$page3" && ok || bad "crymeter.3 .TH does not say crymeter $version"
 finish
