@@ -6,14 +6,18 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
 # Debian packages the build, the tests and the benchmark need (chromium: the report test
-# loads the HTML report in a real headless browser).
+# loads the HTML report in a real headless browser; man page, service and package checks:
+# groff-base .. binutils; README's batch snippets: parallel .. jsonlite; monitor --mqtt and
+# its test against a real broker: libmosquitto-dev .. mosquitto-clients).
 PKGS = build-essential cmake pkg-config portaudio19-dev libsndfile1-dev libkissfft-dev \
        check libebur128-dev libsoxr-dev libcjson-dev libasound2-dev ffmpeg sox python3 \
-       chromium
+       chromium groff-base man-db systemd dpkg-dev file binutils \
+       parallel python3-pandas r-base-core r-cran-jsonlite \
+       libmosquitto-dev mosquitto mosquitto-clients
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps configure build demo check check-asan check-tsan screenshot clean
+.PHONY: all deps configure build demo check check-asan check-tsan screenshot clean install deb
 
 all: build
 
@@ -56,6 +60,21 @@ check-tsan:
 	$(MAKE) build BUILD=build-tsan BUILD_TYPE=Debug CMAKE_ARGS="-DCM_TSAN=ON"
 	CK_FORK=no TSAN_OPTIONS="$${TSAN_OPTIONS:-halt_on_error=1}" \
 	  ctest --test-dir build-tsan --output-on-failure --no-tests=error -R 'ring|analyzer|capture'
+
+# Installs the tool, libcrymeter (shared and static), crymeter.h, crymeter.pc, the man
+# pages, the systemd unit and its config under PREFIX (DESTDIR=... stages it). The prefix
+# is configured in, so the unit's ExecStart and /etc (for /usr: /etc) are right.
+PREFIX ?= /usr/local
+install: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j $(JOBS)
+	cmake --install $(BUILD)
+
+# A Debian package of the tool, the library (shared, static, header, crymeter.pc), the man
+# page and the service, in $(BUILD)/: crymeter_VERSION_ARCH.deb (cpack; dependencies from
+# dpkg-shlibdeps). Install it with: apt install ./$(BUILD)/crymeter_*.deb
+deb: build
+	cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf build build-asan build-tsan
