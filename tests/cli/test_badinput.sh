@@ -140,6 +140,8 @@ wait
 [ "$TABLE" = 1 ] || { timeout 60 cat text.wav > fifo_text.wav & }
 case_in fifo_text 1 "not an audio file" fifo_text.wav
 wait
+case_in device_zeros 1 "/dev/zero: not an audio file" /dev/zero
+case_in device_empty 1 "/dev/null: empty input" /dev/null
 case_in stdin_pipe 0 "" - 320000 < <(cat good.wav)
 case_in stdin_flac_pipe 1 "FLAC cannot be read from a pipe or FIFO.*ffmpeg" - < <(cat good.flac)
 case_in stdin_empty 1 "empty input" - < <(:)
