@@ -32,7 +32,8 @@ static const char help[] =
     "whatever the file's length. FILE may be a FIFO, or - for standard input (once); for\n"
     "what libsndfile cannot read (AAC/.m4a, video), decode with ffmpeg into a pipe:\n"
     "  ffmpeg -i night.m4a -f wav - | crymeter analyze -\n"
-    "A WAV stream without a length (as ffmpeg writes to a pipe) is read to its end.\n"
+    "A WAV stream without a length (as ffmpeg writes to a pipe) is read to its end, up to\n"
+    "4 GiB of audio data (libsndfile's limit; add -ac 1 -ar 16000 for up to 37 h).\n"
     "\n"
     "Output:\n"
     "  -f, --format FMT     table (default on a terminal), jsonl (default otherwise),\n"
@@ -316,6 +317,15 @@ static int analyze_file(file_ctx *fc)
         say(sh, "%s: truncated: the header announced %llu frames but the file holds %llu; "
             "analysed what is there", fc->name, (unsigned long long)info.frames,
             (unsigned long long)cm_reader_frames_read(rd));
+        rc = 1;
+    }
+    if (cm_reader_stream_cut(rd)) {
+        say(sh, "%s: libsndfile reads a WAV stream of unknown length only to 4 GiB of audio "
+            "data; analysed its first %llu frames (%.2f h), the stream went on and the rest "
+            "was not analysed: give the file itself, or keep the stream under 4 GiB (fewer "
+            "channels or a lower rate: ffmpeg ... -ac 1 -ar 16000 -f wav -)", fc->name,
+            (unsigned long long)cm_reader_frames_read(rd),
+            (double)cm_reader_frames_read(rd) / info.rate_hz / 3600.0);
         rc = 1;
     }
     unsigned partial = cm_reader_partial_bytes(rd);
