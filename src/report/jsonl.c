@@ -183,8 +183,8 @@ cm_status cm_rep_jsonl_summary(FILE *f, const char *file, const cm_clock *clk,
     num(f, "sample_peak_dbfs", s->sample_peak_dbfs, CM_REP_DEC_LEVEL);
     fprintf(f,
             ",\"frames_read\":%" PRIu64 ",\"frames_analyzed\":%" PRIu64
-            ",\"nonfinite_samples\":%" PRIu64 "}\n",
-            s->frames_read, s->frames_analyzed, s->nonfinite_samples);
+            ",\"nonfinite_samples\":%" PRIu64 ",\"overrange_samples\":%" PRIu64 "}\n",
+            s->frames_read, s->frames_analyzed, s->nonfinite_samples, s->overrange_samples);
     return cm_rep_finish(f);
 }
 

@@ -154,6 +154,9 @@ cm_status cm_rep_table_summary(FILE *f, const char *file, const cm_summary *s)
     fprintf(f, ", integrated %s LUFS, LRA %s LU, true peak %s dBTP", li, lra, tp);
     if (s->nonfinite_samples)
         fprintf(f, ", %llu non-finite samples zeroed", (unsigned long long)s->nonfinite_samples);
+    if (s->overrange_samples)
+        fprintf(f, ", %llu samples beyond +96 dBFS zeroed",
+                (unsigned long long)s->overrange_samples);
     if (s->frames_analyzed != s->frames_read)
         fprintf(f, ", %llu of %llu frames analysed", (unsigned long long)s->frames_analyzed,
                 (unsigned long long)s->frames_read);

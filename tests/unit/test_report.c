@@ -449,7 +449,7 @@ END_TEST
     "\"episodes\":3,\"episodes_by_class\":{\"cry\":2,\"sob\":0,\"vocal\":1,\"background\":0},"  \
     "\"lufs_integrated\":-23.46,\"lra_lu\":5.25,\"true_peak_dbtp\":-1.00,"                      \
     "\"sample_peak_dbfs\":-1.50,\"frames_read\":172800000,\"frames_analyzed\":172800000,"       \
-    "\"nonfinite_samples\":2}\n"
+    "\"nonfinite_samples\":2,\"overrange_samples\":0}\n"
 
 #define ERROR_JSON                                                                              \
     "{\"type\":\"error\",\"file\":\"gone.wav\",\"message\":\"gone.wav: no such file "           \
@@ -477,7 +477,7 @@ START_TEST(test_jsonl_summary_and_error)
                      "\"sob\":0,\"vocal\":1,\"background\":0},\"lufs_integrated\":null,"
                      "\"lra_lu\":0.00,\"true_peak_dbtp\":null,\"sample_peak_dbfs\":null,"
                      "\"frames_read\":172800000,\"frames_analyzed\":172800000,"
-                     "\"nonfinite_samples\":2}\n");
+                     "\"nonfinite_samples\":2,\"overrange_samples\":0}\n");
     assert_jsonl(out);
     free(out);
 }
