@@ -15,10 +15,20 @@ int cm_fuzz_model(const uint8_t *data, size_t size)
     cm_diag why;
     cm_model *m = NULL;
     if (cm_model_load_buffer((const char *)data, size, &m, &why) == CM_OK) {
-        /* A model that loads must also score and save without trouble. */
-        float x[CM_WF_DIM] = {0}, p[CM_NET_CLASSES];
+        /* A model that loads must also score and save, and what it saves must load back
+         * and score the same, bit for bit (cm_model_save_file is how calibrate writes). */
+        float x[CM_WF_DIM], p[CM_NET_CLASSES], q[CM_NET_CLASSES];
+        for (size_t i = 0; i < CM_WF_DIM; i++) x[i] = (float)((int)(i % 7) - 3);
         cm_model_forward(m, x, p);
-        free(cm_model_to_json(m));
+        char *json = cm_model_to_json(m);
+        cm_model *back = NULL;
+        if (json && cm_model_load_buffer(json, strlen(json), &back, &why) != CM_OK) abort();
+        if (back) {
+            cm_model_forward(back, x, q);
+            if (memcmp(p, q, sizeof p) != 0) abort();
+        }
+        cm_model_destroy(back);
+        free(json);
         cm_model_destroy(m);
     }
     return 0;
