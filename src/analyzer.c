@@ -102,6 +102,13 @@ typedef struct job_window {
     cm_window_scores w;
 } job_window;
 
+/* The detector's windows centred in one block, for the level track (cfg.on_track). */
+typedef struct track_block {
+    bool any;
+    cm_class cls, last_cls;      /* highest class (cry > vocal > background); the last one */
+    float p_cry, last_p, last_score;
+} track_block;
+
 typedef struct frame_info {
     float f0_hz; /* 0 when unvoiced */
 } frame_info;
@@ -160,6 +167,14 @@ struct cm_analyzer {
     /* detector state */
     cm_class cur_cls;
     float cur_score;
+    float cur_p_cry;
+
+    /* level track (cfg.on_track): per block of the reads ring, the detector's windows
+     * centred in it; blocks before trk_next are delivered. */
+    track_block trk[READ_RING];
+    uint64_t trk_next;
+    cm_class trk_hold_cls;
+    float trk_hold_p, trk_hold_score;
 
     episode_acc acc[N_SEG];
     uint64_t next_id;
@@ -906,6 +921,52 @@ static void poll_shape(cm_analyzer *a)
     while (cm_shape_poll(a->shape, &ev)) on_sob_event(a, &ev);
 }
 
+/* Waits until reading k's loudness is final (the loudness thread has done block k). */
+static void loud_wait_for(cm_analyzer *a, uint64_t k)
+{
+    if (!a->loud_async || atomic_load_explicit(&a->loud_done, memory_order_acquire) > k) return;
+    pthread_mutex_lock(&a->loud_mx);
+    while (a->loud_head <= k) loud_wait_until(a, a->loud_tail - (k + 1));
+    pthread_mutex_unlock(&a->loud_mx);
+}
+
+/* Delivers the level track's readings of blocks before `upto`: called when a window centred
+ * in block upto comes (windows come in time order, so earlier blocks are decided), and at
+ * the end. Tied to the windows, not to when the threads finish, so the track's place among
+ * the episode events is the same on every run; a reading's loudness is waited for (the
+ * loudness thread is seconds of audio ahead of the detector, so this rarely sleeps). */
+static void track_emit(cm_analyzer *a, uint64_t upto)
+{
+    if (upto > a->n_reads) upto = a->n_reads;
+    while (a->trk_next < upto) {
+        uint64_t k = a->trk_next;
+        loud_wait_for(a, k);
+        track_block *t = &a->trk[k % READ_RING];
+        const reading *r = &a->reads[k % READ_RING];
+        uint64_t end_f = ((k + 1) * (uint64_t)a->cfg.rate_hz) / BLOCKS_PER_S;
+        if (end_f > a->sum.frames_read) end_f = a->sum.frames_read;
+        cm_level lv = {
+            .t_s = (double)end_f / a->cfg.rate_hz,
+            .lufs_momentary = r->lufs_m,
+            .dba_fast = r->dba,
+            .spl_db = r->dba + a->cfg.spl_offset_db,
+            .peak_dbfs = r->peak,
+            .cls = t->any ? t->cls : a->trk_hold_cls,
+            .score = t->any ? t->last_score : a->trk_hold_score,
+            .p_cry = t->any ? t->p_cry : a->trk_hold_p,
+            .in_episode = false,
+        };
+        if (t->any) {
+            a->trk_hold_cls = t->last_cls;
+            a->trk_hold_p = t->last_p;
+            a->trk_hold_score = t->last_score;
+        }
+        memset(t, 0, sizeof *t);
+        a->trk_next++;
+        a->cfg.on_track(a->cfg.user, &lv);
+    }
+}
+
 /* ---- per-window and per-frame work ------------------------------------------------------- */
 
 static void on_window(cm_analyzer *a, const cm_window_scores *w)
@@ -918,6 +979,28 @@ static void on_window(cm_analyzer *a, const cm_window_scores *w)
         label = CM_CLASS_VOCAL;
     a->cur_cls = label;
     a->cur_score = w->p[label];
+    a->cur_p_cry = w->p[CM_CLASS_CRY];
+    if (a->cfg.on_track) {
+        /* The window's centre: the middle of its (smoothed) frame span. */
+        double c = 0.5 * (frame_start_s(w->first_frame) + frame_end_s(w->last_frame));
+        uint64_t b = c > 0 ? (uint64_t)floor(c * BLOCKS_PER_S) : 0;
+        track_emit(a, b);
+        if (b < a->trk_next) b = a->trk_next; /* centres never go back; kept safe anyway */
+        if (b - a->trk_next < READ_RING) {
+            track_block *t = &a->trk[b % READ_RING];
+            if (!t->any) {
+                t->any = true;
+                t->cls = label;
+                t->p_cry = w->p[CM_CLASS_CRY];
+            }
+            if (label == CM_CLASS_CRY || (label == CM_CLASS_VOCAL && t->cls == CM_CLASS_BACKGROUND))
+                t->cls = label;
+            if (w->p[CM_CLASS_CRY] > t->p_cry) t->p_cry = w->p[CM_CLASS_CRY];
+            t->last_cls = label;
+            t->last_p = w->p[CM_CLASS_CRY];
+            t->last_score = w->p[label];
+        }
+    }
     for (size_t i = 0; i < N_SEG; i++) {
         episode_acc *e = &a->acc[i];
         bool pos = (label == e->cls);
@@ -993,13 +1076,22 @@ static cm_status run_front(cm_analyzer *a, const float *x, size_t n)
 static cm_status process_block(cm_analyzer *a, size_t n)
 {
     const unsigned ch = a->cfg.channels;
+    /* The reads ring holds the track's undelivered readings. The detector lags by a few
+     * seconds at most (FRONT_SLOTS jobs and its windows), far less than READ_RING blocks;
+     * should it ever not, the oldest go out undecided rather than be overwritten. */
+    if (a->cfg.on_track && a->n_reads - a->trk_next >= READ_RING - 1)
+        track_emit(a, a->n_reads - READ_RING / 2);
     float *x = a->stage;
     float peak = cm_peak_abs(x, n * ch);
-    if (!(peak < INFINITY)) { /* rare: zero the NaN and Inf samples, then measure again */
+    if (!(peak <= CM_SAMPLE_LIMIT)) {
+        /* rare: zero the NaN, Inf and absurdly large samples, then measure again */
         for (size_t i = 0; i < n * ch; i++)
             if (!isfinite(x[i])) {
                 x[i] = 0.0f;
                 a->sum.nonfinite_samples++;
+            } else if (fabsf(x[i]) > CM_SAMPLE_LIMIT) {
+                x[i] = 0.0f;
+                a->sum.overrange_samples++;
             }
         peak = cm_peak_abs(x, n * ch);
     }
@@ -1030,6 +1122,7 @@ static cm_status process_block(cm_analyzer *a, size_t n)
             .peak_dbfs = r->peak,
             .cls = a->cur_cls,
             .score = a->cur_score,
+            .p_cry = a->cur_p_cry,
             .in_episode = false,
         };
         for (size_t s = 0; s < N_SEG; s++) lv.in_episode |= a->acc[s].open && a->acc[s].started;
@@ -1089,6 +1182,7 @@ cm_status cm_analyzer_flush(cm_analyzer *a)
     cm_shape_flush(a->shape);
     poll_shape(a);
     loud_wait_all(a);
+    if (a->cfg.on_track) track_emit(a, a->n_reads);
     loud_join(a);
     return a->loud_st;
 }

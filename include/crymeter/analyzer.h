@@ -93,6 +93,7 @@ typedef struct cm_level {
     double peak_dbfs;        /* sample peak in the block */
     cm_class cls;            /* detector's current best class */
     float score;             /* its score, 0..1 */
+    float p_cry;             /* the latest window's probability of cry, 0..1 */
     bool in_episode;
 } cm_level;
 
@@ -122,6 +123,14 @@ typedef struct cm_analyzer_config {
                                      outlive the analyzer */
     cm_event_fn on_event;     /* may be NULL */
     cm_level_fn on_level;     /* may be NULL */
+    /* May be NULL. The level track (crymeter's level records): one reading per 100 ms block
+     * in audio order, delivered once the block's loudness is final and the detector has
+     * decided it, so up to about 2 s of audio late. cls, score and p_cry are those of the
+     * detector's windows centred in the block (the highest class, cry > vocal > background,
+     * and the highest p_cry), else of the latest window centred before it; in_episode is
+     * false. Unlike on_level it keeps threads == 2, and its readings are identical whatever
+     * the chunking and the threads (tested). */
+    cm_level_fn on_track;
     void *user;
 } cm_analyzer_config;
 
@@ -137,7 +146,15 @@ typedef struct cm_summary {
     double lra_lu;
     double true_peak_dbtp;         /* NAN when true_peak was off */
     double sample_peak_dbfs;
+    uint64_t overrange_samples;    /* finite samples beyond +-CM_SAMPLE_LIMIT, replaced by 0
+                                      before analysis, as NaN/Inf are */
 } cm_summary;
+
+/* The largest sample magnitude analysed: 65536 = +96.3 dBFS. Float files may exceed full
+ * scale, but nothing recorded reaches this; such values come from damaged files (random
+ * bytes read as float) and would overflow the single-precision stages (squares beyond
+ * 3.4e38 from |x| > 1.8e19) into infinite levels and invented episodes. */
+#define CM_SAMPLE_LIMIT 65536.0f
 
 typedef struct cm_analyzer cm_analyzer;
 

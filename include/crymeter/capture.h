@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Live audio capture: a PortAudio input stream whose real-time callback only copies samples
- * into a preallocated SPSC ring (cm_ring) and counts what did not fit, and a worker thread
- * that drains the ring in hop-sized chunks into a caller function (for crymeter monitor:
- * cm_analyzer_push). PortAudio stays private to src/io/capture.c.
+/* Live audio capture: a source (a PortAudio input stream by default; see capture_source.h)
+ * whose delivery thread only copies samples into a preallocated SPSC ring (cm_ring) and
+ * counts what did not fit, and a worker thread that drains the ring in hop-sized chunks
+ * into a caller function (for crymeter monitor: cm_analyzer_push). PortAudio stays private
+ * to src/io/capture_pa.c.
  *
  * Samples are requested from the device as 16-bit integers and scaled to float
  * (x / 32768) in the callback: every ALSA device and plugin supports S16 natively, and the
@@ -21,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crymeter/capture_source.h"
 #include "crymeter/status.h"
 
 #ifdef __cplusplus
@@ -71,8 +73,13 @@ typedef struct cm_capture_config {
     unsigned hop_frames;    /* worker chunk and callback size; 0 = rate / 100 (10 ms) */
     double latency_s;       /* suggested input latency; 0 = the device's high latency */
     uint64_t max_frames;    /* deliver at most this many frames, then done; 0 = no limit */
-    double stall_s;         /* no frames from an active stream for this long is a device
-                               error; default 3 s, 0 = never */
+    double stall_s;         /* no frames from an active stream for this long (on the
+                               source's clock) is a device error; default 3 s, 0 = never */
+    double stop_timeout_s;  /* how long cm_capture_stop waits for the source to stop before
+                               abandoning it as hung; 0.1..60, default 5 */
+    cm_capture_source *source; /* NULL: the PortAudio device device_index with latency_s.
+                               Else this source: cm_capture_open takes it over whatever it
+                               returns (closes it on failure, and in cm_capture_close) */
     cm_capture_audio_fn on_audio; /* required */
     cm_capture_end_fn on_end;     /* may be NULL */
     void *user;
@@ -83,6 +90,7 @@ cm_capture_config cm_capture_config_default(void);
 typedef struct cm_capture cm_capture;
 
 /* Opens the stream (not started) and allocates the ring: nothing allocates later.
+ * channels is checked against the source's max_channels; rate_hz 0 takes its default.
  * CM_E_RANGE with why for a bad field or a format the device refuses ("device 'X' does not
  * support 44100 Hz, 3 channels, 16-bit"); CM_E_IO when PortAudio cannot open it. */
 CM_NODISCARD cm_status cm_capture_open(const cm_capture_config *cfg, cm_capture **out,
@@ -92,7 +100,8 @@ CM_NODISCARD cm_status cm_capture_start(cm_capture *c, cm_diag *why);
 
 typedef struct cm_capture_stats {
     uint64_t frames_captured;  /* frames the device delivered to the callback */
-    uint64_t frames_dropped;   /* of those, frames that did not fit in the ring */
+    uint64_t frames_dropped;   /* of those, frames that did not fit in the ring (only those
+                                  before max_frames: later ones were never asked for) */
     uint64_t overflows;        /* callbacks flagged paInputOverflow (lost before us) */
     uint64_t frames_delivered; /* frames passed to on_audio */
     bool done;                 /* max_frames reached or on_audio asked to stop */
@@ -104,17 +113,20 @@ void cm_capture_get_stats(const cm_capture *c, cm_capture_stats *out);
 
 /* Control thread, periodically (e.g. every 50 ms) while running: CM_OK, or CM_E_IO with why
  * when the device failed (the stream stopped by itself: unplugged, host error) or stalled
- * for stall_s. After CM_E_IO, call cm_capture_stop to drain what was captured. */
+ * for stall_s. After CM_E_IO, call cm_capture_stop to drain what was captured. The stall
+ * clock starts at the first poll after start, so a control thread that was descheduled
+ * between start and poll does not count as device silence. */
 CM_NODISCARD cm_status cm_capture_poll(cm_capture *c, cm_diag *why);
 
 /* Stops the stream, then tells the worker to drain what is left in the ring, call on_end
  * and exit, and joins it. After return no callback runs (unless cm_capture_hung). Idempotent.
- * CM_E_IO with why when PortAudio reports an error stopping the stream, or does not return
- * within 5 s (the worker is joined either way). */
+ * CM_E_IO with why when the source reports an error stopping the stream, or does not return
+ * within stop_timeout_s (the worker is joined either way). */
 CM_NODISCARD cm_status cm_capture_stop(cm_capture *c, cm_diag *why);
-/* True when stopping gave up on a driver that did not return within 5 s: the worker has
- * still drained and flushed, but the stream is abandoned. cm_capture_close then frees
- * nothing, and cm_capture_system_done must not be called (it would wait on the driver). */
+/* True when stopping gave up on a driver that did not return within stop_timeout_s: the
+ * worker has still drained and flushed, but the source is abandoned. cm_capture_close then
+ * frees nothing, and cm_capture_system_done must not be called (it would wait on the
+ * driver). */
 bool cm_capture_hung(const cm_capture *c);
 void cm_capture_close(cm_capture *c); /* stops if needed; NULL is a no-op */
 

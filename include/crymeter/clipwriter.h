@@ -56,6 +56,12 @@ void cm_clipwriter_push(cm_clipwriter *cw, const float *interleaved, size_t n_fr
 void cm_clipwriter_episode_start(cm_clipwriter *cw, const cm_episode *ep);
 void cm_clipwriter_episode_end(cm_clipwriter *cw, const cm_episode *ep);
 
+/* The path the clip of ep goes to: DIR/crymeter-YYYYmmdd-HHMMSS-<id>-<class>.wav, the time
+ * being t0 + the episode's start (local time). If that file exists when the clip is
+ * written, ".1" ... ".99" goes before ".wav" instead (see the clip's message). */
+void cm_clipwriter_clip_path(const cm_clipwriter *cw, const cm_episode *ep, char *buf,
+                             size_t len);
+
 /* Pops the oldest message ("clip 3: /dir/x.wav (12.4 s)" or "clip 3: /dir/x.wav: write
  * failed (System error : No space left on device.); clip cut at 2.1 s; monitoring goes on",
  * the cause as libsndfile words it) into buf; 1 if there was one. */

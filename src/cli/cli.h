@@ -5,6 +5,9 @@
 #ifndef CM_CLI_H
 #define CM_CLI_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #define CM_EXIT_OK 0
 #define CM_EXIT_FAIL 1
 #define CM_EXIT_USAGE 2
@@ -15,8 +18,16 @@ int cmd_monitor(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 /* calibrate --tone: the SPL offset from a recorded reference tone (cmd_tone.c). */
 int cmd_calibrate_tone(int argc, char **argv);
+
+/* Opens an output file, never overwriting one without force ('-' is stdout); NULL after a
+ * message naming the path (errno EEXIST when it exists). */
+FILE *cli_open_output(const char *path, bool force);
+/* Reads the JSON Lines in records (rewound first) and writes the HTML report to html_path
+ * (cmd_report.c); closes records. Returns 0, or -1 after a message. */
+int cli_write_report(FILE *records, const char *html_path, bool force);
 
 /* "crymeter: " + printf message + newline on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -5,6 +5,7 @@
  * buffered and written in input order as soon as every earlier file is done. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -28,7 +29,10 @@ static const char help[] =
     "Finds episodes of crying and other vocalisation in recorded audio files and reports\n"
     "their class, start, end, duration and loudness. Any format libsndfile reads (WAV,\n"
     "FLAC, Ogg Vorbis, Opus, MP3, ...), 8-192 kHz, any channel count; memory stays constant\n"
-    "whatever the file's length.\n"
+    "whatever the file's length. FILE may be a FIFO, or - for standard input (once); for\n"
+    "what libsndfile cannot read (AAC/.m4a, video), decode with ffmpeg into a pipe:\n"
+    "  ffmpeg -i night.m4a -f wav - | crymeter analyze -\n"
+    "A WAV stream without a length (as ffmpeg writes to a pipe) is read to its end.\n"
     "\n"
     "Output:\n"
     "  -f, --format FMT     table (default on a terminal), jsonl (default otherwise),\n"
@@ -37,6 +41,17 @@ static const char help[] =
     "      --force          overwrite PATH if it exists\n"
     "      --progress       progress on stderr (default when stderr is a terminal)\n"
     "      --no-progress    no progress\n"
+    "      --name NAME      name standard input (-) NAME in records and messages\n"
+    "                       (default: -)\n"
+    "      --level-step S   also write a level record every S seconds (0.1..3600; JSON\n"
+    "                       Lines): momentary LUFS, dB(A) and dB SPL max, the detector's\n"
+    "                       class and cry probability (default: none)\n"
+    "      --level-csv PATH the level records as CSV in PATH (step 1 s or --level-step)\n"
+    "      --start TIME     wall-clock time of the file's start, ISO 8601 (e.g.\n"
+    "                       2026-12-01T21:00:00+01:00; no offset: local time); records get\n"
+    "                       a \"clock\" field, the table clock times. One file only. Without\n"
+    "                       it, a WAV file's bext origination date and time (local) is used.\n"
+    "      --report PATH    also write the HTML night report (as `crymeter report`) to PATH\n"
     "\n"
     "Detection:\n"
     "      --model FILE     classifier model (default: the built-in model)\n"
@@ -61,12 +76,14 @@ static const char help[] =
     "dB SPL = dB(A) + offset. The JSON Lines schema is documented in README.md.\n"
     "\n"
     "Exit status: 0 all files analysed; 1 a file could not be read or had damaged audio\n"
-    "(truncated, NaN/Inf samples: analysed, reported, and flagged); 2 usage error.\n"
+    "(truncated, ends inside a frame, NaN/Inf samples: analysed, reported, and flagged);\n"
+    "2 usage error.\n"
     "\n"
     "Examples:\n"
     "  crymeter analyze night.flac\n"
     "  crymeter analyze -f jsonl -j 2 -o episodes.jsonl rec/*.wav\n"
-    "  crymeter analyze -f audacity night.flac > night.txt   # open beside it in Audacity\n";
+    "  crymeter analyze -f audacity night.flac > night.txt   # open beside it in Audacity\n"
+    "  ffmpeg -i night.m4a -f wav - | crymeter analyze --name night.m4a -\n";
 
 typedef struct opts {
     cm_format fmt;
@@ -79,6 +96,10 @@ typedef struct opts {
     double loud_db, long_s, merge_gap, min_episode;
     bool true_peak;
     const char *model_path;
+    const char *stdin_name; /* --name: how records and messages call standard input */
+    double level_step;      /* 0: no level records in the output */
+    const char *level_csv, *report;
+    cm_clock start;
 } opts;
 
 typedef struct shared {
@@ -87,6 +108,7 @@ typedef struct shared {
     char **files;
     size_t n_files;
     FILE *out;
+    FILE *lvl_out, *rep_out; /* --level-csv, --report's records (NULL when not asked) */
     pthread_mutex_t lock;
     pthread_cond_t turn;
     size_t next_to_write; /* -j N: index of the file whose records go out next */
@@ -95,13 +117,24 @@ typedef struct shared {
     atomic_int write_failed;
     bool show_progress;
     double t0;
+    /* The terminal: stderr (progress line, messages) and, when it is the same terminal,
+     * the records. The progress line has no newline, so it is cleared before anything else
+     * is written and redrawn after, all under tty_mx: no line holds a piece of both. */
+    pthread_mutex_t tty_mx;
+    bool bar_shown;
+    char bar[192];
 } shared;
 
 typedef struct file_ctx {
     shared *sh;
-    const char *path;
+    const char *path;    /* as given: "-" is standard input */
+    const char *name;    /* in records and messages */
     FILE *out;           /* the output itself (-j 1) or a memory buffer */
+    FILE *lvl, *rep;     /* same for --level-csv and --report's records, or NULL */
     cm_status write_st;
+    cm_clock clk;
+    cm_level_acc lacc;
+    cm_night_stats stats;
 } file_ctx;
 
 static double now_s(void)
@@ -111,26 +144,132 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* Callers hold sh->tty_mx. Clearing overwrites the line with spaces rather than an
+ * escape sequence, so a --progress log that is not a terminal stays plain text. */
+static void bar_clear(shared *sh)
+{
+    if (!sh->bar_shown) return;
+    fprintf(stderr, "\r%*s\r", (int)strlen(sh->bar), "");
+    fflush(stderr);
+    sh->bar_shown = false;
+}
+
+static void bar_redraw(shared *sh)
+{
+    if (sh->bar_shown || !sh->bar[0]) return;
+    fprintf(stderr, "\r%s", sh->bar);
+    fflush(stderr);
+    sh->bar_shown = true;
+}
+
+static void bar_set(shared *sh, const char *text)
+{
+    pthread_mutex_lock(&sh->tty_mx);
+    bar_clear(sh);
+    snprintf(sh->bar, sizeof sh->bar, "%s", text);
+    bar_redraw(sh);
+    pthread_mutex_unlock(&sh->tty_mx);
+}
+
+/* Removes the progress line for good (until the next bar_set). */
+static void bar_end(shared *sh)
+{
+    pthread_mutex_lock(&sh->tty_mx);
+    bar_clear(sh);
+    sh->bar[0] = 0;
+    pthread_mutex_unlock(&sh->tty_mx);
+}
+
+/* A message on stderr ("crymeter: ..."), written whole, with the progress line out of its way. */
+static void say(shared *sh, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(shared *sh, const char *fmt, ...)
+{
+    char buf[2 * CM_DIAG_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&sh->tty_mx);
+    bar_clear(sh);
+    cli_err("%s", buf);
+    bar_redraw(sh);
+    pthread_mutex_unlock(&sh->tty_mx);
+}
+
 static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
 {
     file_ctx *fc = user;
     if (kind != CM_EVENT_END || fc->write_st != CM_OK) return;
-    fc->write_st = cm_report_event(fc->out, fc->sh->o->fmt, fc->path, kind, ep);
+    shared *sh = fc->sh;
+    cm_night_stats_add(&fc->stats, ep);
+    /* -j 1 writes to the output itself, which may be the progress line's terminal; -j N
+     * writes to a memory buffer. */
+    bool direct = fc->out == sh->out;
+    if (direct) {
+        pthread_mutex_lock(&sh->tty_mx);
+        bar_clear(sh);
+    }
+    fc->write_st = cm_report_event_at(fc->out, sh->o->fmt, fc->name, &fc->clk, NULL, kind, ep);
+    if (direct) {
+        bar_redraw(sh);
+        pthread_mutex_unlock(&sh->tty_mx);
+    }
+    if (fc->rep && fc->write_st == CM_OK)
+        fc->write_st = cm_report_event_at(fc->rep, CM_FORMAT_JSONL, fc->name, &fc->clk, NULL,
+                                          kind, ep);
 }
 
-static void progress_line(const char *path, double frac, double audio_s, double wall_s)
+static void put_level(file_ctx *fc, const cm_level_rec *r)
+{
+    shared *sh = fc->sh;
+    const opts *o = sh->o;
+    if (o->level_step > 0 && fc->write_st == CM_OK) {
+        bool direct = fc->out == sh->out;
+        if (direct) {
+            pthread_mutex_lock(&sh->tty_mx);
+            bar_clear(sh);
+        }
+        fc->write_st = cm_report_level(fc->out, o->fmt, fc->name, &fc->clk, r);
+        if (direct) {
+            bar_redraw(sh);
+            pthread_mutex_unlock(&sh->tty_mx);
+        }
+    }
+    if (fc->lvl && fc->write_st == CM_OK)
+        fc->write_st = cm_report_level(fc->lvl, CM_FORMAT_CSV, fc->name, &fc->clk, r);
+    if (fc->rep && fc->write_st == CM_OK)
+        fc->write_st = cm_report_level(fc->rep, CM_FORMAT_JSONL, fc->name, &fc->clk, r);
+}
+
+static void on_level(void *user, const cm_level *lv)
+{
+    file_ctx *fc = user;
+    cm_level_rec r;
+    if (cm_level_acc_push(&fc->lacc, lv, &r)) put_level(fc, &r);
+}
+
+static void progress_line(shared *sh, const char *name, double frac, double audio_s,
+                          double wall_s)
 {
     double speed = wall_s > 0 ? audio_s / wall_s : 0.0;
-    const int width = 24;
-    int filled = (int)(frac * width + 0.5);
-    char bar[32];
-    for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
-    bar[width] = 0;
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    fprintf(stderr, "\r%-28.28s [%s] %5.1f%%  %7.1fx real time ", base, bar, frac * 100.0,
-            speed);
-    fflush(stderr);
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    char text[sizeof sh->bar];
+    if (frac < 0) {
+        /* A stream of unknown length: how far, not how much is left. */
+        int h = (int)(audio_s / 3600), m = (int)(audio_s / 60) % 60;
+        snprintf(text, sizeof text, "%-28.28s %d:%02d:%04.1f of audio  %7.1fx real time ", base,
+                 h, m, audio_s - 60.0 * (h * 60 + m), speed);
+    } else {
+        const int width = 24;
+        int filled = (int)(frac * width + 0.5);
+        char bar[32];
+        for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
+        bar[width] = 0;
+        snprintf(text, sizeof text, "%-28.28s [%s] %5.1f%%  %7.1fx real time ", base, bar,
+                 frac * 100.0, speed);
+    }
+    bar_set(sh, text);
 }
 
 /* Analyses one file into fc->out. Returns 0 when the file was analysed cleanly, 1 when it
@@ -147,14 +286,29 @@ static int analyze_file(file_ctx *fc)
     int rc = 0;
     char msg[CM_DIAG_LEN + 64];
     const bool prog = sh->show_progress && o->jobs == 1;
-    bool prog_drawn = false;
 
-    cm_status st = cm_reader_open(fc->path, &rd, &info, &why);
+    cm_status st = strcmp(fc->path, "-") == 0
+                       ? cm_reader_open_fd(STDIN_FILENO, fc->name, &rd, &info, &why)
+                       : cm_reader_open(fc->path, &rd, &info, &why);
     if (st != CM_OK) {
         snprintf(msg, sizeof msg, "%s", why.msg[0] ? why.msg : cm_status_str(st));
         goto fail;
     }
+    fc->clk = o->start;
+    if (!cm_clock_known(&fc->clk) && info.origin[0]) {
+        if (cm_clock_parse(info.origin, &fc->clk) != 0)
+            cli_err("%s: recording time '%s' in the file is not a date and time; ignored",
+                    fc->name, info.origin);
+    }
+    cm_night_stats_init(&fc->stats);
+    const bool levels = o->level_step > 0 || o->level_csv || o->report;
+    if (levels && cm_level_acc_init(&fc->lacc, o->level_step > 0 ? o->level_step : 1.0,
+                                    o->calibrated) != CM_OK) {
+        snprintf(msg, sizeof msg, "bad level step");
+        goto fail;
+    }
     cm_analyzer_config cfg = cm_analyzer_config_default(info.rate_hz, info.channels);
+    if (levels) cfg.on_track = on_level;
     cfg.spl_offset_db = o->spl_offset;
     cfg.calibrated = o->calibrated;
     cfg.loud_db = o->loud_db;
@@ -174,6 +328,10 @@ static int analyze_file(file_ctx *fc)
         snprintf(msg, sizeof msg, "out of memory");
         goto fail;
     }
+    /* Test seam: CM_TEST_PROGRESS_EVERY_BLOCK=1 redraws after every block instead of every
+     * 0.2 s, so a test sees the bar beside every record whatever the machine's speed. */
+    const char *every = getenv("CM_TEST_PROGRESS_EVERY_BLOCK");
+    const double interval_s = every && every[0] == '1' ? -1.0 : 0.2;
     double t_start = now_s(), t_last = 0.0;
     for (;;) {
         size_t n = 0;
@@ -181,10 +339,10 @@ static int analyze_file(file_ctx *fc)
         if (st != CM_OK) {
             /* Decode error mid-file: what came before is analysed and reported. */
             const char *m = why.msg[0] ? why.msg : cm_status_str(st);
-            if (strncmp(m, fc->path, strlen(fc->path)) == 0)
-                cli_err("%s; analysed the audio before it", m);
+            if (strncmp(m, fc->name, strlen(fc->name)) == 0)
+                say(sh, "%s; analysed the audio before it", m);
             else
-                cli_err("%s: %s; analysed the audio before it", fc->path, m);
+                say(sh, "%s: %s; analysed the audio before it", fc->name, m);
             rc = 1;
             break;
         }
@@ -196,13 +354,12 @@ static int analyze_file(file_ctx *fc)
         if (fc->write_st != CM_OK) break;
         if (prog) {
             double t = now_s();
-            if (t - t_last > 0.2) {
+            if (t - t_last > interval_s) {
                 t_last = t;
                 uint64_t done = cm_reader_frames_read(rd);
-                double frac = info.frames ? (double)done / (double)info.frames : 0.0;
+                double frac = info.frames ? (double)done / (double)info.frames : -1.0;
                 if (frac > 1.0) frac = 1.0;
-                progress_line(fc->path, frac, (double)done / info.rate_hz, t - t_start);
-                prog_drawn = true;
+                progress_line(sh, fc->name, frac, (double)done / info.rate_hz, t - t_start);
             }
         }
     }
@@ -210,45 +367,71 @@ static int analyze_file(file_ctx *fc)
         snprintf(msg, sizeof msg, "analysis failed at the end of input: %s", cm_status_str(st));
         goto fail;
     }
-    if (prog) {
-        double t = now_s();
-        uint64_t done = cm_reader_frames_read(rd);
-        progress_line(fc->path, 1.0, (double)done / info.rate_hz, t - t_start);
-        fputc('\n', stderr);
-    }
+    if (prog) bar_end(sh);
+    cm_level_rec lr;
+    if (levels && cm_level_acc_flush(&fc->lacc, &lr)) put_level(fc, &lr);
     cm_summary s;
     cm_analyzer_summary(an, &s);
-    if (fc->write_st == CM_OK) fc->write_st = cm_report_summary(fc->out, o->fmt, fc->path, &s);
-    if (cm_reader_truncated(rd)) {
-        cli_err("%s: truncated: the header announced %llu frames but the file holds %llu; "
-                "analysed what is there", fc->path, (unsigned long long)info.frames,
-                (unsigned long long)cm_reader_frames_read(rd));
+    if (fc->write_st == CM_OK)
+        fc->write_st = cm_report_summary_at(fc->out, o->fmt, fc->name, &fc->clk, &s);
+    if (fc->rep && fc->write_st == CM_OK)
+        fc->write_st = cm_report_summary_at(fc->rep, CM_FORMAT_JSONL, fc->name, &fc->clk, &s);
+    fc->stats.duration_s = s.duration_s;
+    if (o->fmt == CM_FORMAT_TABLE && fc->write_st == CM_OK)
+        fc->write_st = cm_report_stats_line(fc->out, fc->name, &fc->clk, &fc->stats);
+    if (cm_reader_truncated(rd) && cm_reader_frames_read(rd) >= info.frames) {
+        say(sh, "%s: truncated: the stream stops without its end (no end-of-stream page); "
+            "analysed the %llu frames there", fc->name,
+            (unsigned long long)cm_reader_frames_read(rd));
+        rc = 1;
+    } else if (cm_reader_truncated(rd)) {
+        say(sh, "%s: truncated: the header announced %llu frames but the file holds %llu; "
+            "analysed what is there", fc->name, (unsigned long long)info.frames,
+            (unsigned long long)cm_reader_frames_read(rd));
+        rc = 1;
+    }
+    unsigned partial = cm_reader_partial_bytes(rd);
+    if (partial) {
+        say(sh, "%s: the audio ends inside a frame (%u byte%s of an incomplete last frame, "
+            "not analysed); analysed the %llu whole frames before it", fc->name, partial,
+            partial == 1 ? "" : "s", (unsigned long long)cm_reader_frames_read(rd));
         rc = 1;
     }
     if (s.nonfinite_samples) {
-        cli_err("%s: %llu NaN or infinite samples, analysed as silence", fc->path,
-                (unsigned long long)s.nonfinite_samples);
+        say(sh, "%s: %llu NaN or infinite samples, analysed as silence", fc->name,
+            (unsigned long long)s.nonfinite_samples);
+        rc = 1;
+    }
+    if (s.overrange_samples) {
+        say(sh, "%s: %llu samples beyond +-%.0f (+96 dBFS: not audio, a damaged float file?), "
+            "analysed as silence", fc->name, (unsigned long long)s.overrange_samples,
+            (double)CM_SAMPLE_LIMIT);
         rc = 1;
     }
     if (s.frames_read == 0) {
-        cli_err("%s: no audio frames", fc->path);
+        say(sh, "%s: no audio frames", fc->name);
         rc = 1;
     }
     goto done;
 fail:
-    if (prog_drawn) fputc('\n', stderr);
+    if (prog) bar_end(sh);
     /* Reader messages already start with the file name. */
-    if (strncmp(msg, fc->path, strlen(fc->path)) == 0)
-        cli_err("%s", msg);
+    if (strncmp(msg, fc->name, strlen(fc->name)) == 0)
+        say(sh, "%s", msg);
     else
-        cli_err("%s: %s", fc->path, msg);
-    if (fc->write_st == CM_OK) fc->write_st = cm_report_error(fc->out, o->fmt, fc->path, msg);
+        say(sh, "%s: %s", fc->name, msg);
+    if (fc->write_st == CM_OK) fc->write_st = cm_report_error(fc->out, o->fmt, fc->name, msg);
     rc = 1;
 done:
     free(buf);
     cm_analyzer_destroy(an);
     cm_reader_close(rd);
     return rc;
+}
+
+static const char *input_name(const opts *o, const char *path)
+{
+    return strcmp(path, "-") == 0 && o->stdin_name ? o->stdin_name : path;
 }
 
 /* -j N worker: takes files in order, buffers each file's records, writes them in order. */
@@ -258,28 +441,49 @@ static void *worker(void *arg)
     for (;;) {
         size_t i = atomic_fetch_add(&sh->next_file, 1);
         if (i >= sh->n_files) break;
-        char *mem = NULL;
-        size_t mem_n = 0;
+        char *mem = NULL, *lmem = NULL, *rmem = NULL;
+        size_t mem_n = 0, lmem_n = 0, rmem_n = 0;
         FILE *m = open_memstream(&mem, &mem_n);
-        file_ctx fc = {.sh = sh, .path = sh->files[i], .out = m, .write_st = CM_OK};
+        FILE *lm = sh->lvl_out ? open_memstream(&lmem, &lmem_n) : NULL;
+        FILE *rm = sh->rep_out ? open_memstream(&rmem, &rmem_n) : NULL;
+        if ((sh->lvl_out && !lm) || (sh->rep_out && !rm)) {
+            if (m) fclose(m);
+            m = NULL;
+        }
+        file_ctx fc = {.sh = sh, .path = sh->files[i], .out = m, .lvl = lm, .rep = rm,
+                       .write_st = CM_OK};
+        fc.name = input_name(sh->o, fc.path);
         int rc = m ? analyze_file(&fc) : 1;
         if (m) fclose(m);
+        if (lm) fclose(lm);
+        if (rm) fclose(rm);
         pthread_mutex_lock(&sh->lock);
         while (sh->next_to_write != i) pthread_cond_wait(&sh->turn, &sh->lock);
         if (rc) atomic_store(&sh->failed, 1);
         if (!m || fc.write_st != CM_OK) atomic_store(&sh->write_failed, 1);
         if (mem_n && !atomic_load(&sh->write_failed)) {
+            pthread_mutex_lock(&sh->tty_mx);
+            bar_clear(sh);
             if (fwrite(mem, 1, mem_n, sh->out) != mem_n || fflush(sh->out) != 0)
                 atomic_store(&sh->write_failed, 1);
+            bar_redraw(sh);
+            pthread_mutex_unlock(&sh->tty_mx);
         }
+        if ((lmem_n && fwrite(lmem, 1, lmem_n, sh->lvl_out) != lmem_n) ||
+            (rmem_n && fwrite(rmem, 1, rmem_n, sh->rep_out) != rmem_n))
+            atomic_store(&sh->write_failed, 1);
         if (sh->show_progress) {
-            fprintf(stderr, "\r%zu/%zu files, %.1f s ", i + 1, sh->n_files, now_s() - sh->t0);
-            fflush(stderr);
+            char text[64];
+            snprintf(text, sizeof text, "%zu/%zu files, %.1f s ", i + 1, sh->n_files,
+                     now_s() - sh->t0);
+            bar_set(sh, text);
         }
         sh->next_to_write++;
         pthread_cond_broadcast(&sh->turn);
         pthread_mutex_unlock(&sh->lock);
         free(mem);
+        free(lmem);
+        free(rmem);
     }
     return NULL;
 }
@@ -287,7 +491,7 @@ static void *worker(void *arg)
 int cmd_analyze(int argc, char **argv)
 {
     enum { O_FORCE = 256, O_PROGRESS, O_NO_PROGRESS, O_MODEL, O_MERGE, O_MIN, O_SPL, O_LOUD,
-           O_LONG, O_NO_TP };
+           O_LONG, O_NO_TP, O_NAME, O_LSTEP, O_LCSV, O_START, O_REPORT };
     static const struct option lopts[] = {
         {"format", required_argument, 0, 'f'},   {"output", required_argument, 0, 'o'},
         {"force", no_argument, 0, O_FORCE},       {"progress", no_argument, 0, O_PROGRESS},
@@ -296,11 +500,16 @@ int cmd_analyze(int argc, char **argv)
         {"min-episode", required_argument, 0, O_MIN},
         {"spl-offset", required_argument, 0, O_SPL}, {"loud-db", required_argument, 0, O_LOUD},
         {"long-s", required_argument, 0, O_LONG}, {"no-true-peak", no_argument, 0, O_NO_TP},
+        {"name", required_argument, 0, O_NAME},
+        {"level-step", required_argument, 0, O_LSTEP},
+        {"level-csv", required_argument, 0, O_LCSV}, {"start", required_argument, 0, O_START},
+        {"report", required_argument, 0, O_REPORT},
         {"jobs", required_argument, 0, 'j'},     {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     opts o = {.fmt = CM_FORMAT_TABLE, .progress = -1, .jobs = 1,
               .spl_offset = CM_SPL_OFFSET_DEFAULT_DB, .loud_db = 76.0, .long_s = 60.0,
-              .merge_gap = -1.0, .min_episode = -1.0, .true_peak = true};
+              .merge_gap = -1.0, .min_episode = -1.0, .true_peak = true,
+              .start = cm_clock_none()};
     bool fmt_given = false;
     optind = 1;
     opterr = 0;
@@ -336,6 +545,25 @@ int cmd_analyze(int argc, char **argv)
             if (cli_parse_double("--long-s", optarg, 0.01, 1e7, &o.long_s)) goto usage;
             break;
         case O_NO_TP: o.true_peak = false; break;
+        case O_NAME:
+            if (!optarg[0]) {
+                cli_err("--name: expected a non-empty name for standard input");
+                goto usage;
+            }
+            o.stdin_name = optarg;
+            break;
+        case O_LSTEP:
+            if (cli_parse_double("--level-step", optarg, 0.1, 3600.0, &o.level_step)) goto usage;
+            break;
+        case O_LCSV: o.level_csv = optarg; break;
+        case O_REPORT: o.report = optarg; break;
+        case O_START:
+            if (cm_clock_parse(optarg, &o.start) != 0) {
+                cli_err("--start=%s: expected a date and time, e.g. 2026-12-01T21:00:00+01:00",
+                        optarg);
+                goto usage;
+            }
+            break;
         case 'j':
             if (cli_parse_uint("--jobs", optarg, 1, 256, &o.jobs)) goto usage;
             break;
@@ -346,6 +574,29 @@ int cmd_analyze(int argc, char **argv)
     }
     if (optind >= argc) {
         cli_err("analyze: no input files");
+        goto usage;
+    }
+    /* Standard input can be read once. */
+    int n_stdin = 0;
+    for (int i = optind; i < argc; i++) n_stdin += strcmp(argv[i], "-") == 0;
+    if (n_stdin > 1) {
+        cli_err("analyze: - (standard input) given %d times; it can be read only once",
+                n_stdin);
+        goto usage;
+    }
+    if (o.stdin_name && !n_stdin) {
+        cli_err("--name %s: names standard input, but - is not among the inputs",
+                o.stdin_name);
+        goto usage;
+    }
+    if (n_stdin && isatty(STDIN_FILENO)) {
+        cli_err("analyze: - reads standard input, which is a terminal; pipe audio into it "
+                "(e.g. ffmpeg -i in.m4a -f wav - | crymeter analyze -)");
+        goto usage;
+    }
+
+    if (cm_clock_known(&o.start) && argc - optind > 1) {
+        cli_err("--start applies to one file; analyse files with different starts one by one");
         goto usage;
     }
 
@@ -362,6 +613,26 @@ int cmd_analyze(int argc, char **argv)
         }
     }
     if (!fmt_given) o.fmt = isatty(fileno(out)) ? CM_FORMAT_TABLE : CM_FORMAT_JSONL;
+    if (o.level_step > 0 && o.fmt != CM_FORMAT_JSONL && !o.level_csv) {
+        cli_err("--level-step: level records go to JSON Lines (-f jsonl) or to --level-csv PATH");
+        if (out != stdout) fclose(out);
+        goto usage;
+    }
+    FILE *lvl_out = NULL, *rep_out = NULL;
+    if (o.level_csv && !(lvl_out = cli_open_output(o.level_csv, o.force))) {
+        if (out != stdout) fclose(out);
+        return errno == EEXIST ? CM_EXIT_USAGE : CM_EXIT_FAIL;
+    }
+    if (o.report && !(rep_out = tmpfile())) {
+        cli_err("--report: cannot make a temporary file: %s", strerror(errno));
+        if (out != stdout) fclose(out);
+        if (lvl_out) fclose(lvl_out);
+        return CM_EXIT_FAIL;
+    }
+    if (lvl_out && cm_report_level_csv_begin(lvl_out) != CM_OK) {
+        cli_err("%s: write failed", o.level_csv);
+        return CM_EXIT_FAIL;
+    }
 
     cm_model *model = NULL;
     cm_diag why = {{0}};
@@ -374,9 +645,11 @@ int cmd_analyze(int argc, char **argv)
     }
 
     shared sh = {.o = &o, .model = model, .files = argv + optind,
-                 .n_files = (size_t)(argc - optind), .out = out, .t0 = now_s()};
+                 .n_files = (size_t)(argc - optind), .out = out, .lvl_out = lvl_out,
+                 .rep_out = rep_out, .t0 = now_s()};
     sh.show_progress = o.progress < 0 ? isatty(STDERR_FILENO) : o.progress;
     pthread_mutex_init(&sh.lock, NULL);
+    pthread_mutex_init(&sh.tty_mx, NULL);
     pthread_cond_init(&sh.turn, NULL);
     atomic_init(&sh.next_file, 0);
     atomic_init(&sh.failed, 0);
@@ -386,7 +659,9 @@ int cmd_analyze(int argc, char **argv)
     if (o.jobs == 1 || sh.n_files == 1) {
         o.jobs = 1;
         for (size_t i = 0; i < sh.n_files && !atomic_load(&sh.write_failed); i++) {
-            file_ctx fc = {.sh = &sh, .path = sh.files[i], .out = out, .write_st = CM_OK};
+            file_ctx fc = {.sh = &sh, .path = sh.files[i], .out = out, .lvl = lvl_out,
+                           .rep = rep_out, .write_st = CM_OK};
+            fc.name = input_name(&o, fc.path);
             if (analyze_file(&fc)) atomic_store(&sh.failed, 1);
             if (fc.write_st != CM_OK || fflush(out) != 0) atomic_store(&sh.write_failed, 1);
         }
@@ -399,9 +674,14 @@ int cmd_analyze(int argc, char **argv)
         if (started == 0) worker(&sh);
         for (unsigned i = 0; i < started; i++) pthread_join(th[i], NULL);
         free(th);
-        if (sh.show_progress) fputc('\n', stderr);
+        bar_end(&sh);
     }
     int rc = atomic_load(&sh.failed) ? CM_EXIT_FAIL : CM_EXIT_OK;
+    if (lvl_out && fclose(lvl_out) != 0) {
+        cli_err("%s: write failed (%s)", o.level_csv, strerror(errno));
+        rc = CM_EXIT_FAIL;
+    }
+    if (rep_out && cli_write_report(rep_out, o.report, o.force) != 0) rc = CM_EXIT_FAIL;
     if (fflush(out) != 0 || ferror(out)) atomic_store(&sh.write_failed, 1);
     if (out != stdout && fclose(out) != 0) atomic_store(&sh.write_failed, 1);
     if (atomic_load(&sh.write_failed)) {
@@ -410,6 +690,7 @@ int cmd_analyze(int argc, char **argv)
         rc = CM_EXIT_FAIL;
     }
     pthread_mutex_destroy(&sh.lock);
+    pthread_mutex_destroy(&sh.tty_mx);
     pthread_cond_destroy(&sh.turn);
     cm_model_destroy(model);
     return rc;

@@ -7,6 +7,7 @@
  * messages, watches signals, --duration and device errors, and prints the summary.
  * Records and the meter share stdout under one mutex; the worker holds it only to print. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <pthread.h>
@@ -26,6 +27,7 @@
 #include "cli/cli.h"
 #include "crymeter/analyzer.h"
 #include "crymeter/capture.h"
+#include "crymeter/capture_script.h"
 #include "crymeter/classifier.h"
 #include "crymeter/clipwriter.h"
 #include "crymeter/report.h"
@@ -57,18 +59,27 @@ static const char help[] =
     "      --pre-roll S     seconds of audio kept before each clip's onset (default 3)\n"
     "      --post-roll S    seconds after its end (default 1)\n"
     "      --duration S     stop after S seconds of audio (default: until Ctrl-C)\n"
+    "      --buffer S       seconds of audio held between capture and analysis, 0.5..60\n"
+    "                       (default 4); raise it if the monitor record counts drops\n"
     "      --model FILE     classifier model (default: the built-in model)\n"
     "      --merge-gap S    gaps shorter than S seconds join one episode (default: model's)\n"
     "      --min-episode S  drop episodes shorter than S seconds (default: model's)\n"
     "      --spl-offset DB  dB SPL of a 0 dB(A) re full-scale signal (calibration)\n"
     "      --loud-db DB     excessive when louder than DB dB(A) SPL (default 76)\n"
     "      --long-s S       excessive when longer than S seconds (default 60)\n"
+    "      --level-step S   JSON Lines: a level record every S seconds (0.1..3600), for\n"
+    "                       the level track of `crymeter report`\n"
     "  -h, --help           this help\n"
     "\n"
-    "Ctrl-C, SIGTERM or --duration: stop, analyse what was captured, close any open\n"
-    "episode and print the summary.\n"
-    "Exit status: 0 ok; 1 device or output error (after the summary so far); 2 usage\n"
-    "error; 3 completed but audio was dropped (frames dropped or input overflows).\n";
+    "Records carry the wall-clock time (\"clock\", ISO 8601, local offset) of their start;\n"
+    "with --clips, episode records name their clip (\"clip\").\n"
+    "Ctrl-C, SIGTERM, SIGHUP or --duration: stop, analyse what was captured, close any\n"
+    "open episode and print the summary.\n"
+    "A device that stops delivering for 3 s, fails or is unplugged ends the run the same\n"
+    "way, with a message naming it; a driver that does not stop within 5 s is left behind.\n"
+    "Exit status: 0 ok; 1 device or output error, or NaN/Inf samples from the device\n"
+    "(after the summary so far); 2 usage error; 3 completed but audio was dropped\n"
+    "(frames dropped or input overflows).\n";
 
 typedef struct opts {
     const char *device;
@@ -78,10 +89,11 @@ typedef struct opts {
     const char *exec_cmd;
     double cooldown, exec_timeout;
     const char *clips;
-    double pre_roll, post_roll, duration;
+    double pre_roll, post_roll, duration, buffer;
     const char *model_path;
     double merge_gap, min_episode, spl_offset, loud_db, long_s;
     bool calibrated;
+    double level_step; /* 0: no level records */
 } opts;
 
 /* ---- alert commands -------------------------------------------------------------- */
@@ -166,9 +178,16 @@ static void run_job(execq *x, exec_job *j)
      * command with everything it started. */
     posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+    /* stdin and stdout from/to /dev/null: the records on our stdout stay whole JSON lines
+     * whatever the command prints (a flood included); its stderr is the user's to see. */
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     char *argv[] = {"/bin/sh", "-c", (char *)x->cmd, NULL};
     pid_t pid;
-    int e = posix_spawn(&pid, "/bin/sh", NULL, &attr, argv, envp);
+    int e = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     free(envp);
     free(json_var);
@@ -273,6 +292,8 @@ typedef struct mon {
     double open_start_s;      /* running episode's start, NAN when none */
     cm_status write_st;       /* first stdout error */
     cm_status push_st;
+    cm_clock clk;             /* wall clock of audio time 0 */
+    cm_level_acc lacc;        /* --level-step (worker thread only) */
 } mon;
 
 static void clear_meter(mon *m)
@@ -343,7 +364,10 @@ static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
     pthread_mutex_lock(&m->out_lock);
     clear_meter(m);
     if (m->write_st == CM_OK) {
-        cm_status st = cm_report_event(stdout, m->o->fmt, m->device, kind, ep);
+        char clip[1024];
+        if (m->clips && kind == CM_EVENT_END) cm_clipwriter_clip_path(m->clips, ep, clip, sizeof clip);
+        cm_status st = cm_report_event_at(stdout, m->o->fmt, m->device, &m->clk,
+                                          m->clips && kind == CM_EVENT_END ? clip : NULL, kind, ep);
         if (st == CM_OK && fflush(stdout) != 0) st = CM_E_IO;
         m->write_st = st;
     }
@@ -364,6 +388,18 @@ static void on_level(void *user, const cm_level *lv)
     pthread_mutex_lock(&m->out_lock);
     m->level = *lv;
     m->have_level = true;
+    pthread_mutex_unlock(&m->out_lock);
+}
+
+/* Worker thread: the level track (--level-step), as analyze writes it. */
+static void on_track(void *user, const cm_level *lv)
+{
+    mon *m = user;
+    cm_level_rec r;
+    if (!cm_level_acc_push(&m->lacc, lv, &r)) return;
+    pthread_mutex_lock(&m->out_lock);
+    clear_meter(m);
+    if (m->write_st == CM_OK) m->write_st = cm_report_level(stdout, m->o->fmt, m->device, &m->clk, &r);
     pthread_mutex_unlock(&m->out_lock);
 }
 
@@ -443,11 +479,11 @@ static void on_signal(int sig) { got_signal = sig; }
 int cmd_monitor(int argc, char **argv)
 {
     opts o = {.channels = 1, .fmt = CM_FORMAT_TABLE, .cooldown = 10.0, .exec_timeout = 30.0,
-              .pre_roll = 3.0, .post_roll = 1.0, .duration = 0.0, .merge_gap = -1.0,
+              .pre_roll = 3.0, .post_roll = 1.0, .duration = 0.0, .buffer = 4.0, .merge_gap = -1.0,
               .min_episode = -1.0, .spl_offset = CM_SPL_OFFSET_DEFAULT_DB, .loud_db = 76.0,
               .long_s = 60.0};
     enum { O_RATE = 256, O_CH, O_EXEC, O_COOL, O_EXTO, O_CLIPS, O_PRE, O_POST, O_DUR, O_MODEL,
-           O_MERGE, O_MINEP, O_SPL, O_LOUD, O_LONG };
+           O_MERGE, O_MINEP, O_SPL, O_LOUD, O_LONG, O_BUF, O_LSTEP };
     static const struct option lopts[] = {
         {"device", required_argument, 0, 'd'},   {"format", required_argument, 0, 'f'},
         {"rate", required_argument, 0, O_RATE},  {"channels", required_argument, 0, O_CH},
@@ -456,10 +492,12 @@ int cmd_monitor(int argc, char **argv)
         {"clips", required_argument, 0, O_CLIPS}, {"pre-roll", required_argument, 0, O_PRE},
         {"post-roll", required_argument, 0, O_POST},
         {"duration", required_argument, 0, O_DUR}, {"model", required_argument, 0, O_MODEL},
+        {"buffer", required_argument, 0, O_BUF},
         {"merge-gap", required_argument, 0, O_MERGE},
         {"min-episode", required_argument, 0, O_MINEP},
         {"spl-offset", required_argument, 0, O_SPL}, {"loud-db", required_argument, 0, O_LOUD},
         {"long-s", required_argument, 0, O_LONG}, {"help", no_argument, 0, 'h'},
+        {"level-step", required_argument, 0, O_LSTEP},
         {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -484,6 +522,7 @@ int cmd_monitor(int argc, char **argv)
         case O_PRE: if (cli_parse_double("--pre-roll", optarg, 0, 60, &o.pre_roll)) goto usage; break;
         case O_POST: if (cli_parse_double("--post-roll", optarg, 0, 60, &o.post_roll)) goto usage; break;
         case O_DUR: if (cli_parse_double("--duration", optarg, 0.01, 1e7, &o.duration)) goto usage; break;
+        case O_BUF: if (cli_parse_double("--buffer", optarg, 0.5, 60, &o.buffer)) goto usage; break;
         case O_MODEL: o.model_path = optarg; break;
         case O_MERGE: if (cli_parse_double("--merge-gap", optarg, 0, 60, &o.merge_gap)) goto usage; break;
         case O_MINEP: if (cli_parse_double("--min-episode", optarg, 0, 600, &o.min_episode)) goto usage; break;
@@ -493,6 +532,7 @@ int cmd_monitor(int argc, char **argv)
             break;
         case O_LOUD: if (cli_parse_double("--loud-db", optarg, -200, 300, &o.loud_db)) goto usage; break;
         case O_LONG: if (cli_parse_double("--long-s", optarg, 0.01, 1e7, &o.long_s)) goto usage; break;
+        case O_LSTEP: if (cli_parse_double("--level-step", optarg, 0.1, 3600, &o.level_step)) goto usage; break;
         case 'h': fputs(help, stdout); return CM_EXIT_OK;
         case ':': cli_err("option %s needs a value", argv[optind - 1]); goto usage;
         default: cli_err("unknown option '%s'", argv[optind - 1]); goto usage;
@@ -513,14 +553,22 @@ int cmd_monitor(int argc, char **argv)
         cli_err("%s", why.msg[0] ? why.msg : cm_status_str(st)); /* names the file */
         return CM_EXIT_FAIL;
     }
-    if (cli_audio_init() != 0) {
-        cm_model_destroy(model);
-        return CM_EXIT_FAIL;
+    /* The test seam (tests/README.md): a scripted device instead of PortAudio, so the
+     * tests drive stalls, hangs, failures and overflows by construction. */
+    const char *script = getenv("CRYMETER_TEST_CAPTURE");
+    bool audio_up = false;
+    if (!script || !*script) {
+        if (cli_audio_init() != 0) {
+            cm_model_destroy(model);
+            return CM_EXIT_FAIL;
+        }
+        audio_up = true;
     }
 
     int rc = CM_EXIT_OK;
     mon m;
     memset(&m, 0, sizeof m);
+    m.clk = cm_clock_none();
     m.o = &o;
     m.open_start_s = NAN;
     pthread_mutex_init(&m.out_lock, NULL);
@@ -529,16 +577,29 @@ int cmd_monitor(int argc, char **argv)
     pthread_mutex_init(&ex.lock, NULL);
     pthread_cond_init(&ex.wake, NULL);
     cm_capture *cap = NULL;
-    cm_capture_device dev;
-    if ((st = cm_capture_find(o.device, &dev, &why)) != CM_OK) {
+    cm_capture_source *src = NULL;
+    if (audio_up) {
+        cm_capture_device dev;
+        if ((st = cm_capture_find(o.device, &dev, &why)) != CM_OK) {
+            cli_err("%s", why.msg);
+            rc = st == CM_E_RANGE ? CM_EXIT_USAGE : CM_EXIT_FAIL;
+            goto done;
+        }
+        st = cm_capture_source_portaudio(dev.index, 0.0, &src, &why);
+    } else {
+        st = cm_capture_script_load(script, &src, &why);
+    }
+    if (st != CM_OK) {
         cli_err("%s", why.msg);
-        rc = st == CM_E_RANGE ? CM_EXIT_USAGE : CM_EXIT_FAIL;
+        rc = CM_EXIT_FAIL;
         goto done;
     }
     cm_capture_config ccfg = cm_capture_config_default();
-    ccfg.device_index = dev.index;
-    ccfg.rate_hz = o.rate;
+    ccfg.source = src; /* the capture owns it from here */
+    ccfg.rate_hz = o.rate ? o.rate : src->default_rate_hz;
     ccfg.channels = o.channels;
+    ccfg.ring_s = o.buffer;
+    ccfg.max_frames = o.duration > 0 ? (uint64_t)llround(o.duration * ccfg.rate_hz) : 0;
     ccfg.on_audio = on_audio;
     ccfg.on_end = on_end;
     ccfg.user = &m;
@@ -548,15 +609,6 @@ int cmd_monitor(int argc, char **argv)
         goto done;
     }
     m.rate = cm_capture_rate_hz(cap);
-    cm_capture_close(cap); /* reopened below with max_frames known in frames */
-    cap = NULL;
-    ccfg.rate_hz = m.rate;
-    ccfg.max_frames = o.duration > 0 ? (uint64_t)llround(o.duration * m.rate) : 0;
-    if ((st = cm_capture_open(&ccfg, &cap, &why)) != CM_OK) {
-        cli_err("%s", why.msg);
-        rc = CM_EXIT_FAIL;
-        goto done;
-    }
     m.device = cm_capture_device_name(cap); /* owned by this capture: valid until close */
 
     cm_analyzer_config acfg = cm_analyzer_config_default(m.rate, o.channels);
@@ -569,9 +621,14 @@ int cmd_monitor(int argc, char **argv)
     acfg.model = model;
     acfg.on_event = on_event;
     acfg.on_level = on_level;
+    if (o.level_step > 0) acfg.on_track = on_track;
     acfg.user = &m;
     if ((st = cm_analyzer_create(&acfg, &m.an, &why)) != CM_OK) {
         cli_err("%s", why.msg[0] ? why.msg : cm_status_str(st));
+        rc = CM_EXIT_FAIL;
+        goto done;
+    }
+    if (o.level_step > 0 && cm_level_acc_init(&m.lacc, o.level_step, o.calibrated) != CM_OK) {
         rc = CM_EXIT_FAIL;
         goto done;
     }
@@ -614,6 +671,7 @@ int cmd_monitor(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* the terminal went away: stop as for Ctrl-C */
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error, reported */
 
     if (o.fmt == CM_FORMAT_TABLE) {
@@ -624,6 +682,11 @@ int cmd_monitor(int argc, char **argv)
     }
     if (m.meter)
         fprintf(stderr, "crymeter: monitoring '%s' at %u Hz; Ctrl-C to stop\n", m.device, m.rate);
+    /* Audio time 0 is now, give or take the device's start-up: the records' "clock". */
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    m.clk.epoch_s = (double)wall.tv_sec + wall.tv_nsec * 1e-9;
+    m.clk.offset_min = CM_CLOCK_LOCAL;
     if ((st = cm_capture_start(cap, &why)) != CM_OK) {
         cli_err("%s", why.msg);
         rc = CM_EXIT_FAIL;
@@ -672,7 +735,10 @@ int cmd_monitor(int argc, char **argv)
     cm_analyzer_summary(m.an, &sum);
     pthread_mutex_lock(&m.out_lock);
     clear_meter(&m);
-    if (m.write_st == CM_OK) m.write_st = cm_report_summary(stdout, o.fmt, m.device, &sum);
+    cm_level_rec lr;
+    if (o.level_step > 0 && cm_level_acc_flush(&m.lacc, &lr) && m.write_st == CM_OK)
+        m.write_st = cm_report_level(stdout, o.fmt, m.device, &m.clk, &lr);
+    if (m.write_st == CM_OK) m.write_st = cm_report_summary_at(stdout, o.fmt, m.device, &m.clk, &sum);
     cm_clipwriter_stats ws = {0, 0, 0, 0};
     if (m.clips) cm_clipwriter_get_stats(m.clips, &ws);
     double monitored = (double)cs.frames_delivered / m.rate;
@@ -715,6 +781,10 @@ int cmd_monitor(int argc, char **argv)
         rc = CM_EXIT_FAIL;
     } else if (device_failed) {
         rc = CM_EXIT_FAIL;
+    } else if (sum.nonfinite_samples) {
+        cli_err("device '%s' delivered %llu NaN/Inf samples (analysed as silence)", m.device,
+                (unsigned long long)sum.nonfinite_samples);
+        rc = CM_EXIT_FAIL;
     } else if (cs.frames_dropped || cs.overflows) {
         cli_err("audio was dropped: %llu frames did not fit the buffer, %llu input overflows",
                 (unsigned long long)cs.frames_dropped, (unsigned long long)cs.overflows);
@@ -728,7 +798,7 @@ done:
     cm_capture_close(cap);
     cm_clipwriter_close(m.clips);
     cm_analyzer_destroy(m.an);
-    if (!hung) cm_capture_system_done(); /* PortAudio would wait on the stuck driver */
+    if (audio_up && !hung) cm_capture_system_done(); /* PortAudio would wait on the stuck driver */
     cm_model_destroy(model);
     pthread_mutex_destroy(&m.out_lock);
     pthread_mutex_destroy(&ex.lock);

@@ -22,6 +22,7 @@ static const char usage[] =
     "  devices            list audio input devices\n"
     "  calibrate          train or re-threshold the classifier from labelled clips\n"
     "  evaluate           measure precision and recall of a model on labelled clips\n"
+    "  report RECORDS...  draw analyze/monitor records as one HTML page (night report)\n"
     "\n"
     "Run 'crymeter COMMAND --help' for a command's options.\n"
     "\n"
@@ -35,7 +36,7 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {
         {"analyze", cmd_analyze},     {"monitor", cmd_monitor},   {"devices", cmd_devices},
-        {"calibrate", cmd_calibrate}, {"evaluate", cmd_evaluate},
+        {"calibrate", cmd_calibrate}, {"evaluate", cmd_evaluate},   {"report", cmd_report},
     };
     if (argc < 2) {
         fputs(usage, stderr);

@@ -637,9 +637,14 @@ static cm_status parse_model(const cJSON *root, cm_model *m, cm_diag *why)
     if ((st = get_item(root, "format_version", "", &it, why)) != CM_OK) return st;
     if (!cJSON_IsNumber(it) || (it->valuedouble != CM_MODEL_FORMAT_VERSION &&
                                 it->valuedouble != CM_MODEL_FORMAT_VERSION_TREES))
-        return cm_diag_fail(why, CM_E_FORMAT, "format_version=%g: expected %d or %d",
+        return cm_diag_fail(why, CM_E_FORMAT, "format_version=%g: expected %d or %d%s",
                             cJSON_IsNumber(it) ? it->valuedouble : NAN, CM_MODEL_FORMAT_VERSION,
-                            CM_MODEL_FORMAT_VERSION_TREES);
+                            CM_MODEL_FORMAT_VERSION_TREES,
+                            cJSON_IsNumber(it) &&
+                                    it->valuedouble > CM_MODEL_FORMAT_VERSION_TREES
+                                ? " (a newer crymeter wrote this model; this build cannot "
+                                  "read it: upgrade crymeter, or use a model this build wrote)"
+                                : "");
     int version = (int)it->valuedouble;
     if ((st = get_uint(root, "sample_rate_hz", "", 0, 1000000, &u, why)) != CM_OK) return st;
     if (u != CM_FRONT_RATE_HZ)

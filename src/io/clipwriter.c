@@ -7,6 +7,7 @@
 #include "crymeter/clipwriter.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -85,15 +86,52 @@ cm_clipwriter_config cm_clipwriter_config_default(const char *dir, unsigned rate
     return c;
 }
 
-/* Opens DIR/crymeter-YYYYmmdd-HHMMSS-<id>-<class>.wav, never overwriting a file. */
-static SNDFILE *open_clip(cm_clipwriter *cw, const clip_req *r, char *path, size_t len)
+void cm_clipwriter_clip_path(const cm_clipwriter *cw, const cm_episode *ep, char *buf,
+                             size_t len)
+{
+    time_t t = cw->cfg.t0 + (time_t)floor(ep->start_s);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    snprintf(buf, len, "%s/crymeter-%s-%llu-%s.wav", cw->dir, stamp, (unsigned long long)ep->id,
+             cm_class_name(ep->cls));
+}
+
+/* Clips are written under a temporary name in the same folder and get their name
+ * DIR/crymeter-YYYYmmdd-HHMMSS-<id>-<class>.wav only when complete, so a clip that a message
+ * has announced is a whole WAV file even if the process is killed (kill -9, power cut of
+ * the process) the moment after, and a kill mid-clip leaves only a hidden ".part" file. */
+static SNDFILE *open_clip(cm_clipwriter *cw, const clip_req *r, char *tmp, size_t len)
+{
+    snprintf(tmp, len, "%s/.crymeter-%ld-%llu.wav.part", cw->dir, (long)getpid(),
+             (unsigned long long)r->id);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return NULL;
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    info.samplerate = (int)cw->cfg.rate_hz;
+    info.channels = (int)cw->cfg.channels;
+    info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+    SNDFILE *sf = sf_open_fd(fd, SFM_WRITE, &info, SF_TRUE);
+    if (!sf) {
+        close(fd);
+        unlink(tmp);
+    }
+    return sf;
+}
+
+/* Gives the finished temporary file tmp its clip name in path, never replacing a file:
+ * link() fails on an existing name, so the next suffix is tried; on a file system without
+ * hard links (FAT on a USB stick) rename() after a check, which only a concurrent writer
+ * of the same name could race. 0, or an errno. */
+static int name_clip(cm_clipwriter *cw, const clip_req *r, const char *tmp, char *path, size_t len)
 {
     time_t t = cw->cfg.t0 + (time_t)floor(r->start_s);
     struct tm tm;
     localtime_r(&t, &tm);
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    SF_INFO info;
     for (int k = 0; k < 100; k++) {
         if (k == 0)
             snprintf(path, len, "%s/crymeter-%s-%llu-%s.wav", cw->dir, stamp,
@@ -101,28 +139,33 @@ static SNDFILE *open_clip(cm_clipwriter *cw, const clip_req *r, char *path, size
         else
             snprintf(path, len, "%s/crymeter-%s-%llu-%s.%d.wav", cw->dir, stamp,
                      (unsigned long long)r->id, cm_class_name(r->cls), k);
+        if (link(tmp, path) == 0) {
+            unlink(tmp);
+            return 0;
+        }
+        if (errno == EEXIST) continue;
+        if (errno != EPERM && errno != ENOTSUP && errno != EXDEV) return errno;
         if (access(path, F_OK) == 0) continue;
-        memset(&info, 0, sizeof info);
-        info.samplerate = (int)cw->cfg.rate_hz;
-        info.channels = (int)cw->cfg.channels;
-        info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
-        return sf_open(path, SFM_WRITE, &info);
+        return rename(tmp, path) == 0 ? 0 : errno;
     }
-    return NULL;
+    return EEXIST;
 }
 
 /* Writes one clip; returns with the lock held. */
 static void write_clip(cm_clipwriter *cw, clip_req *r)
 {
-    char path[700];
+    char path[700], tmp[700], fail_why[256] = "";
+    double cut_s = 0.0;
     pthread_mutex_unlock(&cw->lock);
-    SNDFILE *sf = open_clip(cw, r, path, sizeof path);
-    const char *open_err = sf ? NULL : sf_strerror(NULL);
+    errno = 0;
+    SNDFILE *sf = open_clip(cw, r, tmp, sizeof tmp);
+    int open_errno = errno;
+    const char *open_err = sf ? NULL : open_errno ? strerror(open_errno) : sf_strerror(NULL);
     pthread_mutex_lock(&cw->lock);
     if (!sf) {
         cw->stats.clips_failed++;
         add_msg(cw, 1, "clip %llu: cannot create a file in %s: %s", (unsigned long long)r->id,
-                cw->dir, open_err ? open_err : "too many files with that name");
+                cw->dir, open_err);
         return;
     }
     uint64_t pos = r->from, written = 0;
@@ -163,10 +206,9 @@ static void write_clip(cm_clipwriter *cw, clip_req *r)
         int err = sf_error(sf);
         pthread_mutex_lock(&cw->lock);
         if (w != (sf_count_t)n || err) {
-            cw->stats.clips_failed++;
-            add_msg(cw, 1, "clip %llu: %s: write failed (%s); clip cut at %.1f s; monitoring goes on",
-                    (unsigned long long)r->id, path, err ? sf_strerror(sf) : strerror(errno),
-                    (double)(written + (w > 0 ? (uint64_t)w : 0)) / cw->cfg.rate_hz);
+            /* Reported once the cut clip has its name (below). */
+            snprintf(fail_why, sizeof fail_why, "%s", err ? sf_strerror(sf) : strerror(errno));
+            cut_s = (double)(written + (w > 0 ? (uint64_t)w : 0)) / cw->cfg.rate_hz;
             failed = true;
             break;
         }
@@ -174,12 +216,24 @@ static void write_clip(cm_clipwriter *cw, clip_req *r)
     }
     pthread_mutex_unlock(&cw->lock);
     int cerr = sf_close(sf);
+    /* A clip cut by a write error is still a valid WAV of what was written: it gets its
+     * name too. One that did not close is not, and goes. */
+    int nerr = cerr ? 0 : name_clip(cw, r, tmp, path, sizeof path);
+    if (cerr || nerr) unlink(tmp);
     pthread_mutex_lock(&cw->lock);
-    if (!failed && cerr) {
+    if (failed) {
         cw->stats.clips_failed++;
-        add_msg(cw, 1, "clip %llu: %s: closing failed (%s)", (unsigned long long)r->id, path,
+        add_msg(cw, 1, "clip %llu: %s: write failed (%s); clip cut at %.1f s; monitoring goes on",
+                (unsigned long long)r->id, cerr || nerr ? tmp : path, fail_why, cut_s);
+    } else if (cerr) {
+        cw->stats.clips_failed++;
+        add_msg(cw, 1, "clip %llu: %s: closing failed (%s)", (unsigned long long)r->id, tmp,
                 sf_error_number(cerr));
-    } else if (!failed) {
+    } else if (nerr) {
+        cw->stats.clips_failed++;
+        add_msg(cw, 1, "clip %llu: cannot name it in %s: %s", (unsigned long long)r->id,
+                cw->dir, strerror(nerr));
+    } else {
         cw->stats.clips_written++;
         add_msg(cw, 0, "clip %llu: %s (%.1f s)", (unsigned long long)r->id, path,
                 (double)written / cw->cfg.rate_hz);

@@ -11,10 +11,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +31,10 @@ enum {
     CHANNELS_MAX = 64
 };
 
+/* The WAV header walk looks at chunks starting in the first 64 KiB: enough for real
+ * headers, bounded for hostile ones. A pipe's first HEAD_CAP bytes are kept for it. */
+enum { WALK_LIMIT = 65536, HEAD_CAP = WALK_LIMIT + 64, PUMP_BLOCK = 65536 };
+
 struct cm_reader {
     SNDFILE *sf;
     unsigned channels;
@@ -37,6 +43,33 @@ struct cm_reader {
     int at_eof;
     cm_status pending;       /* decode error seen after a partial block; reported next call */
     char pending_msg[CM_DIAG_LEN];
+
+    int fd;                  /* the input, opened once */
+    int own_fd;              /* opened here (closed by cm_reader_close) */
+    int seekable;            /* regular file: header walked with pread, never moving fd */
+    off_t base;              /* offset of the stream's first byte in fd (stdin may be past 0) */
+    off_t size_at_open;      /* regular file: its size when libsndfile measured it */
+    unsigned frame_bytes;    /* PCM/float WAV: bytes per frame; 0 otherwise */
+    uint64_t data_start;     /* WAV: stream offset of the first audio byte; 0 when unknown */
+    uint64_t data_bytes;     /* WAV: data bytes the header announces; 0 when unknown */
+    int unterminated;        /* Ogg file whose last page is cut or lacks end-of-stream */
+    int data_size_zero;      /* WAV: the data chunk's size field holds 0 ... */
+    uint64_t data_size_at;   /* ... at this stream offset */
+    sf_count_t vio_pos;      /* read position of the virtual I/O below */
+
+    /* Non-seekable input (pipe, FIFO, socket, device): a pump thread is the only reader of
+     * fd. It keeps the stream's first bytes (for the header walk: libsndfile hides the data
+     * chunk's size) and counts every byte, and forwards the stream to libsndfile through a
+     * socket pair, which libsndfile treats as the pipe it is. */
+    int pumping;
+    pthread_t pump;
+    int sock[2];             /* [0] libsndfile's end, [1] the pump's */
+    pthread_mutex_t mx;      /* guards the fields below */
+    unsigned char *head;
+    size_t head_n;
+    uint64_t total;          /* bytes read from fd */
+    int pump_done;           /* fd reached its end (or failed: pump_errno) */
+    int pump_errno;
     char path[];             /* for messages; owned copy */
 };
 
@@ -52,50 +85,117 @@ static uint32_t be32(const unsigned char *p)
 
 static uint64_t le64(const unsigned char *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
 
-/* libsndfile silently shrinks a WAV's data length to what the file holds (its log says
- * "data : 4000 (should be 1956)"), so sf_info.frames cannot reveal truncation. Read the
- * data chunk size ourselves: RIFF (little endian), RIFX (big endian) and RF64 (size in the
- * ds64 chunk). Returns the announced data bytes, or 0 when unknown. 0 and 0xFFFFFFFF are
- * what streaming writers put there before they know the length, so they mean unknown, not
- * "truncated". Only the first 64 KiB of chunks are walked: enough for real headers,
- * bounded for hostile ones. */
-static uint64_t wav_announced_bytes(const char *path)
+/* n bytes at stream offset off, without consuming anything: pread on a regular file, the
+ * pump's copy of the head for a pipe. 0 on success. */
+static int peek(cm_reader *r, uint64_t off, void *buf, size_t n)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    unsigned char hdr[12];
-    uint64_t result = 0;
-    if (fread(hdr, 1, sizeof hdr, f) != sizeof hdr || memcmp(hdr + 8, "WAVE", 4) != 0) {
-        fclose(f);
-        return 0;
+    if (r->seekable)
+        return pread(r->fd, buf, n, r->base + (off_t)off) == (ssize_t)n ? 0 : -1;
+    int rc = -1;
+    pthread_mutex_lock(&r->mx);
+    if (off + n <= r->head_n) {
+        memcpy(buf, r->head + off, n);
+        rc = 0;
     }
+    pthread_mutex_unlock(&r->mx);
+    return rc;
+}
+
+/* libsndfile silently shrinks a WAV's data length to what the file holds (its log says
+ * "data : 4000 (should be 1956)"), and over a pipe reports a streaming writer's 0xFFFFFFFF
+ * as a length, so sf_info.frames can reveal neither truncation nor an unknown length.
+ * Reads the data chunk's size and position ourselves: RIFF (little endian), RIFX (big
+ * endian) and RF64 (size in the ds64 chunk). Sets r->data_start (0 when no data chunk was
+ * found) and r->data_bytes (0 when unknown: 0 and 0xFFFFFFFF are what streaming writers
+ * put there before they know the length, so they mean unknown, not "truncated"). */
+static void wav_walk(cm_reader *r)
+{
+    unsigned char hdr[12];
+    if (peek(r, 0, hdr, sizeof hdr) != 0 || memcmp(hdr + 8, "WAVE", 4) != 0) return;
     int big = memcmp(hdr, "RIFX", 4) == 0;
     int rf64 = memcmp(hdr, "RF64", 4) == 0;
-    if (!big && !rf64 && memcmp(hdr, "RIFF", 4) != 0) {
-        fclose(f);
-        return 0;
-    }
+    if (!big && !rf64 && memcmp(hdr, "RIFF", 4) != 0) return;
     uint64_t rf64_data = 0;
-    long pos = 12;
-    while (pos < 65536) {
+    uint64_t pos = 12;
+    while (pos < WALK_LIMIT) {
         unsigned char ch[8];
-        if (fseek(f, pos, SEEK_SET) != 0 || fread(ch, 1, 8, f) != 8) break;
+        if (peek(r, pos, ch, 8) != 0) break;
         uint32_t size = big ? be32(ch + 4) : le32(ch + 4);
         if (rf64 && memcmp(ch, "ds64", 4) == 0) {
             unsigned char ds[16];
-            if (size >= 16 && fread(ds, 1, 16, f) == 16) rf64_data = le64(ds + 8);
+            if (size >= 16 && peek(r, pos + 8, ds, 16) == 0) rf64_data = le64(ds + 8);
         } else if (memcmp(ch, "data", 4) == 0) {
+            r->data_start = pos + 8;
+            r->data_size_at = pos + 4;
+            r->data_size_zero = size == 0;
             if (rf64 && size == 0xFFFFFFFFu)
-                result = rf64_data;
+                r->data_bytes = rf64_data;
             else if (size != 0xFFFFFFFFu)
-                result = size;
-            break;
+                r->data_bytes = size;
+            return;
         }
         /* Chunks are padded to even sizes. */
-        pos += 8 + (long)size + (long)(size & 1u);
+        pos += 8 + (uint64_t)size + (size & 1u);
     }
-    fclose(f);
-    return result;
+}
+
+/* A WAV whose data size field holds 0 (a recorder that stopped before writing the length)
+ * reads as empty in libsndfile, whatever follows on disk, while 0xFFFFFFFF reads to the end
+ * of the file. Such a file is handed to libsndfile through this virtual I/O over the same
+ * descriptor, which shows the field as 0xFFFFFFFF: nothing recorded is lost. */
+static sf_count_t vio_len(void *u)
+{
+    const cm_reader *r = u;
+    return (sf_count_t)(r->size_at_open - r->base);
+}
+
+static sf_count_t vio_seek(sf_count_t off, int whence, void *u)
+{
+    cm_reader *r = u;
+    sf_count_t p = whence == SEEK_SET ? off : whence == SEEK_CUR ? r->vio_pos + off
+                                                                 : vio_len(u) + off;
+    if (p < 0) return -1;
+    r->vio_pos = p;
+    return p;
+}
+
+static sf_count_t vio_read(void *ptr, sf_count_t n, void *u)
+{
+    cm_reader *r = u;
+    ssize_t got = pread(r->fd, ptr, (size_t)n, r->base + (off_t)r->vio_pos);
+    if (got <= 0) return 0;
+    uint64_t a = (uint64_t)r->vio_pos, b = a + (uint64_t)got;
+    for (uint64_t i = r->data_size_at; i < r->data_size_at + 4; i++)
+        if (i >= a && i < b) ((unsigned char *)ptr)[i - a] = 0xFF;
+    r->vio_pos += got;
+    return got;
+}
+
+static sf_count_t vio_write(const void *ptr, sf_count_t n, void *u)
+{
+    (void)ptr, (void)n, (void)u;
+    return 0;
+}
+
+static sf_count_t vio_tell(void *u) { return ((const cm_reader *)u)->vio_pos; }
+
+/* The sample rate in a WAV's fmt chunk, or -1 when there is none: libsndfile refuses a
+ * rate of 0 with only "SF_INFO struct incomplete". */
+static long wav_fmt_rate(cm_reader *r)
+{
+    unsigned char hdr[12];
+    if (peek(r, 0, hdr, sizeof hdr) != 0 || memcmp(hdr, "RIFF", 4) != 0 ||
+        memcmp(hdr + 8, "WAVE", 4) != 0)
+        return -1;
+    for (uint64_t pos = 12; pos < WALK_LIMIT;) {
+        unsigned char ch[16];
+        if (peek(r, pos, ch, 8) != 0) return -1;
+        uint32_t size = le32(ch + 4);
+        if (memcmp(ch, "fmt ", 4) == 0)
+            return size >= 8 && peek(r, pos + 8, ch, 8) == 0 ? (long)le32(ch + 4) : -1;
+        pos += 8 + (uint64_t)size + (size & 1u);
+    }
+    return -1;
 }
 
 /* Bytes per frame for the PCM and float subtypes whose data length maps exactly to frames;
@@ -119,18 +219,73 @@ static unsigned frame_bytes(int format, unsigned channels)
     return b * channels;
 }
 
-static uint64_t announced_frames(const char *path, const SF_INFO *si)
+static uint64_t announced_frames(cm_reader *r, const SF_INFO *si)
 {
     int major = si->format & SF_FORMAT_TYPEMASK;
     if (major == SF_FORMAT_WAV || major == SF_FORMAT_WAVEX || major == SF_FORMAT_RF64) {
-        unsigned fb = frame_bytes(si->format, (unsigned)si->channels);
-        uint64_t bytes = fb ? wav_announced_bytes(path) : 0;
-        if (bytes) return bytes / fb;
+        r->frame_bytes = frame_bytes(si->format, (unsigned)si->channels);
+        if (r->frame_bytes) {
+            wav_walk(r);
+            if (r->data_start) return r->data_bytes / r->frame_bytes;
+        }
     }
     /* Other containers (FLAC STREAMINFO, AIFF COMM, ...) report the header's count
      * unchanged; SF_COUNT_MAX is libsndfile's "unknown" (pipes, some streams). */
     if (si->frames <= 0 || si->frames == SF_COUNT_MAX) return 0;
     return (uint64_t)si->frames;
+}
+
+/* Ogg's page checksum: CRC-32, polynomial 0x04c11db7, MSB first, no reflection, initial 0
+ * (RFC 3533, section 6). */
+static uint32_t ogg_crc(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0;
+    for (size_t i = 0; i < n; i++) {
+        c ^= (uint32_t)p[i] << 24;
+        for (int k = 0; k < 8; k++) c = c & 0x80000000u ? c << 1 ^ 0x04c11db7u : c << 1;
+    }
+    return c;
+}
+
+/* An Ogg file holds no length in a header: libsndfile takes the last page's granule
+ * position, so a file cut in the middle reads as a shorter, complete one. A whole stream
+ * ends with a page flagged end-of-stream (RFC 3533), exactly at the end of the file.
+ * Looks at the last 64 KiB (a page is at most 65307 bytes) for the last page whose
+ * checksum is right: 1 when none is found, when bytes follow it (a page cut short) or when
+ * it lacks the flag. */
+static int ogg_unterminated(cm_reader *r)
+{
+    uint64_t size = (uint64_t)(r->size_at_open - r->base);
+    size_t n = size < 65536 + 65307 ? (size_t)size : 65536 + 65307;
+    unsigned char *b = malloc(n);
+    if (!b) return 0;
+    int result = 0;
+    if (peek(r, size - n, b, n) != 0) goto out;
+    result = 1;
+    for (size_t i = n >= 27 ? n - 27 : 0; i + 27 <= n; i--) {
+        if (memcmp(b + i, "OggS", 4) == 0 && b[i + 4] == 0) {
+            size_t nseg = b[i + 26], len = 27 + nseg;
+            if (i + len <= n) {
+                for (size_t k = 0; k < nseg; k++) len += b[i + 27 + k];
+                if (i + len <= n) {
+                    uint32_t want = le32(b + i + 22);
+                    memset(b + i + 22, 0, 4);
+                    uint32_t got = ogg_crc(b + i, len);
+                    memcpy(b + i + 22, (unsigned char[4]){(unsigned char)want,
+                           (unsigned char)(want >> 8), (unsigned char)(want >> 16),
+                           (unsigned char)(want >> 24)}, 4);
+                    if (got == want) {
+                        result = i + len != n || !(b[i + 5] & 0x04);
+                        break;
+                    }
+                }
+            }
+        }
+        if (i == 0) break;
+    }
+out:
+    free(b);
+    return result;
 }
 
 /* libsndfile's messages end in a full stop ("Format not recognised."); ours embed them
@@ -154,101 +309,279 @@ static void format_name(SNDFILE *sf, int format, char *out, size_t cap)
     snprintf(out, cap, "%s / %s", mn, sn);
 }
 
-/* Checks the path before libsndfile sees it, because libsndfile reports a missing file, a
- * directory and a text file all as "not recognised" or a bare system error. Only regular
- * files are opened here: a FIFO or a device would lose the byte read to probe it. */
-static cm_status precheck(const char *path, cm_diag *why)
+/* The pump: reads fd to its end, keeps the head, counts bytes and forwards them to
+ * libsndfile's end of the socket pair. It stops when libsndfile's end is closed (the
+ * reader was closed before the end of the stream: POLLHUP or EPIPE) and then leaves the
+ * rest of the stream unread. */
+static void *pump_main(void *arg)
 {
-    struct stat st;
-    if (stat(path, &st) != 0) {
+    cm_reader *r = arg;
+    unsigned char *buf = malloc(PUMP_BLOCK);
+    int err = buf ? 0 : ENOMEM;
+    while (buf) {
+        struct pollfd pf[2] = {{.fd = r->fd, .events = POLLIN}, {.fd = r->sock[1], .events = 0}};
+        if (poll(pf, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            err = errno;
+            break;
+        }
+        if (pf[1].revents & (POLLHUP | POLLERR)) break;
+        if (!pf[0].revents) continue;
+        ssize_t n = read(r->fd, buf, PUMP_BLOCK);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            err = errno;
+            break;
+        }
+        if (n == 0) break;
+        pthread_mutex_lock(&r->mx);
+        if (r->head_n < HEAD_CAP) {
+            size_t k = (size_t)n < HEAD_CAP - r->head_n ? (size_t)n : HEAD_CAP - r->head_n;
+            memcpy(r->head + r->head_n, buf, k);
+            r->head_n += k;
+        }
+        r->total += (uint64_t)n;
+        pthread_mutex_unlock(&r->mx);
+        ssize_t off = 0;
+        while (off < n) {
+            ssize_t w = send(r->sock[1], buf + off, (size_t)(n - off), MSG_NOSIGNAL);
+            if (w < 0) {
+                if (errno == EINTR) continue;
+                goto out; /* libsndfile's end closed: the reader is closing */
+            }
+            off += w;
+        }
+    }
+out:
+    free(buf);
+    pthread_mutex_lock(&r->mx);
+    r->pump_done = 1;
+    r->pump_errno = err;
+    pthread_mutex_unlock(&r->mx);
+    /* End of stream for libsndfile, after pump_done is set: a reader that saw the end can
+     * trust total. */
+    shutdown(r->sock[1], SHUT_WR);
+    return NULL;
+}
+
+static int pump_start(cm_reader *r)
+{
+    r->head = malloc(HEAD_CAP);
+    if (!r->head) return -1;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r->sock) != 0) return -1;
+    if (pthread_mutex_init(&r->mx, NULL) != 0) {
+        close(r->sock[0]);
+        close(r->sock[1]);
+        r->sock[0] = r->sock[1] = -1;
+        return -1;
+    }
+    if (pthread_create(&r->pump, NULL, pump_main, r) != 0) {
+        pthread_mutex_destroy(&r->mx);
+        close(r->sock[0]);
+        close(r->sock[1]);
+        r->sock[0] = r->sock[1] = -1;
+        return -1;
+    }
+    r->pumping = 1;
+    return 0;
+}
+
+void cm_reader_close(cm_reader *r)
+{
+    if (!r) return;
+    if (r->sf) sf_close(r->sf); /* closes libsndfile's own descriptor */
+    if (r->pumping) {
+        /* Wakes the pump (POLLHUP or EPIPE) whatever became of libsndfile's copy. */
+        shutdown(r->sock[0], SHUT_RDWR);
+        close(r->sock[0]);
+        pthread_join(r->pump, NULL);
+        close(r->sock[1]);
+        pthread_mutex_destroy(&r->mx);
+    }
+    if (r->own_fd && r->fd >= 0) close(r->fd);
+    free(r->head);
+    free(r);
+}
+
+/* The bext chunk's origination date and time (EBU Tech 3285: "yyyy-mm-dd", "hh:mm:ss", any
+ * of - _ : space . as separators), as "YYYY-MM-DDTHH:MM:SS"; "" when absent or malformed. */
+static void bext_origin(SNDFILE *sf, char *buf, size_t cap)
+{
+    SF_BROADCAST_INFO bi;
+    buf[0] = 0;
+    memset(&bi, 0, sizeof bi);
+    if (sf_command(sf, SFC_GET_BROADCAST_INFO, &bi, sizeof bi) != SF_TRUE) return;
+    const char *d = bi.origination_date, *t = bi.origination_time;
+    static const int dig[] = {0, 1, 2, 3, 5, 6, 8, 9}, tdig[] = {0, 1, 3, 4, 6, 7};
+    for (size_t i = 0; i < 8; i++)
+        if (d[dig[i]] < '0' || d[dig[i]] > '9') return;
+    for (size_t i = 0; i < 6; i++)
+        if (t[tdig[i]] < '0' || t[tdig[i]] > '9') return;
+    snprintf(buf, cap, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2s", d, d + 5, d + 8, t, t + 3, t + 6);
+}
+
+/* Opens the input once. Only this descriptor is ever read: a FIFO or a pipe has no second
+ * chance, so nothing opens the path again or probes it. */
+static cm_status open_input(const char *path, int *fd_out, cm_diag *why)
+{
+    *fd_out = -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         int e = errno;
         if (e == ENOENT)
             return cm_diag_fail(why, CM_E_IO, "%s: no such file (expected an audio file path)",
                                 path);
+        if (e == ELOOP)
+            return cm_diag_fail(why, CM_E_IO,
+                                "%s: cannot open for reading: a loop of symbolic links (%s)",
+                                path, strerror(e));
         return cm_diag_fail(why, CM_E_IO, "%s: cannot open for reading: %s", path, strerror(e));
     }
-    if (S_ISDIR(st.st_mode))
-        return cm_diag_fail(why, CM_E_IO, "%s: is a directory (expected an audio file)", path);
-    if (!S_ISREG(st.st_mode)) return CM_OK;
-
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return cm_diag_fail(why, CM_E_IO, "%s: cannot open for reading: %s", path,
-                            strerror(errno));
-    cm_status s = CM_OK;
-    char b;
-    ssize_t n = read(fd, &b, 1);
-    if (n < 0)
-        s = cm_diag_fail(why, CM_E_IO, "%s: cannot read: %s", path, strerror(errno));
-    else if (n == 0)
-        s = cm_diag_fail(why, CM_E_FORMAT, "%s: empty file (0 bytes; expected an audio file)",
-                         path);
-    close(fd);
-    return s;
+    *fd_out = fd;
+    return CM_OK;
 }
 
-cm_status cm_reader_open(const char *path, cm_reader **out, cm_reader_info *info, cm_diag *why)
+static cm_status reader_open(int fd, int own_fd, const char *name, cm_reader **out,
+                             cm_reader_info *info, cm_diag *why)
 {
-    if (out) *out = NULL;
-    if (info) memset(info, 0, sizeof *info);
-    if (why) why->msg[0] = 0;
-    if (!path || !out)
-        return cm_diag_fail(why, CM_E_INVAL, "cm_reader_open: path and out must not be NULL");
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        if (own_fd) close(fd);
+        return cm_diag_fail(why, CM_E_IO, "%s: cannot read: %s", name, strerror(e));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (own_fd) close(fd);
+        return cm_diag_fail(why, CM_E_IO, "%s: is a directory (expected an audio file)", name);
+    }
+    size_t plen = strlen(name);
+    cm_reader *r = calloc(1, sizeof *r + plen + 1);
+    if (!r) {
+        if (own_fd) close(fd);
+        return cm_diag_fail(why, CM_E_NOMEM, "%s: out of memory opening the reader", name);
+    }
+    memcpy(r->path, name, plen + 1);
+    r->fd = fd;
+    r->own_fd = own_fd;
+    r->sock[0] = r->sock[1] = -1;
+    r->base = S_ISREG(st.st_mode) ? lseek(fd, 0, SEEK_CUR) : (off_t)-1;
+    r->seekable = r->base >= 0;
+    r->size_at_open = st.st_size;
+    cm_status s = CM_OK;
 
-    cm_status s = precheck(path, why);
-    if (s != CM_OK) return s;
+    if (r->seekable && st.st_size <= r->base) {
+        s = cm_diag_fail(why, CM_E_FORMAT, "%s: empty file (0 bytes; expected an audio file)",
+                         name);
+        goto fail;
+    }
+    if (!r->seekable && pump_start(r) != 0) {
+        s = cm_diag_fail(why, CM_E_NOMEM, "%s: cannot start reading the stream: %s", name,
+                         strerror(errno));
+        goto fail;
+    }
 
     SF_INFO si;
     memset(&si, 0, sizeof si);
-    /* A failed sf_open leaves its reason in libsndfile's process-wide last error, which
+    /* A failed open leaves its reason in libsndfile's process-wide last error, which
      * another thread's failed open (analyze -j) could overwrite before it is read: opens are
      * serialised, and the reason is copied while the lock is held. */
     static pthread_mutex_t open_mx = PTHREAD_MUTEX_INITIALIZER;
     int err = 0;
     char tb[256];
     const char *text = NULL;
+    /* libsndfile gets a descriptor of its own: it closes the one it is given when an open
+     * fails, even with close_desc false (1.2.0), and ours must stay valid for the header
+     * walk, the pump and cm_reader_close. */
+    if (r->seekable) wav_walk(r);
+    int patch = r->seekable && r->data_size_zero && r->data_start &&
+                (uint64_t)(r->size_at_open - r->base) > r->data_start;
+    int sfd = patch ? -1 : fcntl(r->seekable ? fd : r->sock[0], F_DUPFD_CLOEXEC, 0);
+    if (!patch && sfd < 0) {
+        s = cm_diag_fail(why, CM_E_IO, "%s: cannot read: %s", name, strerror(errno));
+        goto fail;
+    }
+    static SF_VIRTUAL_IO vio = {vio_len, vio_seek, vio_read, vio_write, vio_tell};
     pthread_mutex_lock(&open_mx);
-    SNDFILE *sf = sf_open(path, SFM_READ, &si);
-    if (!sf) {
+    r->sf = patch ? sf_open_virtual(&vio, SFM_READ, &si, r)
+                  : sf_open_fd(sfd, SFM_READ, &si, SF_TRUE);
+    if (!r->sf) {
         err = sf_error(NULL);
         text = sf_text(sf_strerror(NULL), tb, sizeof tb);
     }
     pthread_mutex_unlock(&open_mx);
-    if (!sf) {
-        if (err == SF_ERR_UNRECOGNISED_FORMAT)
-            return cm_diag_fail(why, CM_E_FORMAT,
-                                "%s: not an audio file libsndfile recognises (libsndfile: %s; "
-                                "expected WAV, FLAC, Ogg Vorbis/Opus, MP3 or another format "
-                                "libsndfile reads)",
-                                path, text);
-        if (err == SF_ERR_SYSTEM)
-            return cm_diag_fail(why, CM_E_IO, "%s: cannot read: %s", path, text);
-        return cm_diag_fail(why, CM_E_FORMAT, "%s: malformed or unsupported audio file: %s",
-                            path, text);
+    if (!r->sf) {
+        int empty = 0, flac = 0;
+        if (r->pumping) {
+            pthread_mutex_lock(&r->mx);
+            empty = r->pump_done && r->total == 0;
+            flac = r->head_n >= 4 && memcmp(r->head, "fLaC", 4) == 0;
+            pthread_mutex_unlock(&r->mx);
+        }
+        if (!empty && wav_fmt_rate(r) == 0)
+            s = cm_diag_fail(why, CM_E_RANGE,
+                             "%s: unsupported sample rate 0 Hz (expected %d..%d)", name,
+                             RATE_MIN_HZ, RATE_MAX_HZ);
+        else if (empty)
+            s = cm_diag_fail(why, CM_E_FORMAT,
+                             "%s: empty input (the stream ended before its first byte; expected "
+                             "audio)",
+                             name);
+        else if (flac)
+            /* libsndfile 1.2 hands its FLAC decoder the stream after the bytes it read to
+             * recognise the format, and the decoder cannot find the start ("lost sync"). */
+            s = cm_diag_fail(why, CM_E_FORMAT,
+                             "%s: FLAC cannot be read from a pipe or FIFO (libsndfile: %s); "
+                             "give the file itself, or decode it into the pipe: "
+                             "ffmpeg -i IN.flac -f wav - | crymeter analyze -",
+                             name, text);
+        else if (err == SF_ERR_UNRECOGNISED_FORMAT)
+            s = cm_diag_fail(why, CM_E_FORMAT,
+                             "%s: not an audio file libsndfile recognises (libsndfile: %s; "
+                             "expected WAV, FLAC, Ogg Vorbis/Opus, MP3 or another format "
+                             "libsndfile reads)",
+                             name, text);
+        else if (err == SF_ERR_SYSTEM)
+            s = cm_diag_fail(why, CM_E_IO, "%s: cannot read: %s", name, text);
+        else if (strstr(text, "does not exist or is not a regular file"))
+            /* libsndfile's text for a failed read at open (an MP3 cut in its first frame):
+             * the file is there and open, so say what is wrong with it. */
+            s = cm_diag_fail(why, CM_E_FORMAT,
+                             "%s: malformed or unsupported audio file: no decodable audio at "
+                             "its start (cut short or damaged; libsndfile: %s)",
+                             name, text);
+        else
+            s = cm_diag_fail(why, CM_E_FORMAT, "%s: malformed or unsupported audio file: %s",
+                             name, text);
+        goto fail;
     }
 
     if (si.samplerate < RATE_MIN_HZ || si.samplerate > RATE_MAX_HZ) {
-        sf_close(sf);
-        return cm_diag_fail(why, CM_E_RANGE, "%s: unsupported sample rate %d Hz (expected %d..%d)",
-                            path, si.samplerate, RATE_MIN_HZ, RATE_MAX_HZ);
+        s = cm_diag_fail(why, CM_E_RANGE, "%s: unsupported sample rate %d Hz (expected %d..%d)",
+                         name, si.samplerate, RATE_MIN_HZ, RATE_MAX_HZ);
+        goto fail;
     }
     if (si.channels < CHANNELS_MIN || si.channels > CHANNELS_MAX) {
-        sf_close(sf);
-        return cm_diag_fail(why, CM_E_RANGE, "%s: unsupported channel count %d (expected %d..%d)",
-                            path, si.channels, CHANNELS_MIN, CHANNELS_MAX);
+        s = cm_diag_fail(why, CM_E_RANGE, "%s: unsupported channel count %d (expected %d..%d)",
+                         name, si.channels, CHANNELS_MIN, CHANNELS_MAX);
+        goto fail;
     }
 
-    uint64_t announced = announced_frames(path, &si);
-    if (si.frames == 0) {
-        sf_close(sf);
-        if (announced > 0)
-            return cm_diag_fail(why, CM_E_FORMAT,
-                                "%s: no audio frames: file is truncated (header announces %llu "
-                                "frames, the data ends before the first)",
-                                path, (unsigned long long)announced);
-        return cm_diag_fail(why, CM_E_FORMAT,
-                            "%s: no audio frames (the header is valid but the audio is empty)",
-                            path);
+    r->channels = (unsigned)si.channels;
+    r->announced = announced_frames(r, &si);
+    if (r->seekable && (si.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_OGG)
+        r->unterminated = ogg_unterminated(r);
+    /* Over a pipe libsndfile takes a data size of 0 at its word; the stream decides. */
+    if (si.frames == 0 && r->seekable) {
+        if (r->announced > 0)
+            s = cm_diag_fail(why, CM_E_FORMAT,
+                             "%s: no audio frames: file is truncated (header announces %llu "
+                             "frames, the data ends before the first)",
+                             name, (unsigned long long)r->announced);
+        else
+            s = cm_diag_fail(why, CM_E_FORMAT,
+                             "%s: no audio frames (the header is valid but the audio is empty)",
+                             name);
+        goto fail;
     }
 
     /* Integer files read as float come out in [-1, 1) only with SFC_SET_NORM_FLOAT on;
@@ -257,28 +590,47 @@ cm_status cm_reader_open(const char *path, cm_reader **out, cm_reader_info *info
      * full scale, NaN and Inf reach the analyzer, which counts and zeroes non-finite
      * samples. (SFC_SET_SCALE_FLOAT_INT_READ is for the opposite direction, float files
      * read into int buffers, and does not apply here.) */
-    sf_command(sf, SFC_SET_NORM_FLOAT, NULL, SF_TRUE);
-    sf_command(sf, SFC_SET_NORM_DOUBLE, NULL, SF_TRUE);
-
-    size_t plen = strlen(path);
-    cm_reader *r = calloc(1, sizeof *r + plen + 1);
-    if (!r) {
-        sf_close(sf);
-        return cm_diag_fail(why, CM_E_NOMEM, "%s: out of memory opening the reader", path);
-    }
-    memcpy(r->path, path, plen + 1);
-    r->sf = sf;
-    r->channels = (unsigned)si.channels;
-    r->announced = announced;
+    sf_command(r->sf, SFC_SET_NORM_FLOAT, NULL, SF_TRUE);
+    sf_command(r->sf, SFC_SET_NORM_DOUBLE, NULL, SF_TRUE);
 
     if (info) {
         info->rate_hz = (unsigned)si.samplerate;
         info->channels = (unsigned)si.channels;
-        info->frames = announced;
-        format_name(sf, si.format, info->format, sizeof info->format);
+        info->frames = r->announced;
+        format_name(r->sf, si.format, info->format, sizeof info->format);
+        bext_origin(r->sf, info->origin, sizeof info->origin);
     }
     *out = r;
     return CM_OK;
+fail:
+    cm_reader_close(r);
+    return s;
+}
+
+
+cm_status cm_reader_open(const char *path, cm_reader **out, cm_reader_info *info, cm_diag *why)
+{
+    if (out) *out = NULL;
+    if (info) memset(info, 0, sizeof *info);
+    if (why) why->msg[0] = 0;
+    if (!path || !out)
+        return cm_diag_fail(why, CM_E_INVAL, "cm_reader_open: path and out must not be NULL");
+    int fd;
+    cm_status s = open_input(path, &fd, why);
+    if (s != CM_OK) return s;
+    return reader_open(fd, 1, path, out, info, why);
+}
+
+cm_status cm_reader_open_fd(int fd, const char *name, cm_reader **out, cm_reader_info *info,
+                            cm_diag *why)
+{
+    if (out) *out = NULL;
+    if (info) memset(info, 0, sizeof *info);
+    if (why) why->msg[0] = 0;
+    if (fd < 0 || !name || !out)
+        return cm_diag_fail(why, CM_E_INVAL,
+                            "cm_reader_open_fd: fd must be open, name and out not NULL");
+    return reader_open(fd, 0, name, out, info, why);
 }
 
 cm_status cm_reader_read(cm_reader *r, float *buf, size_t max_frames, size_t *n_frames,
@@ -315,6 +667,19 @@ cm_status cm_reader_read(cm_reader *r, float *buf, size_t max_frames, size_t *n_
         if (got == 0) return cm_diag_fail(why, r->pending, "%s", r->pending_msg);
         /* Deliver what decoded; the error follows on the next call so no frame is lost. */
     } else if (got == 0) {
+        int e = 0;
+        if (r->pumping) {
+            pthread_mutex_lock(&r->mx);
+            e = r->pump_done ? r->pump_errno : 0;
+            pthread_mutex_unlock(&r->mx);
+        }
+        if (e) {
+            r->pending = CM_E_IO;
+            snprintf(r->pending_msg, sizeof r->pending_msg,
+                     "%s: read error after %llu frames: %s", r->path,
+                     (unsigned long long)r->delivered, strerror(e));
+            return cm_diag_fail(why, r->pending, "%s", r->pending_msg);
+        }
         r->at_eof = 1;
     }
     r->delivered += (uint64_t)got;
@@ -327,12 +692,32 @@ uint64_t cm_reader_frames_read(const cm_reader *r) { return r ? r->delivered : 0
 int cm_reader_truncated(const cm_reader *r)
 {
     if (!r || !r->at_eof) return 0;
-    return r->announced > 0 && r->delivered < r->announced;
+    return r->unterminated || (r->announced > 0 && r->delivered < r->announced);
 }
 
-void cm_reader_close(cm_reader *r)
+unsigned cm_reader_partial_bytes(const cm_reader *r)
 {
-    if (!r) return;
-    sf_close(r->sf);
-    free(r);
+    if (!r || !r->at_eof || !r->frame_bytes || !r->data_start) return 0;
+    uint64_t end; /* stream offset one past the last byte */
+    if (r->seekable) {
+        /* libsndfile sized the audio at open. A file that has grown since is a recording
+         * still being written: a frame cut at open was a write in progress, not damage. */
+        struct stat st;
+        if (fstat(r->fd, &st) != 0 || st.st_size != r->size_at_open) return 0;
+        end = (uint64_t)(r->size_at_open - r->base);
+    } else {
+        cm_reader *w = (cm_reader *)r; /* the mutex only */
+        pthread_mutex_lock(&w->mx);
+        int done = r->pump_done;
+        end = r->total;
+        pthread_mutex_unlock(&w->mx);
+        /* libsndfile stopped at the announced length with the stream going on (chunks
+         * after the audio): the audio itself was whole. */
+        if (!done) return 0;
+    }
+    if (end <= r->data_start) return 0;
+    uint64_t avail = end - r->data_start;
+    if (r->data_bytes && avail > r->data_bytes) avail = r->data_bytes;
+    return (unsigned)(avail % r->frame_bytes);
 }
+

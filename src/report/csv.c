@@ -12,6 +12,10 @@
 
 #include "crymeter/shape.h"
 
+static void csv_field(FILE *f, const char *s);
+
+void cm_rep_csv_text(FILE *f, const char *s) { csv_field(f, s); }
+
 static void csv_field(FILE *f, const char *s)
 {
     if (!s) return;
@@ -83,6 +87,32 @@ cm_status cm_rep_csv_event(FILE *f, const char *file, cm_event_kind kind, const 
     } else {
         fputs(",,,", f);
     }
+    putc('\n', f);
+    return cm_rep_finish(f);
+}
+
+cm_status cm_report_level_csv_begin(FILE *f)
+{
+    if (!f) return CM_E_INVAL;
+    fputs("file,start_s,end_s,clock,lufs_momentary_max,dba_max,spl_db_max,calibrated,class,"
+          "cry_p\n",
+          f);
+    return cm_rep_finish(f);
+}
+
+cm_status cm_rep_csv_level(FILE *f, const char *file, const cm_clock *clk, const cm_level_rec *lv)
+{
+    char iso[40];
+    csv_field(f, file);
+    csv_num(f, lv->start_s, CM_REP_DEC_TIME);
+    csv_num(f, lv->end_s, CM_REP_DEC_TIME);
+    putc(',', f);
+    if (cm_clock_format(iso, sizeof iso, clk, lv->start_s)) fputs(iso, f);
+    csv_num(f, lv->lufs_momentary_max, CM_REP_DEC_LEVEL);
+    csv_num(f, lv->dba_max, CM_REP_DEC_LEVEL);
+    csv_num(f, lv->spl_db_max, CM_REP_DEC_LEVEL);
+    fprintf(f, ",%s,%s", lv->calibrated ? "true" : "false", cm_class_name(lv->cls));
+    csv_num(f, lv->cry_p, CM_REP_DEC_SCORE);
     putc('\n', f);
     return cm_rep_finish(f);
 }

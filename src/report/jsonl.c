@@ -98,11 +98,25 @@ static void shape_json(FILE *f, const cm_shape_result *r)
     fprintf(f, "],\"truncated\":%s}", r->truncated ? "true" : "false");
 }
 
-cm_status cm_rep_jsonl_event(FILE *f, const char *file, cm_event_kind kind, const cm_episode *ep)
+/* ,"clock":"2026-12-01T21:03:05.250+01:00" when the clock is known. */
+static void clock_field(FILE *f, const cm_clock *clk, double t_s)
+{
+    char iso[40];
+    if (cm_clock_format(iso, sizeof iso, clk, t_s)) fprintf(f, ",\"clock\":\"%s\"", iso);
+}
+
+cm_status cm_rep_jsonl_event(FILE *f, const char *file, const cm_clock *clk, const char *clip,
+                             cm_event_kind kind, const cm_episode *ep)
 {
     fprintf(f, "{\"type\":\"%s\",\"id\":%" PRIu64 ",", kind_type(kind), ep->id);
     key(f, "file");
     cm_json_string(f, file);
+    clock_field(f, clk, ep->start_s);
+    if (clip) {
+        fputc(',', f);
+        key(f, "clip");
+        cm_json_string(f, clip);
+    }
     fputc(',', f);
     key(f, "class");
     cm_json_string(f, cm_class_name(ep->cls));
@@ -145,11 +159,13 @@ cm_status cm_rep_jsonl_event(FILE *f, const char *file, cm_event_kind kind, cons
     return cm_rep_finish(f);
 }
 
-cm_status cm_rep_jsonl_summary(FILE *f, const char *file, const cm_summary *s)
+cm_status cm_rep_jsonl_summary(FILE *f, const char *file, const cm_clock *clk,
+                               const cm_summary *s)
 {
     fputs("{\"type\":\"summary\",\"version\":1,", f);
     key(f, "file");
     cm_json_string(f, file);
+    clock_field(f, clk, 0.0);
     fputc(',', f);
     num(f, "duration_s", s->duration_s, CM_REP_DEC_TIME);
     fprintf(f, ",\"episodes\":%u,\"episodes_by_class\":{", s->episodes);
@@ -180,6 +196,31 @@ cm_status cm_rep_jsonl_error(FILE *f, const char *file, const char *message)
     fputc(',', f);
     key(f, "message");
     cm_json_string(f, message ? message : "");
+    fputs("}\n", f);
+    return cm_rep_finish(f);
+}
+
+/* Short, fixed field order: a day at one record per second is 86,400 lines. */
+cm_status cm_rep_jsonl_level(FILE *f, const char *file, const cm_clock *clk,
+                             const cm_level_rec *lv)
+{
+    fputs("{\"type\":\"level\",", f);
+    key(f, "file");
+    cm_json_string(f, file);
+    clock_field(f, clk, lv->start_s);
+    fputc(',', f);
+    num(f, "start_s", lv->start_s, CM_REP_DEC_TIME);
+    fputc(',', f);
+    num(f, "end_s", lv->end_s, CM_REP_DEC_TIME);
+    fputc(',', f);
+    num(f, "lufs_momentary_max", lv->lufs_momentary_max, CM_REP_DEC_LEVEL);
+    fputc(',', f);
+    num(f, "dba_max", lv->dba_max, CM_REP_DEC_LEVEL);
+    fputc(',', f);
+    num(f, "spl_db_max", lv->spl_db_max, CM_REP_DEC_LEVEL);
+    fprintf(f, ",\"calibrated\":%s,\"class\":\"%s\",", lv->calibrated ? "true" : "false",
+            cm_class_name(lv->cls));
+    num(f, "cry_p", lv->cry_p, CM_REP_DEC_SCORE);
     fputs("}\n", f);
     return cm_rep_finish(f);
 }

@@ -91,12 +91,18 @@ cm_status cm_report_begin(FILE *f, cm_format fmt)
 cm_status cm_report_event(FILE *f, cm_format fmt, const char *file, cm_event_kind kind,
                           const cm_episode *ep)
 {
+    return cm_report_event_at(f, fmt, file, NULL, NULL, kind, ep);
+}
+
+cm_status cm_report_event_at(FILE *f, cm_format fmt, const char *file, const cm_clock *clk,
+                             const char *clip, cm_event_kind kind, const cm_episode *ep)
+{
     if (!f || !ep || !format_ok(fmt)) return CM_E_INVAL;
     if (kind != CM_EVENT_START && kind != CM_EVENT_EXCESSIVE && kind != CM_EVENT_END)
         return CM_E_INVAL;
     switch (fmt) {
-    case CM_FORMAT_TABLE: return cm_rep_table_event(f, file, kind, ep);
-    case CM_FORMAT_JSONL: return cm_rep_jsonl_event(f, file, kind, ep);
+    case CM_FORMAT_TABLE: return cm_rep_table_event(f, file, clk, kind, ep);
+    case CM_FORMAT_JSONL: return cm_rep_jsonl_event(f, file, clk, clip, kind, ep);
     case CM_FORMAT_CSV: return cm_rep_csv_event(f, file, kind, ep);
     case CM_FORMAT_AUDACITY: return cm_rep_audacity_event(f, kind, ep);
     }
@@ -105,10 +111,27 @@ cm_status cm_report_event(FILE *f, cm_format fmt, const char *file, cm_event_kin
 
 cm_status cm_report_summary(FILE *f, cm_format fmt, const char *file, const cm_summary *s)
 {
+    return cm_report_summary_at(f, fmt, file, NULL, s);
+}
+
+cm_status cm_report_summary_at(FILE *f, cm_format fmt, const char *file, const cm_clock *clk,
+                               const cm_summary *s)
+{
     if (!f || !s || !format_ok(fmt)) return CM_E_INVAL;
     switch (fmt) {
     case CM_FORMAT_TABLE: return cm_rep_table_summary(f, file, s);
-    case CM_FORMAT_JSONL: return cm_rep_jsonl_summary(f, file, s);
+    case CM_FORMAT_JSONL: return cm_rep_jsonl_summary(f, file, clk, s);
+    default: return CM_OK;
+    }
+}
+
+cm_status cm_report_level(FILE *f, cm_format fmt, const char *file, const cm_clock *clk,
+                          const cm_level_rec *lv)
+{
+    if (!f || !lv || !format_ok(fmt)) return CM_E_INVAL;
+    switch (fmt) {
+    case CM_FORMAT_JSONL: return cm_rep_jsonl_level(f, file, clk, lv);
+    case CM_FORMAT_CSV: return cm_rep_csv_level(f, file, clk, lv);
     default: return CM_OK;
     }
 }

@@ -29,9 +29,23 @@ const char *cm_rep_reasons(unsigned excessive);
  * returns CM_E_IO when the stream's error flag is set. */
 cm_status cm_rep_finish(FILE *f);
 
-cm_status cm_rep_jsonl_event(FILE *f, const char *file, cm_event_kind kind,
-                             const cm_episode *ep);
-cm_status cm_rep_jsonl_summary(FILE *f, const char *file, const cm_summary *s);
+/* H:MM:SS.s (elapsed time), "-" when not finite. */
+void cm_rep_hms(char *buf, size_t cap, double t);
+/* "21:03:05" when clk is known, else H:MM:SS.s. */
+void cm_rep_when(char *buf, size_t cap, const cm_clock *clk, double t_s);
+/* A CSV field, quoted as RFC 4180 says when needed; nothing for NULL. */
+void cm_rep_csv_text(FILE *f, const char *s);
+/* "file: " with control bytes shown as '?', nothing for a NULL or empty name. */
+void cm_rep_safe_prefix(FILE *f, const char *file);
+
+cm_status cm_rep_jsonl_event(FILE *f, const char *file, const cm_clock *clk, const char *clip,
+                             cm_event_kind kind, const cm_episode *ep);
+cm_status cm_rep_jsonl_summary(FILE *f, const char *file, const cm_clock *clk,
+                               const cm_summary *s);
+cm_status cm_rep_jsonl_level(FILE *f, const char *file, const cm_clock *clk,
+                             const cm_level_rec *lv);
+cm_status cm_rep_csv_level(FILE *f, const char *file, const cm_clock *clk,
+                           const cm_level_rec *lv);
 cm_status cm_rep_jsonl_error(FILE *f, const char *file, const char *message);
 
 cm_status cm_rep_csv_begin(FILE *f);
@@ -40,8 +54,8 @@ cm_status cm_rep_csv_event(FILE *f, const char *file, cm_event_kind kind, const 
 cm_status cm_rep_audacity_event(FILE *f, cm_event_kind kind, const cm_episode *ep);
 
 cm_status cm_rep_table_begin(FILE *f);
-cm_status cm_rep_table_event(FILE *f, const char *file, cm_event_kind kind,
-                             const cm_episode *ep);
+cm_status cm_rep_table_event(FILE *f, const char *file, const cm_clock *clk,
+                             cm_event_kind kind, const cm_episode *ep);
 cm_status cm_rep_table_summary(FILE *f, const char *file, const cm_summary *s);
 cm_status cm_rep_table_error(FILE *f, const char *file, const char *message);
 

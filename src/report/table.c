@@ -12,7 +12,7 @@
 #include <string.h>
 
 /* H:MM:SS.s, rounded to the tenth first so 59.96 s prints 0:01:00.0, not 0:00:60.0. */
-static void hms(char *buf, size_t cap, double t)
+void cm_rep_hms(char *buf, size_t cap, double t)
 {
     if (!isfinite(t) || t < 0 || t > 1e12) {
         snprintf(buf, cap, "-");
@@ -45,7 +45,7 @@ static void safe_text(FILE *f, const char *s)
 }
 
 /* "file: " before a notice, or nothing when there is no file (live input). */
-static void prefix(FILE *f, const char *file)
+void cm_rep_safe_prefix(FILE *f, const char *file)
 {
     if (file && *file) {
         safe_text(f, file);
@@ -63,22 +63,24 @@ cm_status cm_rep_table_begin(FILE *f)
     return cm_rep_finish(f);
 }
 
-static cm_status start_notice(FILE *f, const char *file, const cm_episode *ep)
+static cm_status start_notice(FILE *f, const char *file, const cm_clock *clk,
+                              const cm_episode *ep)
 {
     char t[32];
-    hms(t, sizeof t, ep->start_s);
-    prefix(f, file);
+    cm_rep_when(t, sizeof t, clk, ep->start_s);
+    cm_rep_safe_prefix(f, file);
     fprintf(f, "%s started at %s (episode %llu)\n", cm_class_name(ep->cls), t,
             (unsigned long long)ep->id);
     return cm_rep_finish(f);
 }
 
-static cm_status excessive_notice(FILE *f, const char *file, const cm_episode *ep)
+static cm_status excessive_notice(FILE *f, const char *file, const cm_clock *clk,
+                                  const cm_episode *ep)
 {
     char t[32], s[32];
-    hms(t, sizeof t, ep->end_s);
-    hms(s, sizeof s, ep->start_s);
-    prefix(f, file);
+    cm_rep_when(t, sizeof t, clk, ep->end_s);
+    cm_rep_when(s, sizeof s, clk, ep->start_s);
+    cm_rep_safe_prefix(f, file);
     fprintf(f, "%s since %s is excessive at %s:", cm_class_name(ep->cls), s, t);
     if (ep->excessive & CM_EXCESS_LOUD) {
         char d[64], l[64];
@@ -95,14 +97,26 @@ static cm_status excessive_notice(FILE *f, const char *file, const cm_episode *e
     return cm_rep_finish(f);
 }
 
-cm_status cm_rep_table_event(FILE *f, const char *file, cm_event_kind kind, const cm_episode *ep)
+/* Clock times as HH:MM:SS.s (same width as the elapsed H:MM:SS.s of a recording under 10 h). */
+static void table_time(char *buf, size_t cap, const cm_clock *clk, double t_s)
 {
-    if (kind == CM_EVENT_START) return start_notice(f, file, ep);
-    if (kind == CM_EVENT_EXCESSIVE) return excessive_notice(f, file, ep);
+    char iso[40];
+    /* + 0.05 s: rounded to the tenth, as the elapsed times are */
+    if (cm_clock_format(iso, sizeof iso, clk, t_s + 0.05))
+        snprintf(buf, cap, "%.10s", iso + 11);
+    else
+        cm_rep_hms(buf, cap, t_s);
+}
+
+cm_status cm_rep_table_event(FILE *f, const char *file, const cm_clock *clk, cm_event_kind kind,
+                             const cm_episode *ep)
+{
+    if (kind == CM_EVENT_START) return start_notice(f, file, clk, ep);
+    if (kind == CM_EVENT_EXCESSIVE) return excessive_notice(f, file, clk, ep);
 
     char st[32], en[32], dur[64], lufs[64], spl[72], f0[64];
-    hms(st, sizeof st, ep->start_s);
-    hms(en, sizeof en, ep->end_s);
+    table_time(st, sizeof st, clk, ep->start_s);
+    table_time(en, sizeof en, clk, ep->end_s);
     human(dur, sizeof dur, ep->duration_s, 2);
     human(lufs, sizeof lufs, ep->lufs_momentary_max, 1);
     human(spl, sizeof spl - 1, ep->spl_db_max, 1);
@@ -125,11 +139,11 @@ cm_status cm_rep_table_summary(FILE *f, const char *file, const cm_summary *s)
     static const cm_class order[CM_N_CLASSES] = {CM_CLASS_CRY, CM_CLASS_SOB, CM_CLASS_VOCAL,
                                                  CM_CLASS_BACKGROUND};
     char d[32], li[64], lra[64], tp[64];
-    hms(d, sizeof d, s->duration_s);
+    cm_rep_hms(d, sizeof d, s->duration_s);
     human(li, sizeof li, s->lufs_integrated, 1);
     human(lra, sizeof lra, s->lra_lu, 1);
     human(tp, sizeof tp, s->true_peak_dbtp, 1);
-    prefix(f, file);
+    cm_rep_safe_prefix(f, file);
     fprintf(f, "%s, %u episode%s", d, s->episodes, s->episodes == 1 ? "" : "s");
     int n = 0;
     for (int i = 0; i < CM_N_CLASSES; i++) {
@@ -149,7 +163,7 @@ cm_status cm_rep_table_summary(FILE *f, const char *file, const cm_summary *s)
 
 cm_status cm_rep_table_error(FILE *f, const char *file, const char *message)
 {
-    prefix(f, file);
+    cm_rep_safe_prefix(f, file);
     fputs("ERROR ", f);
     safe_text(f, message);
     putc('\n', f);

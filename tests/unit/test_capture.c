@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* Check suite for cm_capture without a sound card: PortAudio's ALSA host opens the ALSA
- * `file` PCM defined in tests/alsa/crymeter-test.conf, whose infile is a FIFO that a feeder
- * thread fills with a 16-bit ramp (the `null` PCM under it has no clock, so the FIFO is the
- * clock). A read of the PCM that finds only part of a period comes back short and is padded
- * with silence, so the sample-exact test puts all its audio in the FIFO (enlarged) before the
- * stream starts; the others feed whole 0.1 s blocks at a controlled pace. Checks: every
- * delivered sample equals the ramp, nothing dropped, on_end once; device lookup; config
- * ranges; a stalled device is reported by cm_capture_poll and stop still returns. */
+/* Check suite for cm_capture without a sound card, in two parts.
+ *
+ * The real path: PortAudio's ALSA host opens the ALSA `file` PCM defined in
+ * tests/alsa/crymeter-test.conf, whose infile is a FIFO that a feeder thread fills with a
+ * 16-bit ramp (the `null` PCM under it has no clock, so the FIFO is the clock). A read of
+ * the PCM that finds only part of a period comes back short and is padded with silence, so
+ * the sample-exact test puts all its audio in the FIFO (enlarged) before the stream is
+ * opened: no read can then find a partial period, however the threads are scheduled.
+ * Checks: every delivered sample equals the ramp, nothing dropped, on_end once; device
+ * lookup; config ranges.
+ *
+ * The faults, through the scripted source (capture_script.h), the seam that the PortAudio
+ * source shares: a device that stalls, hangs in its driver, fails, vanishes, ends,
+ * overflows, is outrun by its producer, or is merely silent. Each outcome is fixed by the
+ * script, not by the scheduler: these tests run under ThreadSanitizer in .ci/run. */
 /* F_SETPIPE_SZ (Linux). */
 #define _GNU_SOURCE
 #include <check.h>
@@ -22,7 +29,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sndfile.h>
+
 #include "crymeter/capture.h"
+#include "crymeter/capture_script.h"
 #include "testutil.h"
 
 enum { RATE = 44100, BLOCK = 4410 };
@@ -34,6 +44,7 @@ typedef struct {
                                        -1 = never */
     _Atomic int quit;
     _Atomic int exited;
+    _Atomic long written;    /* blocks written so far */
     pthread_t th;
     int running;             /* started and not yet stopped (test thread only) */
 } feeder;
@@ -55,6 +66,7 @@ static void *feed_main(void *arg)
         for (int i = 0; i < BLOCK; i++) buf[i] = (int16_t)((n * BLOCK + i) & 0x7fff);
         if (write(f->fd, buf, sizeof buf) != (ssize_t)sizeof buf) break; /* EAGAIN at quit */
         n++;
+        atomic_store(&f->written, n);
         double due = (double)n * BLOCK / RATE / f->speed;
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
@@ -85,6 +97,7 @@ static void feeder_start(feeder *f, double speed, long stop_after)
     atomic_init(&f->stop_after_blocks, stop_after);
     atomic_init(&f->quit, 0);
     atomic_init(&f->exited, 0);
+    atomic_init(&f->written, 0);
     char cfgpath[1200];
     snprintf(cfgpath, sizeof cfgpath, "/usr/share/alsa/alsa.conf:%s",
              tu_src("tests/alsa/crymeter-test.conf"));
@@ -179,7 +192,14 @@ START_TEST(test_ramp_exact)
      * comes back short and is padded with silence, which shifts the ramp: under
      * AddressSanitizer, paced at 4x, 1 run in 6 to 6 in 10 failed with 101,116-103,792 of
      * 132,300 samples off (good up to a PIPE_BUF boundary inside a feeder write). */
-    feeder_start(&T.f, 1e9, (long)((3.5 * RATE + BLOCK - 1) / BLOCK));
+    long blocks = (long)((3.5 * RATE + BLOCK - 1) / BLOCK);
+    feeder_start(&T.f, 1e9, blocks);
+    /* All of it in the FIFO before PortAudio touches the device: waiting on a count, not a
+     * clock. */
+    while (atomic_load(&T.f.written) < blocks) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
     init_audio();
     cm_capture_device d = find_test_device();
     sink *s = &T.s;
@@ -272,44 +292,279 @@ START_TEST(test_find_and_ranges)
 }
 END_TEST
 
-START_TEST(test_stall_reported)
+/* ---- the scripted source --------------------------------------------------------- */
+
+enum { SRATE = 16000 };
+
+/* Opens a capture on a script (rate SRATE, mono unless channels says otherwise). */
+static void script_open(const char *text, cm_capture_config *cfg)
 {
-    feeder_start(&T.f, 4.0, 5); /* 0.5 s of audio, then nothing: a device gone quiet */
-    init_audio();
-    cm_capture_device d = find_test_device();
-    /* Only the audio before the stall is checked sample by sample: when the "device" comes
-     * back, the ALSA file PCM may pad a FIFO read that caught half a feeder write (8820
-     * bytes > PIPE_BUF) with silence, a property of the test device, not of capture. */
-    sink *s = &T.s;
-    *s = (sink){0, 0, 0, 5 * BLOCK};
-    cm_capture_config cfg = cm_capture_config_default();
-    cfg.device_index = d.index;
-    cfg.rate_hz = RATE;
-    cfg.stall_s = 0.5;
-    cfg.on_audio = on_audio;
-    cfg.on_end = on_end;
-    cfg.user = s;
+    cm_capture_source *src = NULL;
     cm_diag why = {{0}};
-    ck_assert_msg(cm_capture_open(&cfg, &T.c, &why) == CM_OK, "%s", why.msg);
-    cm_capture *c = T.c;
-    ck_assert_msg(cm_capture_start(c, &why) == CM_OK, "%s", why.msg);
-    cm_status st = CM_OK;
-    for (int i = 0; i < 200 && st == CM_OK; i++) {
-        struct timespec ts = {0, 50000000};
+    ck_assert_msg(cm_capture_script_parse(text, "test", &src, &why) == CM_OK, "%s", why.msg);
+    cfg->source = src;
+    if (!cfg->rate_hz) cfg->rate_hz = SRATE;
+    if (!cfg->on_audio) cfg->on_audio = on_audio;
+    cfg->on_end = on_end;
+    cfg->user = &T.s;
+    ck_assert_msg(cm_capture_open(cfg, &T.c, &why) == CM_OK, "%s", why.msg);
+    ck_assert_msg(cm_capture_start(T.c, &why) == CM_OK, "%s", why.msg);
+}
+
+static void wait_captured(uint64_t n)
+{
+    cm_capture_stats st;
+    for (;;) {
+        cm_capture_get_stats(T.c, &st);
+        if (st.frames_captured >= n) return;
+        struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
-        st = cm_capture_poll(c, &why);
     }
-    ck_assert_int_eq(st, CM_E_IO);
-    ck_assert_ptr_nonnull(strstr(why.msg, "no audio"));
-    /* PortAudio joins its host thread on abort, and that thread is blocked reading the
-     * FIFO: the "device" has to come back for stop to return (a real ALSA device that goes
-     * away returns an error instead of blocking). */
-    atomic_store(&T.f.stop_after_blocks, -1);
-    cm_status stop_st = cm_capture_stop(c, &why); /* may report the stuck device */
-    (void)stop_st;
-    ck_assert_int_eq(s->ends, 1);
-    ck_assert_uint_ge(s->got, 5 * BLOCK);
-    ck_assert_uint_eq(s->bad, 0);
+}
+
+/* Polls until the capture reports a device error; returns it. Ends by construction: every
+ * script here stops delivering and then fails, stalls or ends. */
+static cm_status poll_until_error(cm_diag *why)
+{
+    cm_status st;
+    while ((st = cm_capture_poll(T.c, why)) == CM_OK) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return st;
+}
+
+/* A ramp in a WAV file, so the script's `audio` path is checked sample by sample too. */
+static const char *ramp_wav(size_t frames)
+{
+    const char *path = tu_path("ramp.wav");
+    SF_INFO info = {0};
+    info.samplerate = SRATE;
+    info.channels = 1;
+    info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
+    ck_assert_ptr_nonnull(f);
+    for (size_t i = 0; i < frames; i++) {
+        short v = (short)(i & 0x7fff);
+        ck_assert_int_eq(sf_write_short(f, &v, 1), 1);
+    }
+    sf_close(f);
+    return path;
+}
+
+START_TEST(test_script_exact)
+{
+    /* 3 s of ramp through a 0.5 s ring: the source waits for room, nothing is dropped, and
+     * max_frames cuts at exactly 2.5 s whatever the worker's pace. */
+    char text[1200];
+    snprintf(text, sizeof text, "name fake mic\naudio %s\npause\n", ramp_wav(3 * SRATE));
+    T.s = (sink){0, 0, 0, 0};
+    cm_capture_config cfg = cm_capture_config_default();
+    cfg.ring_s = 0.5;
+    cfg.max_frames = 5 * SRATE / 2;
+    script_open(text, &cfg);
+    ck_assert_str_eq(cm_capture_device_name(T.c), "fake mic");
+    cm_capture_stats st;
+    do {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+        cm_diag why = {{0}};
+        ck_assert_msg(cm_capture_poll(T.c, &why) == CM_OK, "%s", why.msg); /* pause: no stall */
+        cm_capture_get_stats(T.c, &st);
+    } while (!st.done);
+    cm_diag why = {{0}};
+    ck_assert_msg(cm_capture_stop(T.c, &why) == CM_OK, "%s", why.msg);
+    cm_capture_get_stats(T.c, &st);
+    ck_assert(st.finished);
+    ck_assert_uint_eq(st.frames_delivered, 5 * SRATE / 2);
+    ck_assert_uint_eq(T.s.got, 5 * SRATE / 2);
+    ck_assert_uint_eq(T.s.bad, 0);
+    ck_assert_int_eq(T.s.ends, 1);
+    ck_assert_uint_eq(st.frames_dropped, 0);
+    ck_assert_uint_eq(st.overflows, 0);
+    ck_assert_uint_ge(st.frames_captured, 5 * SRATE / 2); /* and what came after, discarded */
+}
+END_TEST
+
+START_TEST(test_script_stall)
+{
+    /* 0.5 s of audio, then a device gone quiet: poll says so, stop returns, and everything
+     * captured before the stall reaches on_audio. */
+    T.s = (sink){0, 0, 0, 0};
+    char text[1200];
+    snprintf(text, sizeof text, "audio %s\nstall\n", ramp_wav(SRATE / 2));
+    cm_capture_config cfg = cm_capture_config_default();
+    script_open(text, &cfg);
+    wait_captured(SRATE / 2);
+    cm_diag why = {{0}};
+    ck_assert_int_eq(poll_until_error(&why), CM_E_IO);
+    ck_assert_msg(strstr(why.msg, "no audio for") && strstr(why.msg, "'script'"), "%s", why.msg);
+    ck_assert_msg(cm_capture_stop(T.c, &why) == CM_OK, "%s", why.msg);
+    ck_assert(!cm_capture_hung(T.c));
+    ck_assert_uint_eq(T.s.got, SRATE / 2);
+    ck_assert_uint_eq(T.s.bad, 0);
+    ck_assert_int_eq(T.s.ends, 1);
+}
+END_TEST
+
+START_TEST(test_script_hang)
+{
+    /* A driver that never returns from stop: stop gives up after stop_timeout_s, says so,
+     * and the worker has still drained and flushed what was captured. */
+    T.s = (sink){0, 0, 0, 0};
+    char text[1200];
+    snprintf(text, sizeof text, "audio %s\nhang\n", ramp_wav(SRATE / 2));
+    cm_capture_config cfg = cm_capture_config_default();
+    cfg.stop_timeout_s = 0.2;
+    script_open(text, &cfg);
+    wait_captured(SRATE / 2);
+    cm_diag why = {{0}};
+    ck_assert_int_eq(poll_until_error(&why), CM_E_IO);
+    ck_assert_ptr_nonnull(strstr(why.msg, "no audio for"));
+    ck_assert_int_eq(cm_capture_stop(T.c, &why), CM_E_IO);
+    ck_assert_msg(strstr(why.msg, "did not stop within 0.2 s"), "%s", why.msg);
+    ck_assert(cm_capture_hung(T.c));
+    cm_capture_stats st;
+    cm_capture_get_stats(T.c, &st);
+    ck_assert(st.finished);
+    ck_assert_uint_eq(st.frames_delivered, SRATE / 2);
+    ck_assert_uint_eq(T.s.got, SRATE / 2);
+    ck_assert_uint_eq(T.s.bad, 0);
+    ck_assert_int_eq(T.s.ends, 1);
+    cm_capture_close(T.c); /* frees nothing: the source is abandoned */
+    T.c = NULL;
+}
+END_TEST
+
+START_TEST(test_script_fail)
+{
+    static const struct {
+        const char *last, *want;
+    } cases[] = {
+        {"error ALSA read: Input/output error", "ALSA read: Input/output error"},
+        {"vanish", "unavailable"},
+        {"end", "stream ended"},
+        {"", "stream ended"}, /* the end of the script is the end of the stream */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        T.s = (sink){0, 0, 0, 0};
+        char text[200];
+        snprintf(text, sizeof text, "tone 440 0.3\n%s\n", cases[i].last);
+        cm_capture_config cfg = cm_capture_config_default();
+        script_open(text, &cfg);
+        cm_diag why = {{0}};
+        ck_assert_int_eq(poll_until_error(&why), CM_E_IO);
+        ck_assert_msg(strstr(why.msg, cases[i].want) && strstr(why.msg, "stopped delivering"),
+                      "case %zu: %s", i, why.msg);
+        ck_assert_msg(cm_capture_stop(T.c, &why) == CM_OK, "%s", why.msg);
+        /* The error came after the audio in the script, so all of it was captured first. */
+        ck_assert_uint_eq(T.s.got, 3 * SRATE / 10);
+        ck_assert_int_eq(T.s.ends, 1);
+        cm_capture_close(T.c);
+        T.c = NULL;
+    }
+}
+END_TEST
+
+START_TEST(test_script_overflow_and_burst)
+{
+    /* Two overflow flags, then 2 s in one write into a ring of 8192 frames (0.5 s at 16 kHz
+     * rounded up to a power of two): at least 32000 - 8192 frames are dropped whatever the
+     * worker does; max_frames covers them all, so all count. */
+    T.s = (sink){0, 0, 0, 0};
+    cm_capture_config cfg = cm_capture_config_default();
+    cfg.ring_s = 0.5;
+    script_open("overflow\nsilence 0.1\noverflow\nburst 2\npause\n", &cfg);
+    wait_captured(SRATE / 10 + 2 * SRATE);
+    cm_diag why = {{0}};
+    ck_assert_msg(cm_capture_stop(T.c, &why) == CM_OK, "%s", why.msg);
+    cm_capture_stats st;
+    cm_capture_get_stats(T.c, &st);
+    ck_assert_uint_eq(st.overflows, 2);
+    ck_assert_uint_ge(st.frames_dropped, 2 * SRATE - 8192);
+    ck_assert_uint_eq(st.frames_delivered + st.frames_dropped, st.frames_captured);
+    cm_capture_close(T.c);
+    T.c = NULL;
+
+    /* The same burst past max_frames: frames never asked for are not a loss. */
+    T.s = (sink){0, 0, 0, 0};
+    cfg = cm_capture_config_default();
+    cfg.ring_s = 0.5;
+    cfg.max_frames = SRATE / 10;
+    script_open("silence 0.1\nburst 2\npause\n", &cfg);
+    wait_captured(SRATE / 10 + 2 * SRATE);
+    ck_assert_msg(cm_capture_stop(T.c, &why) == CM_OK, "%s", why.msg);
+    cm_capture_get_stats(T.c, &st);
+    ck_assert_uint_eq(st.frames_dropped, 0);
+    ck_assert_uint_eq(st.frames_delivered, SRATE / 10);
+}
+END_TEST
+
+START_TEST(test_script_silence_is_not_a_stall)
+{
+    /* 3.5 s of digital silence with a 3 s stall limit, then a paused device: a quiet room
+     * is not a fault, and neither is a device waiting on the test. NaN samples pass through
+     * to the caller (the analyzer counts and zeroes them). */
+    T.s = (sink){0, 0, 0, 0};
+    cm_capture_config cfg = cm_capture_config_default();
+    cfg.channels = 2;
+    script_open("channels 2\nsilence 3.5\nnan 0.01\npause\n", &cfg);
+    wait_captured(7 * SRATE / 2 + SRATE / 100);
+    cm_diag why = {{0}};
+    for (int i = 0; i < 50; i++) {
+        ck_assert_msg(cm_capture_poll(T.c, &why) == CM_OK, "%s", why.msg);
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_msg(cm_capture_stop(T.c, &why) == CM_OK, "%s", why.msg);
+    ck_assert_uint_eq(T.s.got, 7 * SRATE / 2 + SRATE / 100);
+}
+END_TEST
+
+START_TEST(test_script_parse_errors)
+{
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"tone 440 1\nsing\n", "test:2: unknown command 'sing'"},
+        {"\n# comment\ntone 440\n", "test:3: bad arguments to 'tone'"},
+        {"silence -1\n", "test:1: bad arguments to 'silence'"},
+        {"rate 4000\n", "test:1: bad arguments to 'rate'"},
+        {"channels 65\n", "test:1: bad arguments to 'channels'"},
+        {"pause now\n", "test:1: bad arguments to 'pause'"},
+        {"audio\n", "test:1: bad arguments to 'audio'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cm_capture_source *src = (cm_capture_source *)&T; /* must become NULL */
+        cm_diag why = {{0}};
+        ck_assert_int_eq(cm_capture_script_parse(cases[i].text, "test", &src, &why), CM_E_FORMAT);
+        ck_assert_ptr_null(src);
+        ck_assert_msg(strstr(why.msg, cases[i].want), "case %zu: %s", i, why.msg);
+    }
+    /* A sound file at another rate than the stream: named when the capture opens. */
+    char text[1200];
+    snprintf(text, sizeof text, "audio %s\n", ramp_wav(100));
+    cm_capture_source *src = NULL;
+    cm_diag why = {{0}};
+    ck_assert_int_eq(cm_capture_script_parse(text, "test", &src, &why), CM_OK);
+    cm_capture_config cfg = cm_capture_config_default();
+    cfg.source = src;
+    cfg.rate_hz = 48000;
+    cfg.on_audio = on_audio;
+    cfg.user = &T.s;
+    cm_capture *c = NULL;
+    ck_assert_int_eq(cm_capture_open(&cfg, &c, &why), CM_E_RANGE);
+    ck_assert_ptr_null(c);
+    ck_assert_msg(strstr(why.msg, "ramp.wav is 16000 Hz"), "%s", why.msg);
+    /* More channels than the device has. */
+    ck_assert_int_eq(cm_capture_script_parse("channels 1\n", "test", &src, &why), CM_OK);
+    cfg.source = src;
+    cfg.rate_hz = 0; /* the script's default rate */
+    cfg.channels = 2;
+    ck_assert_int_eq(cm_capture_open(&cfg, &c, &why), CM_E_RANGE);
+    ck_assert_msg(strstr(why.msg, "channels=2: device 'script' has 1..1"), "%s", why.msg);
+    ck_assert_int_eq(cm_capture_script_load("/nonexistent/script", &src, &why), CM_E_IO);
+    ck_assert_ptr_nonnull(strstr(why.msg, "/nonexistent/script"));
 }
 END_TEST
 
@@ -322,8 +577,18 @@ int main(void)
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, test_ramp_exact);
     tcase_add_test(tc, test_find_and_ranges);
-    tcase_add_test(tc, test_stall_reported);
     suite_add_tcase(su, tc);
+    TCase *ts = tcase_create("script");
+    tcase_set_timeout(ts, 120);
+    tcase_add_checked_fixture(ts, NULL, teardown);
+    tcase_add_test(ts, test_script_exact);
+    tcase_add_test(ts, test_script_stall);
+    tcase_add_test(ts, test_script_hang);
+    tcase_add_test(ts, test_script_fail);
+    tcase_add_test(ts, test_script_overflow_and_burst);
+    tcase_add_test(ts, test_script_silence_is_not_a_stall);
+    tcase_add_test(ts, test_script_parse_errors);
+    suite_add_tcase(su, ts);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
