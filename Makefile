@@ -5,15 +5,20 @@ BUILD_TYPE ?= Release
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-# Debian packages the build, the tests and the benchmark need (chromium: the report test
-# loads the HTML report in a real headless browser).
-PKGS = build-essential cmake pkg-config portaudio19-dev libsndfile1-dev libkissfft-dev \
-       check libebur128-dev libsoxr-dev libcjson-dev libasound2-dev ffmpeg sox python3 \
-       chromium
+# Debian packages the build needs (make demo installs only these), and those the tests and
+# benchmarks add (make check): chromium, for the report test in a real headless browser;
+# groff-base .. binutils, for the man page, service and package checks; parallel .. jsonlite
+# for the README's batch snippets; mosquitto and its clients, a real broker for --mqtt.
+# check (libcheck) is a build package: CMake builds the unit tests only when it finds it.
+BUILD_PKGS = build-essential cmake pkg-config portaudio19-dev libsndfile1-dev libkissfft-dev \
+       check libebur128-dev libsoxr-dev libcjson-dev libasound2-dev libmosquitto-dev
+TEST_PKGS = ffmpeg sox python3 chromium groff-base man-db systemd dpkg-dev file binutils \
+       parallel python3-pandas r-base-core r-cran-jsonlite mosquitto mosquitto-clients
+PKGS = $(BUILD_PKGS)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps configure build demo check check-asan check-tsan screenshot fuzz fuzz-build fuzz-ci clean
+.PHONY: all deps deps-test configure build demo check check-asan check-tsan screenshot fuzz fuzz-build fuzz-ci clean install deb
 
 all: build
 
@@ -25,6 +30,9 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
+deps-test:
+	$(MAKE) deps PKGS="$(BUILD_PKGS) $(TEST_PKGS)"
+
 configure: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
 
@@ -35,7 +43,8 @@ demo: build
 	./$(BUILD)/crymeter analyze samples/demo.flac
 	./$(BUILD)/crymeter analyze --format jsonl samples/demo.flac
 
-check: build
+check: deps-test
+	$(MAKE) build
 	CK_FORK=$${CK_FORK:-no} ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 # docs/report.png, the README's picture of the night report (headless Chromium).
@@ -81,6 +90,21 @@ fuzz: fuzz-build
 
 fuzz-ci: fuzz-build
 	tests/fuzz/run.sh -t 0 -s 1 -f -c build-fuzz/ci-corpus $(FUZZ_CI)
+
+# Installs the tool, libcrymeter (shared and static), crymeter.h, crymeter.pc, the man
+# pages, the systemd unit and its config under PREFIX (DESTDIR=... stages it). The prefix
+# is configured in, so the unit's ExecStart and /etc (for /usr: /etc) are right.
+PREFIX ?= /usr/local
+install: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j $(JOBS)
+	cmake --install $(BUILD)
+
+# A Debian package of the tool, the library (shared, static, header, crymeter.pc), the man
+# page and the service, in $(BUILD)/: crymeter_VERSION_ARCH.deb (cpack; dependencies from
+# dpkg-shlibdeps). Install it with: apt install ./$(BUILD)/crymeter_*.deb
+deb: build
+	cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

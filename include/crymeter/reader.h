@@ -75,6 +75,10 @@ int cm_reader_truncated(const cm_reader *r);
  * delivered. 0 before EOF, when the last frame was whole, and for formats other than
  * PCM/float WAV (RIFF, RIFX, RF64), where libsndfile's decoder decides. */
 unsigned cm_reader_partial_bytes(const cm_reader *r);
+/* After EOF: 1 when the input is a WAV stream of unknown length (pipe, FIFO) and libsndfile
+ * stopped at 4 GiB of audio data (0xFFFFFFFF bytes: 6.8 h of 44.1 kHz stereo 16-bit) while
+ * the stream went on; the rest was not read. 0 otherwise. */
+int cm_reader_stream_cut(const cm_reader *r);
 void cm_reader_close(cm_reader *r); /* NULL is a no-op */
 
 #ifdef __cplusplus

@@ -12,12 +12,13 @@
 
 void cli_err(const char *fmt, ...)
 {
+    char msg[2048], where[1024] = "";
     va_list ap;
-    fputs("crymeter: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    cli_config_where(msg, where, sizeof where);
+    fprintf(stderr, "crymeter: %s%s\n", where, msg);
 }
 
 int cli_help_asked(int argc, char **argv)

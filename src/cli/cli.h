@@ -38,4 +38,13 @@ int cli_help_asked(int argc, char **argv);
 int cli_parse_double(const char *opt, const char *s, double lo, double hi, double *out);
 int cli_parse_uint(const char *opt, const char *s, unsigned lo, unsigned hi, unsigned *out);
 
+/* --config FILE / --config=FILE anywhere after the command (before "--"): replaces *argv
+ * with the command name, the file's settings as --key=value options, then the remaining
+ * arguments, so the command line wins (config.c has the file format). Returns 0, or the
+ * exit status after a message naming FILE:LINE. */
+int cli_config_expand(int *argc, char ***argv);
+/* When msg is about an option that came from a config file and getopt has just parsed it,
+ * writes "FILE:LINE: " into where and returns 1; else 0. For cli_err. */
+int cli_config_where(const char *msg, char *where, size_t where_len);
+
 #endif

@@ -32,7 +32,8 @@ static const char help[] =
     "whatever the file's length. FILE may be a FIFO, or - for standard input (once); for\n"
     "what libsndfile cannot read (AAC/.m4a, video), decode with ffmpeg into a pipe:\n"
     "  ffmpeg -i night.m4a -f wav - | crymeter analyze -\n"
-    "A WAV stream without a length (as ffmpeg writes to a pipe) is read to its end.\n"
+    "A WAV stream without a length (as ffmpeg writes to a pipe) is read to its end, up to\n"
+    "4 GiB of audio data (libsndfile's limit; add -ac 1 -ar 16000 for up to 37 h).\n"
     "\n"
     "Output:\n"
     "  -f, --format FMT     table (default on a terminal), jsonl (default otherwise),\n"
@@ -76,8 +77,8 @@ static const char help[] =
     "dB SPL = dB(A) + offset. The JSON Lines schema is documented in README.md.\n"
     "\n"
     "Exit status: 0 all files analysed; 1 a file could not be read or had damaged audio\n"
-    "(truncated, ends inside a frame, NaN/Inf samples: analysed, reported, and flagged);\n"
-    "2 usage error.\n"
+    "(truncated, ends inside a frame, NaN/Inf or beyond +-65536 samples: analysed,\n"
+    "reported, and flagged); 2 usage error.\n"
     "\n"
     "Examples:\n"
     "  crymeter analyze night.flac\n"
@@ -388,6 +389,15 @@ static int analyze_file(file_ctx *fc)
         say(sh, "%s: truncated: the header announced %llu frames but the file holds %llu; "
             "analysed what is there", fc->name, (unsigned long long)info.frames,
             (unsigned long long)cm_reader_frames_read(rd));
+        rc = 1;
+    }
+    if (cm_reader_stream_cut(rd)) {
+        say(sh, "%s: libsndfile reads a WAV stream of unknown length only to 4 GiB of audio "
+            "data; analysed its first %llu frames (%.2f h), the stream went on and the rest "
+            "was not analysed: give the file itself, or keep the stream under 4 GiB (fewer "
+            "channels or a lower rate: ffmpeg ... -ac 1 -ar 16000 -f wav -)", fc->name,
+            (unsigned long long)cm_reader_frames_read(rd),
+            (double)cm_reader_frames_read(rd) / info.rate_hz / 3600.0);
         rc = 1;
     }
     unsigned partial = cm_reader_partial_bytes(rd);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/mqtt.h"
 #include "crymeter/analyzer.h"
 #include "crymeter/capture.h"
 #include "crymeter/capture_script.h"
@@ -294,6 +295,7 @@ typedef struct mon {
     cm_status push_st;
     cm_clock clk;             /* wall clock of audio time 0 */
     cm_level_acc lacc;        /* --level-step (worker thread only) */
+    cli_mqtt *mq;             /* --mqtt, or NULL */
 } mon;
 
 static void clear_meter(mon *m)
@@ -309,7 +311,7 @@ static const char *kind_name(cm_event_kind k)
     return k == CM_EVENT_START ? "start" : k == CM_EVENT_EXCESSIVE ? "excessive" : "end";
 }
 
-static void queue_exec(mon *m, cm_event_kind kind, const cm_episode *ep)
+static void queue_exec(mon *m, cm_event_kind kind, const cm_episode *ep, const char *json)
 {
     execq *x = m->ex;
     double t = now_s();
@@ -338,19 +340,7 @@ static void queue_exec(mon *m, cm_event_kind kind, const cm_episode *ep)
                (ep->excessive & CM_EXCESS_LOUD) && (ep->excessive & CM_EXCESS_LONG) ? "," : "",
                (ep->excessive & CM_EXCESS_LONG) ? "long" : "");
         addvar(j, "DEVICE", "%s", m->device);
-        j->json[0] = 0;
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *mf = open_memstream(&buf, &len);
-        if (mf) {
-            cm_status st = cm_report_event(mf, CM_FORMAT_JSONL, m->device, kind, ep);
-            fclose(mf);
-            if (st == CM_OK && buf) {
-                if (len && buf[len - 1] == '\n') buf[len - 1] = 0;
-                snprintf(j->json, sizeof j->json, "%s", buf);
-            }
-            free(buf);
-        }
+        snprintf(j->json, sizeof j->json, "%s", json ? json : "");
         x->len++;
         pthread_cond_signal(&x->wake);
     }
@@ -361,13 +351,33 @@ static void queue_exec(mon *m, cm_event_kind kind, const cm_episode *ep)
 static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
 {
     mon *m = user;
+    /* One record text for stdout (JSON Lines), --exec's CRYMETER_JSON and --mqtt: they say
+     * the same thing in the same words (wall clock and clip included). */
+    char clip[1024];
+    bool with_clip = m->clips && kind == CM_EVENT_END;
+    if (with_clip) cm_clipwriter_clip_path(m->clips, ep, clip, sizeof clip);
+    char *json = NULL;
+    size_t json_len = 0;
+    FILE *mf = open_memstream(&json, &json_len);
+    if (mf) {
+        cm_status js = cm_report_event_at(mf, CM_FORMAT_JSONL, m->device, &m->clk,
+                                          with_clip ? clip : NULL, kind, ep);
+        if (fclose(mf) != 0 || js != CM_OK) {
+            free(json);
+            json = NULL;
+        } else if (json_len && json[json_len - 1] == '\n') {
+            json[json_len - 1] = 0;
+        }
+    }
     pthread_mutex_lock(&m->out_lock);
     clear_meter(m);
     if (m->write_st == CM_OK) {
-        char clip[1024];
-        if (m->clips && kind == CM_EVENT_END) cm_clipwriter_clip_path(m->clips, ep, clip, sizeof clip);
-        cm_status st = cm_report_event_at(stdout, m->o->fmt, m->device, &m->clk,
-                                          m->clips && kind == CM_EVENT_END ? clip : NULL, kind, ep);
+        cm_status st;
+        if (m->o->fmt == CM_FORMAT_JSONL)
+            st = json && printf("%s\n", json) > 0 ? CM_OK : CM_E_IO;
+        else
+            st = cm_report_event_at(stdout, m->o->fmt, m->device, &m->clk,
+                                    with_clip ? clip : NULL, kind, ep);
         if (st == CM_OK && fflush(stdout) != 0) st = CM_E_IO;
         m->write_st = st;
     }
@@ -378,12 +388,15 @@ static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
         if (kind == CM_EVENT_START) cm_clipwriter_episode_start(m->clips, ep);
         if (kind == CM_EVENT_END) cm_clipwriter_episode_end(m->clips, ep);
     }
-    if (m->ex) queue_exec(m, kind, ep);
+    if (m->ex) queue_exec(m, kind, ep, json);
+    if (json) cli_mqtt_event(m->mq, kind, ep, json);
+    free(json);
 }
 
 static void on_level(void *user, const cm_level *lv)
 {
     mon *m = user;
+    cli_mqtt_level(m->mq, lv);
     if (!m->meter) return;
     pthread_mutex_lock(&m->out_lock);
     m->level = *lv;
@@ -498,8 +511,11 @@ int cmd_monitor(int argc, char **argv)
         {"spl-offset", required_argument, 0, O_SPL}, {"loud-db", required_argument, 0, O_LOUD},
         {"long-s", required_argument, 0, O_LONG}, {"help", no_argument, 0, 'h'},
         {"level-step", required_argument, 0, O_LSTEP},
+        CLI_MQTT_LONG_OPTIONS
         {0, 0, 0, 0}};
-    int c;
+    cli_mqtt_opts mqo;
+    cli_mqtt_opts_default(&mqo);
+    int c, mq_bad = 0;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":d:f:h", lopts, NULL)) != -1) {
@@ -533,15 +549,22 @@ int cmd_monitor(int argc, char **argv)
         case O_LOUD: if (cli_parse_double("--loud-db", optarg, -200, 300, &o.loud_db)) goto usage; break;
         case O_LONG: if (cli_parse_double("--long-s", optarg, 0.01, 1e7, &o.long_s)) goto usage; break;
         case O_LSTEP: if (cli_parse_double("--level-step", optarg, 0.1, 3600, &o.level_step)) goto usage; break;
-        case 'h': fputs(help, stdout); return CM_EXIT_OK;
+        case 'h': fputs(help, stdout); fputs(cli_mqtt_help, stdout); return CM_EXIT_OK;
         case ':': cli_err("option %s needs a value", argv[optind - 1]); goto usage;
-        default: cli_err("unknown option '%s'", argv[optind - 1]); goto usage;
+        default:
+            if (cli_mqtt_option(&mqo, c, optarg, &mq_bad)) {
+                if (mq_bad) goto usage;
+                break;
+            }
+            cli_err("unknown option '%s'", argv[optind - 1]);
+            goto usage;
         }
     }
     if (optind < argc) {
         cli_err("monitor: unexpected argument '%s'", argv[optind]);
         goto usage;
     }
+    if (cli_mqtt_check(&mqo)) goto usage;
     const bool tty = isatty(STDOUT_FILENO);
     if (!o.fmt_given) o.fmt = tty ? CM_FORMAT_TABLE : CM_FORMAT_JSONL;
 
@@ -610,6 +633,10 @@ int cmd_monitor(int argc, char **argv)
     }
     m.rate = cm_capture_rate_hz(cap);
     m.device = cm_capture_device_name(cap); /* owned by this capture: valid until close */
+    if (mqo.url && !(m.mq = cli_mqtt_start(&mqo, m.device))) {
+        rc = CM_EXIT_FAIL;
+        goto done;
+    }
 
     cm_analyzer_config acfg = cm_analyzer_config_default(m.rate, o.channels);
     acfg.spl_offset_db = o.spl_offset;
@@ -729,6 +756,7 @@ int cmd_monitor(int argc, char **argv)
     cm_capture_get_stats(cap, &cs);
     cm_clipwriter_finish(m.clips);
     exec_stop(&ex);
+    cli_mqtt_stop(m.mq, 5.0); /* up to 5 s for queued records to reach the broker */
     print_messages(&m);
 
     cm_summary sum;
@@ -751,12 +779,14 @@ int cmd_monitor(int argc, char **argv)
             printf(",\"frames_captured\":%llu,\"frames_analyzed\":%llu,\"frames_dropped\":%llu,"
                    "\"overflows\":%llu,\"device_error\":%s,\"clips_written\":%u,"
                    "\"clips_failed\":%u,\"exec_runs\":%u,\"exec_failed\":%u,"
-                   "\"exec_skipped\":%u}\n",
+                   "\"exec_skipped\":%u",
                    (unsigned long long)cs.frames_captured,
                    (unsigned long long)cs.frames_delivered, (unsigned long long)cs.frames_dropped,
                    (unsigned long long)cs.overflows, device_failed ? "true" : "false",
                    ws.clips_written, ws.clips_failed, ex.runs, ex.failed,
                    ex.skipped_cooldown + ex.skipped_full);
+            cli_mqtt_json_stats(m.mq, stdout);
+            fputs("}\n", stdout);
         } else {
             int t = (int)monitored;
             printf("monitored %02d:%02d:%02d on '%s'; episodes: %u (cry %u, sob %u, vocal %u); "
@@ -798,6 +828,7 @@ done:
     cm_capture_close(cap);
     cm_clipwriter_close(m.clips);
     cm_analyzer_destroy(m.an);
+    cli_mqtt_destroy(m.mq);
     if (audio_up && !hung) cm_capture_system_done(); /* PortAudio would wait on the stuck driver */
     cm_model_destroy(model);
     pthread_mutex_destroy(&m.out_lock);

@@ -26,6 +26,10 @@ static const char usage[] =
     "\n"
     "Run 'crymeter COMMAND --help' for a command's options.\n"
     "\n"
+    "Every command also takes --config FILE: 'key = value' lines, keys the command's\n"
+    "long option names (loud-db = 80); options on the command line win. 'man crymeter'.\n"
+    "crymeter --version prints the version.\n"
+    "\n"
     "Exit status: 0 ok, 1 a file or device failed, 2 usage error,\n"
     "             3 completed but audio was dropped (monitor).\n";
 
@@ -50,8 +54,13 @@ int main(int argc, char **argv)
         printf("crymeter %s\n", CM_VERSION);
         return CM_EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        if (strcmp(argv[1], cmds[i].name) != 0) continue;
+        int sub_argc = argc - 1, rc;
+        char **sub_argv = argv + 1;
+        if ((rc = cli_config_expand(&sub_argc, &sub_argv)) != 0) return rc;
+        return cmds[i].fn(sub_argc, sub_argv);
+    }
     cli_err("unknown command '%s'", argv[1]);
     fputs("Try 'crymeter --help'.\n", stderr);
     return CM_EXIT_USAGE;

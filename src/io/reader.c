@@ -53,6 +53,7 @@ struct cm_reader {
     uint64_t data_start;     /* WAV: stream offset of the first audio byte; 0 when unknown */
     uint64_t data_bytes;     /* WAV: data bytes the header announces; 0 when unknown */
     int unterminated;        /* Ogg file whose last page is cut or lacks end-of-stream */
+    int stream_cut;          /* libsndfile stopped a WAV stream of unknown length early */
     int data_size_zero;      /* WAV: the data chunk's size field holds 0 ... */
     uint64_t data_size_at;   /* ... at this stream offset */
     sf_count_t vio_pos;      /* read position of the virtual I/O below */
@@ -708,6 +709,16 @@ cm_status cm_reader_read(cm_reader *r, float *buf, size_t max_frames, size_t *n_
             e = r->pump_done ? r->pump_errno : 0;
             pthread_mutex_unlock(&r->mx);
         }
+        /* Over a pipe libsndfile takes a WAV stream's unknown length (0xFFFFFFFF) as 4 GiB
+         * of data and stops there. Whether the stream went on is known without a clock:
+         * the pump either sends more (a byte to peek at) or shuts its end (0). */
+        if (!e && r->pumping && r->data_start && !r->data_bytes) {
+            char c;
+            ssize_t k;
+            do k = recv(r->sock[0], &c, 1, MSG_PEEK);
+            while (k < 0 && errno == EINTR);
+            r->stream_cut = k > 0;
+        }
         if (e) {
             r->pending = CM_E_IO;
             snprintf(r->pending_msg, sizeof r->pending_msg,
@@ -729,6 +740,8 @@ int cm_reader_truncated(const cm_reader *r)
     if (!r || !r->at_eof) return 0;
     return r->unterminated || (r->announced > 0 && r->delivered < r->announced);
 }
+
+int cm_reader_stream_cut(const cm_reader *r) { return r && r->at_eof && r->stream_cut; }
 
 unsigned cm_reader_partial_bytes(const cm_reader *r)
 {

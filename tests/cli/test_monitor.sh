@@ -199,8 +199,9 @@ last=$(grep '"type":"episode"' "$tmp/analyze.jsonl" | grep '"class":"cry"' |
 lid=$(sed 's/.*"id":\([0-9]*\),.*/\1/' <<< "$last")
 lstart=$(sed 's/.*"start_s":\([0-9.]*\),.*/\1/' <<< "$last")
 lend=$(sed 's/.*"end_s":\([0-9.]*\),.*/\1/' <<< "$last")
-mon_start int "audio $tmp/demo.wav 52\npause\n"
+mon_start int "audio $tmp/demo.wav 52\nmark $tmp/int.all\npause\n"
 until_grep "\"type\":\"start\",\"id\":$lid," "$tmp/int.jsonl"
+while [ ! -e "$tmp/int.all" ]; do sleep 0.05; done # all 52 s are in (the signal may come sooner; the count would not be fixed)
 kill -INT "$mon"
 mon_wait
 expect_run int 0 ""
@@ -212,8 +213,8 @@ awk -v e="$endl" -v s="$lstart" -v f="$lend" 'BEGIN { exit !(e > s && e <= f + 0
 pass "SIGINT mid-cry closes episode $lid at $endl s"
 
 for sig in TERM HUP; do
-    mon_start "sig$sig" "audio $tmp/demo.wav 10\npause\n"
-    until_grep '"type":"start","id":1,' "$tmp/sig$sig.jsonl" # the cry from 4 s
+    mon_start "sig$sig" "audio $tmp/demo.wav 10\nmark $tmp/sig$sig.all\npause\n"
+    while [ ! -e "$tmp/sig$sig.all" ]; do sleep 0.05; done
     kill -$sig "$mon"
     mon_wait
     expect_run "sig$sig" 0 ""

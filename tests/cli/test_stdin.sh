@@ -42,7 +42,7 @@ assert r[-1]['frames_read']==992000 and sum(x['type']=='episode' for x in r)>=2,
 
 # FIFO (the writer is bounded so a reader that never opens cannot hang the test)
 mkfifo "$T/f.wav"
-timeout 60 cat "$T/demo.wav" > "$T/f.wav" &
+timeout 600 cat "$T/demo.wav" > "$T/f.wav" &
 expect_stderr 0 "" -- "$CRYMETER" analyze -f jsonl "$T/f.wav"
 wait
 same_as "$T/ref" "$T/out" "$T/f.wav" && ok || bad "FIFO: not the file's frames and episodes"
@@ -91,7 +91,7 @@ same_as "$T/m4a_ref" "$T/m4a.jsonl" && ok || bad "m4a piped: not the records of 
 
 # a FIFO, standard input and a disk file at once, -j 2: each as alone
 mkfifo "$T/g.wav"
-timeout 60 cat "$T/demo.wav" > "$T/g.wav" &
+timeout 600 cat "$T/demo.wav" > "$T/g.wav" &
 cat "$T/demo.wav" | "$CRYMETER" analyze -f jsonl -j 2 "$T/g.wav" - "$T/demo.wav" > "$T/out" 2> "$T/err" && ok || bad "-j 2 FIFO, -, file: $(cat "$T/err")"
 wait
 python3 - "$T/ref" "$T/out" <<'PY' && ok || bad "-j 2 FIFO, -, file: a file's records differ from it alone"

@@ -7,6 +7,7 @@
  * encoders), and streaming invariance: any block size gives the same samples as one read. */
 #include <check.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,6 +482,93 @@ START_TEST(test_block_invariance)
 }
 END_TEST
 
+/* ---- streams: a pipe read once, through cm_reader_open_fd ------------------------------ */
+
+typedef struct feed {
+    int fd;
+    const unsigned char *p;
+    size_t n;
+} feed;
+
+static void *feeder(void *arg)
+{
+    feed *f = arg;
+    size_t off = 0;
+    while (off < f->n) {
+        ssize_t w = write(f->fd, f->p + off, f->n - off > 3000 ? 3000 : f->n - off);
+        if (w <= 0) break;
+        off += (size_t)w;
+    }
+    close(f->fd);
+    return NULL;
+}
+
+/* 0: the file as it is; 1: its data size set to 0xFFFFFFFF (a streaming writer's) and one
+ * byte more; 2: cut after 30001 bytes. Written in 3000-byte pieces through a pipe. */
+START_TEST(test_pipe_stream)
+{
+    enum { N = 20000 };
+    const char *path = tu_path("stream.wav");
+    short *x = malloc(N * sizeof *x);
+    ck_assert_ptr_nonnull(x);
+    for (int i = 0; i < N; i++) x[i] = (short)((i * 37) % 60000 - 30000);
+    write_short(path, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 16000, 1, x, N);
+    FILE *fp = fopen(path, "rb");
+    ck_assert_ptr_nonnull(fp);
+    unsigned char *bytes = malloc(2 * N + 4096);
+    ck_assert_ptr_nonnull(bytes);
+    size_t n = fread(bytes, 1, 2 * N + 4096, fp);
+    fclose(fp);
+    size_t data = 0;
+    for (size_t i = 12; i + 8 <= n; i++)
+        if (memcmp(bytes + i, "data", 4) == 0) {
+            data = i + 8;
+            break;
+        }
+    ck_assert_uint_gt(data, 0);
+    size_t want = N;
+    unsigned want_partial = 0;
+    int want_trunc = 0;
+    if (_i == 1) {
+        memset(bytes + data - 4, 0xFF, 4);
+        bytes[n++] = 0x7f;
+        want_partial = 1;
+    } else if (_i == 2) {
+        n = 30001;
+        want = (n - data) / 2;
+        want_partial = 1;
+        want_trunc = 1;
+    }
+    int pfd[2];
+    ck_assert_int_eq(pipe(pfd), 0);
+    feed f = {.fd = pfd[1], .p = bytes, .n = n};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, feeder, &f), 0);
+    cm_reader *r = NULL;
+    cm_reader_info info;
+    cm_diag why = {{0}};
+    ck_assert_msg(cm_reader_open_fd(pfd[0], "-", &r, &info, &why) == CM_OK, "%s", why.msg);
+    ck_assert_uint_eq(info.frames, _i == 1 ? 0 : N); /* unknown length: 0 */
+    float buf[777];
+    size_t total = 0, got;
+    do {
+        ck_assert_int_eq(cm_reader_read(r, buf, 777, &got, &why), CM_OK);
+        for (size_t i = 0; i < got; i++)
+            ck_assert_float_eq(buf[i], x[total + i] / 32768.0f); /* exact: 1/32768 scaling */
+        total += got;
+    } while (got);
+    ck_assert_uint_eq(total, want);
+    ck_assert_int_eq(cm_reader_truncated(r), want_trunc);
+    ck_assert_uint_eq(cm_reader_partial_bytes(r), want_partial);
+    ck_assert_int_eq(cm_reader_stream_cut(r), 0);
+    cm_reader_close(r); /* the fd is the caller's */
+    pthread_join(th, NULL);
+    ck_assert_int_eq(close(pfd[0]), 0);
+    free(bytes);
+    free(x);
+}
+END_TEST
+
 static Suite *reader_suite(void)
 {
     Suite *s = suite_create("reader");
@@ -503,6 +591,7 @@ static Suite *reader_suite(void)
                         (int)(sizeof lossy_cases / sizeof lossy_cases[0]));
     tcase_add_loop_test(tv, test_block_invariance, 0,
                         (int)(sizeof block_sizes / sizeof block_sizes[0]));
+    tcase_add_loop_test(tv, test_pipe_stream, 0, 3);
     suite_add_tcase(s, tv);
     return s;
 }
