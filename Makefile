@@ -18,7 +18,7 @@ PKGS = $(BUILD_PKGS)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-test configure build demo check check-asan check-tsan screenshot clean install deb
+.PHONY: all deps deps-test configure build demo check check-asan check-tsan screenshot fuzz fuzz-build fuzz-ci clean install deb
 
 all: build
 
@@ -66,6 +66,31 @@ check-tsan:
 	CK_FORK=no TSAN_OPTIONS="$${TSAN_OPTIONS:-halt_on_error=1}" \
 	  ctest --test-dir build-tsan --output-on-failure --no-tests=error -R 'ring|analyzer|capture'
 
+# libFuzzer harnesses (tests/fuzz/README.md) built with clang, ASan and UBSan into
+# build-fuzz, then each target run by tests/fuzz/run.sh for FUZZ_SECONDS or FUZZ_RUNS
+# executions, whichever ends first, one target at a time at nice 19, over build-fuzz/corpus
+# (seeded from tests/fuzz/corpus, kept between runs). A crash, leak or UB report stops the
+# run and leaves the input in build-fuzz/artifacts/. fuzz-ci: a fixed number of executions
+# per target from the seeds alone, with a fixed seed, so its work does not depend on the
+# machine's speed (about 40 s of fuzzing plus 38 s to build build-fuzz from nothing).
+FUZZ_TARGETS ?= model labels manifest options reader
+FUZZ_SECONDS ?= 30
+FUZZ_RUNS    ?= -1
+FUZZ_CI      ?= model:20000 labels:100000 manifest:100000 options:100000 reader:1500
+FUZZ_PKGS    = clang-14 libclang-rt-14-dev
+FUZZ_CC      ?= $(shell command -v clang-14 || command -v clang || echo clang-14)
+
+fuzz-build:
+	$(MAKE) deps PKGS="$(PKGS) $(FUZZ_PKGS)"
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=$(FUZZ_CC) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCM_FUZZ=ON
+	cmake --build build-fuzz -j $(JOBS) $(addprefix --target fuzz_,$(FUZZ_TARGETS))
+
+fuzz: fuzz-build
+	tests/fuzz/run.sh -t $(FUZZ_SECONDS) -r $(FUZZ_RUNS) $(FUZZ_TARGETS)
+
+fuzz-ci: fuzz-build
+	tests/fuzz/run.sh -t 0 -s 1 -f -c build-fuzz/ci-corpus $(FUZZ_CI)
+
 # Installs the tool, libcrymeter (shared and static), crymeter.h, crymeter.pc, the man
 # pages, the systemd unit and its config under PREFIX (DESTDIR=... stages it). The prefix
 # is configured in, so the unit's ExecStart and /etc (for /usr: /etc) are right.
@@ -82,4 +107,4 @@ deb: build
 	cd $(BUILD) && cpack -G DEB
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz

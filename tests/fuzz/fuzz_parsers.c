@@ -1,57 +1,65 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer harness for the three text parsers that take outside input: model files,
- * Audacity label tracks and CSV manifests. The first byte picks the parser (0: model,
- * 1: labels, 2: manifest, by value mod 3), the rest is the input. Build:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
- *     tests/fuzz/fuzz_parsers.c -DCM_FUZZ_MAIN src/detect/model.c src/detect/labels.c src/detect/net.c \
- *     src/detect/winfeat.c src/detect/metrics.c src/detect/train.c src/detect/mixture.c \
- *     src/detect/trees.c src/detect/train_trees.c \
- *     src/detect/detector.c src/status.c tests/fuzz/no_default_model.c -lcjson -lm \
- *     -o fuzz_parsers
- *   ./fuzz_parsers tests/fuzz/corpus/all   (seed: tests/fuzz/corpus/{model,labels,manifest})
- * tests/unit/test_fuzz_replay.c replays the corpus in ctest. */
+/* Harnesses for the three text parsers that take outside input: model files, Audacity
+ * label tracks and CSV manifests (fuzz.h). Build and run: make fuzz (tests/fuzz/README.md). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "crymeter/metrics.h"
 #include "crymeter/train.h"
+#include "fuzz.h"
 
-int cm_fuzz_one(int which, const uint8_t *data, size_t size);
-
-int cm_fuzz_one(int which, const uint8_t *data, size_t size)
+int cm_fuzz_model(const uint8_t *data, size_t size)
 {
     cm_diag why;
-    const char *t = (const char *)data;
-    if (which == 0) {
-        cm_model *m = NULL;
-        if (cm_model_load_buffer(t, size, &m, &why) == CM_OK) {
-            /* A model that loads must also score and save without trouble. */
-            float x[CM_WF_DIM] = {0}, p[CM_NET_CLASSES];
-            cm_model_forward(m, x, p);
-            free(cm_model_to_json(m));
-            cm_model_destroy(m);
+    cm_model *m = NULL;
+    if (cm_model_load_buffer((const char *)data, size, &m, &why) == CM_OK) {
+        /* A model that loads must also score and save, and what it saves must load back
+         * and score the same, bit for bit (cm_model_save_file is how calibrate writes). */
+        float x[CM_WF_DIM], p[CM_NET_CLASSES], q[CM_NET_CLASSES];
+        for (size_t i = 0; i < CM_WF_DIM; i++) x[i] = (float)((int)(i % 7) - 3);
+        cm_model_forward(m, x, p);
+        char *json = cm_model_to_json(m);
+        cm_model *back = NULL;
+        if (json && cm_model_load_buffer(json, strlen(json), &back, &why) != CM_OK) abort();
+        if (back) {
+            cm_model_forward(back, x, q);
+            if (memcmp(p, q, sizeof p) != 0) abort();
         }
-    } else if (which == 1) {
-        cm_label *l = NULL;
-        size_t n = 0;
-        if (cm_labels_parse(t, size, &l, &n, &why) == CM_OK) free(l);
-    } else {
-        cm_manifest *m = NULL;
-        if (cm_manifest_parse(t, size, &m, &why) == CM_OK) {
-            cm_class c;
-            for (size_t i = 0; i < m->n; i++) (void)cm_label_to_class(m->rows[i].label, m->rows[i].hint, &c);
-            cm_manifest_free(m);
-        }
+        cm_model_destroy(back);
+        free(json);
+        cm_model_destroy(m);
     }
     return 0;
 }
 
-#ifdef CM_FUZZ_MAIN
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int cm_fuzz_labels(const uint8_t *data, size_t size)
 {
-    if (size == 0) return 0;
-    return cm_fuzz_one(data[0] % 3, data + 1, size - 1);
+    cm_diag why;
+    cm_label *l = NULL;
+    size_t n = 0;
+    if (cm_labels_parse((const char *)data, size, &l, &n, &why) == CM_OK) {
+        cm_class c;
+        for (size_t i = 0; i < n; i++) {
+            /* The parser promises finite times, 0 <= start <= end, and a terminated text. */
+            if (!(l[i].start_s >= 0 && l[i].end_s >= l[i].start_s && l[i].end_s <= 1e9)) abort();
+            if (!memchr(l[i].text, 0, sizeof l[i].text)) abort();
+            (void)cm_label_to_class(l[i].text, "", &c);
+        }
+        free(l);
+    }
+    return 0;
 }
-#endif
+
+int cm_fuzz_manifest(const uint8_t *data, size_t size)
+{
+    cm_diag why;
+    cm_manifest *m = NULL;
+    if (cm_manifest_parse((const char *)data, size, &m, &why) == CM_OK) {
+        cm_class c;
+        for (size_t i = 0; i < m->n; i++) (void)cm_label_to_class(m->rows[i].label, m->rows[i].hint, &c);
+        cm_manifest_free(m);
+    }
+    return 0;
+}
