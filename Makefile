@@ -54,7 +54,8 @@ screenshot: build
 # Same tests under AddressSanitizer + UndefinedBehaviorSanitizer. Check's fork mode and
 # LeakSanitizer do not mix (libcheck #358), hence CK_FORK=no.
 check-asan:
-	$(MAKE) check BUILD=build-asan BUILD_TYPE=Debug CMAKE_ARGS="-DCM_SANITIZE=ON"
+	LSAN_OPTIONS="$${LSAN_OPTIONS:-suppressions=$(CURDIR)/tests/fuzz/lsan.supp}" \
+	  $(MAKE) check BUILD=build-asan BUILD_TYPE=Debug CMAKE_ARGS="-DCM_SANITIZE=ON"
 
 # The ring-buffer stress test, the analyzer (its loudness thread) and the capture tests (the
 # worker, the scripted source's delivery thread, a stop that abandons a hung source) under
