@@ -54,7 +54,11 @@ expect 0 "" -- cc -std=c11 -Wall -Wextra -Werror $san "$ex" $flags -o "$T/exampl
 expect 0 "" -- cc -std=c11 -Wall -Wextra -Werror $san "$ex" $(pkg-config --cflags crymeter) \
     -Wl,-Bstatic -lcrymeter -Wl,-Bdynamic $(pkg-config --static --libs crymeter) -o "$T/example_static"
 # The static one must not need libcrymeter.so at run time.
-ldd "$T/example_static" 2>/dev/null | grep -q libcrymeter && bad "static example links libcrymeter.so" || ok
+# (Not under -fsanitize: it links with --no-as-needed, which keeps the second, dynamic
+# -lcrymeter of the pkg-config line as an unused DT_NEEDED.)
+if [ -z "$san" ]; then
+    ldd "$T/example_static" 2>/dev/null | grep -q libcrymeter && bad "static example links libcrymeter.so" || ok
+fi
 
 demo=$CM_SOURCE_DIR/samples/demo.flac
 sox "$demo" -t raw -e signed -b 16 -L "$T/demo.s16" || bad "sox could not convert $demo"
