@@ -79,7 +79,9 @@ size_t cm_start_latencies(const cm_span *ref, size_t n_ref, const cm_announce *a
 
 /* Maps a dataset label to a class. Accepts the class names themselves and the fine labels of
  * the shared data: cry_infant, cry_adult -> cry; speech, laugh, cough, sneeze, breath, snore,
- * scream, moan, yawn -> vocal; dog, cat, music, noise, silence -> background; "other" is
+ * scream, moan, yawn, child_voice, singing -> vocal; dog, cat, music, noise, silence, animal,
+ * bird, siren, alarm, bell, home_noncry (phone audio of homes without crying: room tone,
+ * TV, talk) -> background; "other" is
  * vocal (the human non-verbal sounds) unless hint (free text such as the original path or
  * note) names an animal (rooster, bird, whale, ...), then background. Case-insensitive.
  * Returns 0 and sets *out, or -1 for an unknown label. */
@@ -104,6 +106,7 @@ typedef struct cm_manifest_row {
     const char *path;  /* as written (relative paths are the caller's to resolve) */
     const char *label; /* as written */
     const char *group; /* "" when the manifest has no group column */
+    const char *source; /* the corpus the clip comes from; "" when there is no source column */
     const char *hint;  /* original_path and note columns joined, "" when absent */
     size_t line;       /* 1-based line in the file */
 } cm_manifest_row;
@@ -115,7 +118,7 @@ typedef struct cm_manifest {
 } cm_manifest;
 
 /* Parses a CSV manifest (RFC 4180 quoting, CRLF or LF). With a header line naming the
- * columns, path and label are required, group, original_path and note optional, others
+ * columns, path and label are required, group, source, original_path and note optional, others
  * ignored; without a header the columns are path,label[,group]. Rows with an empty path or
  * label, an unterminated quote or too few columns are errors naming the line. */
 CM_NODISCARD cm_status cm_manifest_parse(const char *text, size_t n, cm_manifest **out,

@@ -103,12 +103,13 @@ int cd_load_manifest(const char *manifest, const char *root, size_t min_per_clas
         cl.path = join_path(root, r->path);
         cl.label = strdup(r->label);
         cl.group = strdup(r->group[0] ? r->group : r->path); /* no group: each clip its own */
+        cl.source = strdup(r->source);
         cl.cls = c;
         cl.line = r->line;
         struct stat st;
-        if (!cl.path || !cl.label || !cl.group || add_clip(set, &cap, cl) != 0) {
+        if (!cl.path || !cl.label || !cl.group || !cl.source || add_clip(set, &cap, cl) != 0) {
             cli_err("out of memory");
-            free(cl.path), free(cl.label), free(cl.group);
+            free(cl.path), free(cl.label), free(cl.group), free(cl.source);
             bad++;
             break;
         }
@@ -225,7 +226,7 @@ void cd_free(cd_set *set)
 {
     for (size_t i = 0; i < set->n; i++) {
         cd_clip *c = &set->clip[i];
-        free(c->path), free(c->label), free(c->group);
+        free(c->path), free(c->label), free(c->group), free(c->source);
         free(c->clean.x), free(c->clean.peak), free(c->aug.x), free(c->aug.peak);
         free(c->aug2.x), free(c->aug2.peak);
         free(c->sob);
@@ -526,6 +527,97 @@ void cd_assign_folds(cd_set *set, unsigned k, uint64_t seed)
         set->clip[i].fold = gfold[hit - g];
     }
     free(g), free(gfold), free(gcls), free(ord);
+}
+
+int cd_assign_source_folds(cd_set *set, double min_cry_share, uint64_t seed,
+                           cd_source_info **out, size_t *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    /* Unique sources in sorted order, so folds do not depend on the manifest's row order. */
+    char **name = malloc((set->n + 1) * sizeof *name);
+    if (!name) return -1;
+    for (size_t i = 0; i < set->n; i++) name[i] = set->clip[i].source;
+    qsort(name, set->n, sizeof *name, cmp_str);
+    size_t ns = 0;
+    for (size_t i = 0; i < set->n; i++)
+        if (ns == 0 || strcmp(name[ns - 1], name[i]) != 0) name[ns++] = name[i];
+    cd_source_info *src = calloc(ns + 1, sizeof *src);
+    size_t *clip_src = malloc((set->n + 1) * sizeof *clip_src);
+    if (!src || !clip_src) {
+        free(name), free(src), free(clip_src);
+        return -1;
+    }
+    size_t cry_all = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        char *key = set->clip[i].source;
+        size_t q = (size_t)((char **)bsearch(&key, name, ns, sizeof *name, cmp_str) - name);
+        clip_src[i] = q;
+        src[q].n_clips++;
+        if (set->clip[i].cls == CM_CLASS_CRY) src[q].n_cry++, cry_all++;
+    }
+    int k = 0;
+    for (size_t q = 0; q < ns; q++) {
+        src[q].name = name[q];
+        int keep = src[q].n_cry > 0 &&
+                   (double)(cry_all - src[q].n_cry) < min_cry_share * (double)cry_all;
+        src[q].fold = keep ? -1 : k++;
+    }
+    /* Clips of left-out sources: their source's fold. Clips of kept sources: their groups,
+     * shuffled with the seed, dealt round-robin over the folds (a group that also occurs in
+     * a left-out source goes with it, so no group is split). */
+    for (size_t i = 0; i < set->n; i++) set->clip[i].fold = src[clip_src[i]].fold;
+    char **g = malloc((set->n + 1) * sizeof *g);
+    int *gfold = malloc((set->n + 1) * sizeof *gfold);
+    int rc = g && gfold ? k : -1;
+    size_t ng = 0;
+    for (size_t i = 0; rc >= 0 && i < set->n; i++) g[ng++] = set->clip[i].group;
+    if (rc >= 0) {
+        qsort(g, ng, sizeof *g, cmp_str);
+        size_t u = 0;
+        for (size_t i = 0; i < ng; i++)
+            if (u == 0 || strcmp(g[u - 1], g[i]) != 0) g[u++] = g[i];
+        ng = u;
+        for (size_t q = 0; q < ng; q++) gfold[q] = -1;
+        for (size_t i = 0; i < set->n; i++)
+            if (set->clip[i].fold >= 0) {
+                char *key = set->clip[i].group;
+                gfold[(char **)bsearch(&key, g, ng, sizeof *g, cmp_str) - g] = set->clip[i].fold;
+            }
+        /* The kept sources' own groups, in sorted order, then shuffled. */
+        size_t *ord = malloc((ng + 1) * sizeof *ord), m = 0;
+        char *mark = calloc(ng + 1, 1);
+        if (!ord || !mark) rc = -1;
+        for (size_t i = 0; rc >= 0 && i < set->n; i++)
+            if (set->clip[i].fold < 0) {
+                char *key = set->clip[i].group;
+                size_t q = (size_t)((char **)bsearch(&key, g, ng, sizeof *g, cmp_str) - g);
+                if (gfold[q] < 0 && !mark[q]) mark[q] = 1;
+            }
+        for (size_t q = 0; rc >= 0 && q < ng; q++)
+            if (mark[q]) ord[m++] = q;
+        uint64_t rng = seed ? seed : 1;
+        for (size_t i = m; rc >= 0 && i > 1; i--) {
+            size_t r = (size_t)(cm_rng_next(&rng) % i), t = ord[i - 1];
+            ord[i - 1] = ord[r];
+            ord[r] = t;
+        }
+        for (size_t i = 0; rc >= 0 && k > 0 && i < m; i++) gfold[ord[i]] = (int)(i % (size_t)k);
+        for (size_t i = 0; rc >= 0 && i < set->n; i++)
+            if (set->clip[i].fold < 0) {
+                char *key = set->clip[i].group;
+                set->clip[i].fold = gfold[(char **)bsearch(&key, g, ng, sizeof *g, cmp_str) - g];
+            }
+        free(ord), free(mark);
+    }
+    free(g), free(gfold), free(clip_src), free(name);
+    if (rc < 0) {
+        free(src);
+        return -1;
+    }
+    *out = src;
+    *n_out = ns;
+    return k;
 }
 
 void cd_trainset_free(cd_trainset *t)

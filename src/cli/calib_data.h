@@ -23,6 +23,7 @@ typedef struct cd_clip {
     char *path;      /* resolved */
     char *label;     /* as in the manifest */
     char *group;
+    char *source;    /* the manifest's source column ("" without one; NULL for labelled files) */
     cm_class cls;
     size_t line;     /* manifest line */
     unsigned rate_hz;
@@ -87,6 +88,24 @@ int cd_extract(cd_set *set, const cm_front_config *fc, unsigned jobs, int augmen
 /* Group-wise folds, stratified by class: groups shuffled with the seed and dealt round-robin
  * per class so every fold has each class. */
 void cd_assign_folds(cd_set *set, unsigned k, uint64_t seed);
+
+/* Leave-one-source-out folds (evaluate --cv source). A source (cd_clip.source, never NULL
+ * here) is left out, as a fold of its own, unless it holds crying and the other sources
+ * together keep less than min_cry_share of all cry clips (they could not learn crying
+ * without it): such a source is kept in every fold's training, and its groups, shuffled with
+ * the seed, are dealt round-robin over the folds, so each of its clips is scored by a model
+ * that did not see its group but saw its source. Left-out sources take folds 0..k-1 in
+ * sorted name order. *src (malloc'ed, *n_src entries, sorted by name; names point into the
+ * clips) tells which was which. Returns k, the number of folds (0 when no source can be
+ * left out: then every fold is -1), or -1 when out of memory. */
+#define CD_LOSO_MIN_CRY_SHARE 0.5
+typedef struct cd_source_info {
+    const char *name;
+    size_t n_clips, n_cry;
+    int fold; /* its fold when left out; -1 when kept in training */
+} cd_source_info;
+int cd_assign_source_folds(cd_set *set, double min_cry_share, uint64_t seed,
+                           cd_source_info **src, size_t *n_src);
 
 /* Training examples from the clips with fold != skip_fold (skip_fold < 0: all clips),
  * clean windows and augmented ones, excluding windows quieter than silence_dbfs or more than

@@ -4,7 +4,9 @@
  * run back to back through the real analyzer, and event-based (1 s onset collar) and
  * segment-based (1 s) F1 on generated mixtures or on recordings with Audacity labels.
  * With --cv K it trains one model per group-wise fold and scores every clip with the model
- * that never saw its group, so the figures are out-of-sample. */
+ * that never saw its group, so the figures are out-of-sample; with --cv source one model per
+ * left-out source (issue 13: a recording source is itself a cue that group-wise folds let
+ * the model use), with figures per source and per label. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,14 @@ static const char help[] =
     "                        score each clip with the model that did not see its group;\n"
     "                        the cry threshold of fold f is chosen on the other folds'\n"
     "                        out-of-fold scores\n"
+    "  --cv source           leave one source out (the manifest's 'source' column): one\n"
+    "                        model per source, trained on all the others, scores that\n"
+    "                        source's clips. A source with crying is left out only when\n"
+    "                        the others keep at least half of all cry clips; otherwise it\n"
+    "                        stays in every model's training and its groups are dealt over\n"
+    "                        the folds (scored group-wise; the output names it). Adds a\n"
+    "                        table per source (cry recall, non-cry clips flagged, false\n"
+    "                        episodes) and per label (share flagged as cry); no --mix\n"
     "  --mix                 also build mixtures per fold: the fold's cry and vocal clips\n"
     "                        placed 2-6 s further apart than the cry merge gap (so\n"
     "                        each cry is one bout) on its background clips, looped\n"
@@ -64,6 +74,7 @@ static const char help[] =
 typedef struct opts {
     const char *model, *manifest, *root, *plot, *mix_out;
     unsigned cv, seed, jobs;
+    int cv_source; /* --cv source: cv is then the number of left-out sources, set later */
     cd_detector_opts det; /* --smooth, --min-episode, ...: not given = the built-in model's */
     int augment, mix, force, label_balance;
     cd_learner learner; /* --model-type, --train-seed, --tree-*, the network's options */
@@ -309,6 +320,141 @@ static int write_plot(const char *path, const cm_pr_point *pr, size_t n, double 
     return fclose(f) == 0 ? 0 : -1;
 }
 
+
+/* ---- leave one source out (--cv source) ------------------------------------------------- */
+
+/* The source fold f leaves out. */
+static const char *fold_source(const cd_source_info *src, size_t n_src, unsigned f)
+{
+    for (size_t q = 0; q < n_src; q++)
+        if (src[q].fold == (int)f) return src[q].name;
+    return "?";
+}
+
+static void print_source_plan(const cd_set *set, const cd_source_info *src, size_t n_src,
+                              unsigned k)
+{
+    size_t cry_all = 0;
+    for (size_t i = 0; i < set->n; i++) cry_all += set->clip[i].cls == CM_CLASS_CRY;
+    printf("Leave one source out: %zu sources, %u left out one at a time (a model each, "
+           "trained on all the others)\n", n_src, k);
+    for (size_t q = 0; q < n_src; q++)
+        if (src[q].fold < 0)
+            printf("  kept in training: %s (%zu of the %zu cry clips; without it the others "
+                   "keep %zu, under %.0f %%): its groups are dealt over the %u folds, so its "
+                   "clips are scored by models that saw its source but not their group\n",
+                   src[q].name, src[q].n_cry, cry_all, cry_all - src[q].n_cry,
+                   100.0 * CD_LOSO_MIN_CRY_SHARE, k);
+}
+
+/* Counts each false cry episode of fold f's stream against the clip it starts in (the
+ * stream is the fold's non-cry clips back to back, in manifest order). */
+static void attribute_false(const cd_set *set, unsigned f, const collect *est, size_t *clip_fa)
+{
+    for (size_t e = 0; e < est->n; e++) {
+        double t = 0;
+        size_t last = set->n;
+        for (size_t i = 0; i < set->n; i++) {
+            if (set->clip[i].fold != (int)f || set->clip[i].cls == CM_CLASS_CRY) continue;
+            last = i;
+            if (t + set->clip[i].duration_s > est->v[e].onset_s) break;
+            t += set->clip[i].duration_s;
+        }
+        if (last < set->n) clip_fa[last]++;
+    }
+}
+
+/* Clip-level figures over the clips of left-out sources only (no kept source's clips). */
+static int print_unseen_only(const cd_set *set, const cd_source_info *src, size_t n_src,
+                             const float *sc, const uint8_t *pos, const float *thr)
+{
+    float *s = malloc((set->n + 1) * sizeof *s);
+    uint8_t *p = malloc(set->n + 1);
+    if (!s || !p) {
+        free(s), free(p);
+        return -1;
+    }
+    cm_counts c = {0};
+    size_t m = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        int kept = 0;
+        for (size_t q = 0; q < n_src; q++)
+            if (src[q].fold < 0 && !strcmp(src[q].name, set->clip[i].source)) kept = 1;
+        if (kept) continue;
+        int d = sc[i] >= thr[set->clip[i].fold], t = pos[i];
+        c.tp += t && d, c.fp += !t && d, c.fn += t && !d, c.tn += !t && !d;
+        s[m] = sc[i], p[m++] = pos[i];
+    }
+    double auc = cm_roc_auc(s, p, m);
+    printf("  unseen-source clips only (kept sources left aside, %zu clips): P %.4f R %.4f "
+           "F1 %.4f ROC AUC %.4f (TP %zu FP %zu FN %zu TN %zu)\n", m, cm_precision(c),
+           cm_recall(c), cm_f1(c), auc, c.tp, c.fp, c.fn, c.tn);
+    free(s), free(p);
+    return 0;
+}
+
+/* Per source: clips, cry clips and their recall, non-cry clips and the share flagged as cry,
+ * false cry episodes that start in its non-cry clips and per hour of them. */
+static void print_source_table(const cd_set *set, const cd_source_info *src, size_t n_src,
+                               const float *sc, const float *thr, const size_t *clip_fa)
+{
+    printf("Per source (out of fold; recall over its cry clips, flagged = share of its non-cry "
+           "clips scored as cry):\n");
+    printf("  %-28s %-9s %6s %5s %8s %7s %8s %6s %7s\n", "source", "scored", "clips", "cry",
+           "recall", "noncry", "flagged", "FA", "FA/h");
+    for (size_t q = 0; q < n_src; q++) {
+        size_t cry = 0, hit = 0, neg = 0, fl = 0, fa = 0;
+        double secs = 0;
+        for (size_t i = 0; i < set->n; i++) {
+            const cd_clip *c = &set->clip[i];
+            if (strcmp(c->source, src[q].name)) continue;
+            int d = sc[i] >= thr[c->fold];
+            if (c->cls == CM_CLASS_CRY) cry++, hit += d;
+            else neg++, fl += d, fa += clip_fa[i], secs += c->duration_s;
+        }
+        char rec[16] = "-", flg[16] = "-", fah[16] = "-";
+        if (cry) snprintf(rec, sizeof rec, "%.3f", (double)hit / cry);
+        if (neg) snprintf(flg, sizeof flg, "%.3f", (double)fl / neg);
+        if (secs > 0) snprintf(fah, sizeof fah, "%.1f", fa / (secs / 3600.0));
+        printf("  %-28s %-9s %6zu %5zu %8s %7zu %8s %6zu %7s\n", src[q].name,
+               src[q].fold < 0 ? "group" : "unseen", src[q].n_clips, cry, rec, neg, flg, fa, fah);
+    }
+    printf("  (scored: unseen = by the model that left its source out; group = a kept source, "
+           "by models that saw the source but not the clip's group)\n");
+}
+
+static int cmp_label(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Per manifest label: clips and the share scored as cry (out of fold). For cry labels that
+ * is their recall; for the confusers (cat, child_voice, siren, laugh, home_noncry, ...) the
+ * false-positive rate. */
+static void print_label_table(const cd_set *set, const float *sc, const float *thr)
+{
+    const char **lab = malloc((set->n + 1) * sizeof *lab);
+    if (!lab) return;
+    for (size_t i = 0; i < set->n; i++) lab[i] = set->clip[i].label;
+    qsort(lab, set->n, sizeof *lab, cmp_label);
+    printf("Per label (out of fold; share of its clips scored as cry):\n");
+    printf("  %-16s %-10s %6s %8s %7s\n", "label", "class", "clips", "as cry", "share");
+    static const char *const nm[] = {"background", "vocal", "cry", "sob"};
+    for (size_t i = 0; i < set->n; i++) {
+        if (i && !strcmp(lab[i], lab[i - 1])) continue;
+        size_t n = 0, fl = 0;
+        int cls = 0;
+        for (size_t j = 0; j < set->n; j++)
+            if (!strcmp(set->clip[j].label, lab[i])) {
+                n++;
+                fl += sc[j] >= thr[set->clip[j].fold];
+                cls = (int)set->clip[j].cls;
+            }
+        printf("  %-16s %-10s %6zu %8zu %7.3f\n", lab[i], nm[cls], n, fl, (double)fl / n);
+    }
+    free(lab);
+}
+
 /* ---- main ------------------------------------------------------------------------------ */
 
 static int parse(int argc, char **argv, opts *o)
@@ -343,7 +489,14 @@ static int parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--plot")) o->plot = v;
         else if (!strcmp(a, "--mix-out")) o->mix_out = v, o->mix = 1;
         else if (!strcmp(a, "--cv")) {
-            if (cli_parse_uint(a, v, 2, 20, &o->cv)) return -1;
+            if (!strcmp(v, "source")) o->cv_source = 1, o->cv = 2;
+            else if (strspn(v, "0123456789") != strlen(v) || !*v) {
+                cli_err("--cv=%s: expected a whole number of folds from 2 to 20, or 'source'", v);
+                return -1;
+            } else {
+                if (cli_parse_uint(a, v, 2, 20, &o->cv)) return -1;
+                o->cv_source = 0;
+            }
         } else if (!strcmp(a, "--seed")) {
             if (cli_parse_uint(a, v, 0, 4000000000u, &o->seed)) return -1;
         } else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
@@ -365,6 +518,11 @@ static int parse(int argc, char **argv, opts *o)
     }
     if ((o->cv || o->mix) && !o->manifest) {
         cli_err("evaluate: --cv and --mix need --manifest");
+        return -1;
+    }
+    if (o->cv_source && o->mix) {
+        cli_err("evaluate: --mix is not supported with --cv source (a left-out source often "
+                "has no background clips to mix onto); use --cv K for the mixture figures");
         return -1;
     }
     if (o->cv && o->model) {
@@ -437,6 +595,8 @@ int cmd_evaluate(int argc, char **argv)
     cm_diag why = {{0}};
     unsigned K = o.cv ? o.cv : 1;
     FILE *shape_df = NULL;
+    cd_source_info *src = NULL; /* --cv source: which source went where */
+    size_t n_src = 0, *clip_fa = NULL;
     if (getenv("CM_EVAL_SHAPE") && !(shape_df = fopen(getenv("CM_EVAL_SHAPE"), "w"))) {
         cli_err("%s: cannot create", getenv("CM_EVAL_SHAPE"));
         goto out;
@@ -455,13 +615,38 @@ int cmd_evaluate(int argc, char **argv)
         goto out;
     }
     if (cd_load_manifest(o.manifest, o.root, 0, &set) != 0) goto out;
+    if (o.cv_source) {
+        for (size_t i = 0; i < set.n; i++)
+            if (!set.clip[i].source || !set.clip[i].source[0]) {
+                cli_err("evaluate: --cv source: %s: line %zu has no source (the manifest needs "
+                        "a 'source' column naming each clip's corpus)", o.manifest,
+                        set.clip[i].line);
+                fputs("Try 'crymeter evaluate --help'.\n", stderr);
+                rc = CM_EXIT_USAGE;
+                goto out;
+            }
+        int k = cd_assign_source_folds(&set, CD_LOSO_MIN_CRY_SHARE, o.seed, &src, &n_src);
+        if (k < 0) {
+            cli_err("out of memory");
+            goto out;
+        }
+        if (k < 2) {
+            cli_err("evaluate: --cv source: %d of %zu sources can be left out; need at least 2",
+                    k, n_src);
+            fputs("Try 'crymeter evaluate --help'.\n", stderr);
+            rc = CM_EXIT_USAGE;
+            goto out;
+        }
+        K = o.cv = (unsigned)k;
+        print_source_plan(&set, src, n_src, K);
+    }
     fm = calloc(K, sizeof *fm);
     sc = calloc(set.n + 1, sizeof *sc);
     sa = calloc(set.n + 1, sizeof *sa);
     pos = calloc(set.n + 1, 1);
     pr = calloc(set.n + 1, sizeof *pr);
     if (!fm || !sc || !sa || !pos || !pr) goto out;
-    cd_assign_folds(&set, K, o.seed);
+    if (!o.cv_source) cd_assign_folds(&set, K, o.seed);
     cm_front_config fc = o.cv ? cm_front_config_default() : cm_model_front_config(given);
     if (cd_extract(&set, &fc, o.jobs, o.cv ? o.augment : 0, o.seed, 0) != 0) goto out;
     for (unsigned f = 0; f < K; f++) {
@@ -487,7 +672,11 @@ int cmd_evaluate(int argc, char **argv)
             cli_err("evaluate: fold %u: %s", f + 1, why.msg[0] ? why.msg : "out of memory");
             goto out;
         }
-        fprintf(stderr, "crymeter: fold %u/%u trained\n", f + 1, K);
+        if (o.cv_source)
+            fprintf(stderr, "crymeter: fold %u/%u (%s left out) trained\n", f + 1, K,
+                    fold_source(src, n_src, f));
+        else
+            fprintf(stderr, "crymeter: fold %u/%u trained\n", f + 1, K);
     }
     for (size_t i = 0; i < set.n; i++) {
         int f = set.clip[i].fold;
@@ -529,7 +718,8 @@ int cmd_evaluate(int argc, char **argv)
     }
     double auc = cm_roc_auc(sc, pos, set.n);
     char title[96];
-    snprintf(title, sizeof title, "%s, %zu clips", o.cv ? "group-wise CV" : "model as given",
+    snprintf(title, sizeof title, "%s, %zu clips",
+             o.cv_source ? "leave one source out" : o.cv ? "group-wise CV" : "model as given",
              set.n);
     printf("Clip level, cry (%s):\n", title);
     printf("  precision %.4f  recall %.4f  F1 %.4f  ROC AUC %.4f  (TP %zu FP %zu FN %zu TN %zu)\n",
@@ -538,6 +728,7 @@ int cmd_evaluate(int argc, char **argv)
            cm_recall(r8), cm_f1(r8), r8.tp + r8.fp + r8.fn + r8.tn);
     printf("  16 kHz sources: P %.4f R %.4f F1 %.4f (%zu clips)\n", cm_precision(r16),
            cm_recall(r16), cm_f1(r16), r16.tp + r16.fp + r16.fn + r16.tn);
+    if (o.cv_source && print_unseen_only(&set, src, n_src, sc, pos, thr) != 0) goto out_thr;
     if (o.plot) {
         size_t np = cm_pr_curve(sc, pos, set.n, pr);
         if (write_plot(o.plot, pr, np, cm_precision(all), cm_recall(all), thr[0], auc,
@@ -547,6 +738,7 @@ int cmd_evaluate(int argc, char **argv)
     }
 
     /* False cry episodes per hour over all non-cry clips back to back, per fold model. */
+    if (o.cv_source && !(clip_fa = calloc(set.n + 1, sizeof *clip_fa))) goto out_thr;
     {
         double secs = 0;
         size_t false_eps = 0;
@@ -588,6 +780,7 @@ int cmd_evaluate(int argc, char **argv)
             }
             false_eps += est.n;
             secs += (double)n / CM_FRONT_RATE_HZ;
+            if (clip_fa) attribute_false(&set, f, &est, clip_fa);
             if (shape_df)
                 fprintf(shape_df, "L\tfa\t%u\t%.3f\n", f, (double)n / CM_FRONT_RATE_HZ);
             free(est.v), free(est.conf), free(est.a);
@@ -595,6 +788,10 @@ int cmd_evaluate(int argc, char **argv)
         }
         printf("False alarms: %zu cry episodes in %.2f h of non-cry clips back to back: %.2f "
                "per hour\n", false_eps, secs / 3600.0, secs > 0 ? false_eps / (secs / 3600.0) : 0.0);
+    }
+    if (o.cv_source) {
+        print_source_table(&set, src, n_src, sc, thr, clip_fa);
+        print_label_table(&set, sc, thr);
     }
 
     if (o.mix) {
@@ -726,6 +923,7 @@ out:
         for (unsigned f = 0; f < K; f++) cm_model_destroy(fm[f]);
     cm_model_destroy(given);
     free(fm), free(sc), free(sa), free(pos), free(pr);
+    free(src), free(clip_fa);
     cd_free(&set);
     free(o.files);
     return rc;

@@ -33,9 +33,11 @@ int cm_label_to_class(const char *label, const char *hint, cm_class *out)
     static const char *const cry[] = {"cry", "cry_infant", "cry_adult", "crying", "baby_cry"};
     static const char *const vocal[] = {"vocal", "speech", "laugh", "laughter", "cough",
                                         "sneeze", "breath", "breathing", "snore", "snoring",
-                                        "scream", "moan", "yawn", "sigh", "voice"};
+                                        "scream", "moan", "yawn", "sigh", "voice",
+                                        "child_voice", "singing"};
     static const char *const bg[] = {"background", "dog", "cat", "music", "noise", "silence",
-                                     "animal", "bird", "rooster"};
+                                     "animal", "bird", "rooster", "siren", "alarm", "bell",
+                                     "home_noncry"};
     /* Non-human sounds the shared data files under "other" (ESC rooster and chirping birds,
      * a humpback whale song): without this they would teach "vocal" on animal calls. */
     static const char *const animals[] = {"rooster", "bird", "whale", "animal", "dog", "cat",
@@ -250,7 +252,7 @@ cm_status cm_manifest_parse(const char *text, size_t n, cm_manifest **out, cm_di
     char *w = m->store;
     char *fields[MAX_COLS];
     size_t pos = 0, line = 1;
-    int c_path = 0, c_label = 1, c_group = 2, c_orig = -1, c_note = -1;
+    int c_path = 0, c_label = 1, c_group = 2, c_orig = -1, c_note = -1, c_source = -1;
     int first = 1, need = 2;
     cm_status st = CM_OK;
     if (n >= 3 && (unsigned char)text[0] == 0xEF && (unsigned char)text[1] == 0xBB &&
@@ -287,6 +289,7 @@ cm_status cm_manifest_parse(const char *text, size_t n, cm_manifest **out, cm_di
                 else if (ieq(fields[i], "group")) hg = i;
                 else if (ieq(fields[i], "original_path")) c_orig = i;
                 else if (ieq(fields[i], "note")) c_note = i;
+                else if (ieq(fields[i], "source")) c_source = i;
             }
             if (hp >= 0 || hl >= 0) {
                 if (hp < 0 || hl < 0) {
@@ -301,7 +304,7 @@ cm_status cm_manifest_parse(const char *text, size_t n, cm_manifest **out, cm_di
                 w = w0;
                 continue;
             }
-            c_orig = c_note = -1;
+            c_orig = c_note = c_source = -1;
         }
         if (nf < need) {
             st = cm_diag_fail(why, CM_E_FORMAT,
@@ -327,6 +330,7 @@ cm_status cm_manifest_parse(const char *text, size_t n, cm_manifest **out, cm_di
         r->path = fields[c_path];
         r->label = fields[c_label];
         r->group = c_group >= 0 && c_group < nf ? fields[c_group] : w - 1;
+        r->source = c_source >= 0 && c_source < nf ? fields[c_source] : w - 1;
         /* hint: note, else original_path; both when adjacent (see below). */
         r->hint = c_note >= 0 && c_note < nf ? fields[c_note]
                   : c_orig >= 0 && c_orig < nf ? fields[c_orig]

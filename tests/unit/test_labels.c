@@ -58,16 +58,19 @@ END_TEST
 START_TEST(manifest_shared_format)
 {
     const char *t =
-        "path,label,group,duration_s,sample_rate,source_repo,licence,original_path,note\n"
-        "a/x.flac,cry_infant,fam1,7,8000,r,ODbL,o/x.wav,\"reason=hungry, loud; ok\"\n"
-        "a/y.flac,other,esc,5,16000,r,CC,\"esc/009 - Rooster/1.ogg\",\"ESC-10 class, fold 1\"\r\n"
-        "a/z.flac,other,dn,2,16000,r,CC,dataset/moaning/1.wav,class=moaning\n";
+        "path,label,group,duration_s,sample_rate,source,source_repo,licence,original_path,note\n"
+        "a/x.flac,cry_infant,fam1,7,8000,dac,r,ODbL,o/x.wav,\"reason=hungry, loud; ok\"\n"
+        "a/y.flac,other,esc,5,16000,esc10,r,CC,\"esc/009 - Rooster/1.ogg\",\"ESC-10 class, fold 1\"\r\n"
+        "a/z.flac,other,dn,2,16000,,r,CC,dataset/moaning/1.wav,class=moaning\n";
     cm_manifest *m = NULL;
     cm_diag why;
     ck_assert_msg(cm_manifest_parse(t, strlen(t), &m, &why) == CM_OK, "%s", why.msg);
     ck_assert_uint_eq(m->n, 3);
     ck_assert_str_eq(m->rows[0].path, "a/x.flac");
     ck_assert_str_eq(m->rows[0].group, "fam1");
+    ck_assert_str_eq(m->rows[0].source, "dac"); /* not source_repo's "r" */
+    ck_assert_str_eq(m->rows[1].source, "esc10");
+    ck_assert_str_eq(m->rows[2].source, "");
     ck_assert(strstr(m->rows[0].hint, "reason=hungry, loud") != NULL);
     ck_assert_uint_eq(m->rows[1].line, 3);
     cm_class c;
@@ -90,6 +93,7 @@ START_TEST(manifest_plain)
     ck_assert_uint_eq(m->n, 2);
     ck_assert_str_eq(m->rows[0].group, "g1");
     ck_assert_str_eq(m->rows[1].group, "");
+    ck_assert_str_eq(m->rows[0].source, ""); /* no header: no source column */
     cm_manifest_free(m);
     cm_class c;
     ck_assert_int_eq(cm_label_to_class("bogus", NULL, &c), -1);
@@ -97,6 +101,16 @@ START_TEST(manifest_plain)
     ck_assert_int_eq(c, CM_CLASS_VOCAL);
     ck_assert_int_eq(cm_label_to_class("noise", NULL, &c), 0);
     ck_assert_int_eq(c, CM_CLASS_BACKGROUND);
+    /* The shared data's second wave. */
+    static const char *const bg[] = {"siren", "alarm", "bell", "home_noncry", "animal", "bird"};
+    for (size_t i = 0; i < sizeof bg / sizeof bg[0]; i++) {
+        ck_assert_int_eq(cm_label_to_class(bg[i], NULL, &c), 0);
+        ck_assert_int_eq(c, CM_CLASS_BACKGROUND);
+    }
+    ck_assert_int_eq(cm_label_to_class("child_voice", NULL, &c), 0);
+    ck_assert_int_eq(c, CM_CLASS_VOCAL);
+    ck_assert_int_eq(cm_label_to_class("singing", NULL, &c), 0);
+    ck_assert_int_eq(c, CM_CLASS_VOCAL);
 }
 END_TEST
 
