@@ -181,5 +181,6 @@ dom "$T/direct.html" > "$T/direct.dom" && check_dom "$T/direct.dom" first=21:00:
 dom "$T/n24.html" > "$T/n24.dom" && check_dom "$T/n24.dom" first=19:00 "$T/n24.jsonl" -- "$T/n24.csv" \
     && ok || bad "24-hour report in Chromium"
 dom "$T/two.html" > "$T/two.dom" && check_dom "$T/two.dom" first=21:00 "$T/a.jsonl" "$T/b.jsonl" -- "$T/two.csv" \
-    && grep -c 'class="night"' "$T/two.dom" | grep -qx 2 && ok || bad "two nights in Chromium"
+    && grep -c 'class="night"' "$T/two.dom" | grep -qx 2 && grep -c 'class="night-row"' "$T/two.dom" | grep -qx 2 \
+    && ok || bad "two nights in Chromium: not one timeline row and one comparison row each"
 finish
