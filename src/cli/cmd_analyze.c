@@ -142,7 +142,8 @@ static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
 static void put_level(file_ctx *fc, const cm_level_rec *r)
 {
     const opts *o = fc->sh->o;
-    if (o->level_step > 0 && fc->write_st == CM_OK)
+    /* In the main output only as JSON Lines: a CSV of episodes has no place for them. */
+    if (o->level_step > 0 && o->fmt == CM_FORMAT_JSONL && fc->write_st == CM_OK)
         fc->write_st = cm_report_level(fc->out, o->fmt, fc->path, &fc->clk, r);
     if (fc->lvl && fc->write_st == CM_OK)
         fc->write_st = cm_report_level(fc->lvl, CM_FORMAT_CSV, fc->path, &fc->clk, r);

@@ -106,9 +106,10 @@ cp "$T/demo.flac" "$T/demo2.flac"
 "$CRYMETER" analyze -f jsonl --no-progress --level-step 0.5 "$T/demo.flac" "$T/demo2.flac" > "$T/j1.jsonl" 2>/dev/null
 [ "$(grep -c '"type":"level"' "$T/j1.jsonl")" = 248 ] && cmp -s "$T/j1.jsonl" "$T/j2.jsonl" && ok \
     || bad "--level-step 0.5: -j 2 differs from -j 1 or not 2 x 124 level records"
-expect 0 "" -- "$CRYMETER" analyze -f csv --no-progress --level-csv "$T/lv.csv" -o "$T/ep.csv" "$T/demo.flac"
+expect 0 "" -- "$CRYMETER" analyze -f csv --no-progress --level-step 2 --level-csv "$T/lv.csv" -o "$T/ep.csv" "$T/demo.flac"
 [ "$(head -1 "$T/lv.csv")" = "file,start_s,end_s,clock,lufs_momentary_max,dba_max,spl_db_max,calibrated,class,cry_p" ] \
-    && [ "$(wc -l < "$T/lv.csv")" = 63 ] && ok || bad "--level-csv: header or 62 rows"
+    && [ "$(wc -l < "$T/lv.csv")" = 32 ] && [ "$(wc -l < "$T/ep.csv")" = 4 ] && ok \
+    || bad "--level-csv: header, 31 rows of 2 s, and the episode CSV untouched (3 rows)"
 expect 2 "level-step.*--level-csv" -- "$CRYMETER" analyze -f csv --level-step 1 "$T/demo.flac"
 expect 2 "--start" -- "$CRYMETER" analyze --start yesterday "$T/demo.flac"
 expect 2 "one file" -- "$CRYMETER" analyze --start "$START" "$T/demo.flac" "$T/demo2.flac"
