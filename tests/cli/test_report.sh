@@ -132,6 +132,8 @@ grep -Eq 'demo\.flac: crying 0:00:2[0-9]\.[0-9] \([0-9.]+ % of 0:01:02\.0\); epi
 expect 0 "" -- "$CRYMETER" report -o "$T/demo.html" --per-hour "$T/demo-hours.csv" "$T/demo.jsonl"
 expect 2 "exists" -- "$CRYMETER" report -o "$T/demo.html" "$T/demo.jsonl"
 expect 0 "" -- "$CRYMETER" analyze -f table --no-progress --start "$START" --report "$T/direct.html" "$T/demo.flac"
+expect 2 "direct\.html: exists" -- "$CRYMETER" analyze -f jsonl --no-progress --report "$T/direct.html" "$T/demo.flac"
+[ ! -s "$T/out" ] && ok || bad "analyze --report to an existing file analysed before refusing"
 python3 "$GEN" "$T/n24.jsonl" --hours 24 --start 2026-12-01T19:00:00+01:00 --seed 1
 expect 0 "" -- "$CRYMETER" report -o "$T/n24.html" --per-hour "$T/n24.csv" "$T/n24.jsonl"
 size=$(stat -c %s "$T/n24.html")
