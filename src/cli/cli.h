@@ -25,9 +25,10 @@ int cmd_calibrate_tone(int argc, char **argv);
 /* Opens an output file, never overwriting one without force ('-' is stdout); NULL after a
  * message naming the path (errno EEXIST when it exists). */
 FILE *cli_open_output(const char *path, bool force);
-/* Reads the JSON Lines in records (rewound first) and writes the HTML report to html_path
- * (cmd_report.c); closes records. Returns 0, or -1 after a message. */
-int cli_write_report(FILE *records, const char *html_path, bool force);
+/* Reads the JSON Lines in records (rewound first) and writes the HTML report to html, opened
+ * with cli_open_output(html_path) (cmd_report.c); closes both. Returns 0, or -1 after a
+ * message. */
+int cli_write_report(FILE *records, FILE *html, const char *html_path);
 
 /* "crymeter: " + printf message + newline on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

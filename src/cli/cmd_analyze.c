@@ -224,7 +224,8 @@ static void put_level(file_ctx *fc, const cm_level_rec *r)
 {
     shared *sh = fc->sh;
     const opts *o = sh->o;
-    if (o->level_step > 0 && fc->write_st == CM_OK) {
+    /* In the main output only as JSON Lines: a CSV of episodes has no place for them. */
+    if (o->level_step > 0 && o->fmt == CM_FORMAT_JSONL && fc->write_st == CM_OK) {
         bool direct = fc->out == sh->out;
         if (direct) {
             pthread_mutex_lock(&sh->tty_mx);
@@ -610,6 +611,15 @@ int cmd_analyze(int argc, char **argv)
         goto usage;
     }
 
+    /* A file output is never a terminal, so its format is known before it is created. */
+    const bool to_file = o.output && strcmp(o.output, "-") != 0;
+    cm_format fmt = fmt_given ? o.fmt
+                    : !to_file && isatty(STDOUT_FILENO) ? CM_FORMAT_TABLE : CM_FORMAT_JSONL;
+    if (o.level_step > 0 && fmt != CM_FORMAT_JSONL && !o.level_csv) {
+        cli_err("--level-step: level records go to JSON Lines (-f jsonl) or to --level-csv PATH");
+        goto usage;
+    }
+
     FILE *out = stdout;
     if (o.output && strcmp(o.output, "-") != 0) {
         out = fopen(o.output, o.force ? "w" : "wx");
@@ -623,20 +633,18 @@ int cmd_analyze(int argc, char **argv)
         }
     }
     if (!fmt_given) o.fmt = isatty(fileno(out)) ? CM_FORMAT_TABLE : CM_FORMAT_JSONL;
-    if (o.level_step > 0 && o.fmt != CM_FORMAT_JSONL && !o.level_csv) {
-        cli_err("--level-step: level records go to JSON Lines (-f jsonl) or to --level-csv PATH");
+    /* Every output is opened before the analysis, so an existing one stops us now, not
+     * after hours of audio. The report's records wait in a temporary file. */
+    FILE *lvl_out = NULL, *rep_out = NULL, *rep_html = NULL;
+    if ((o.level_csv && !(lvl_out = cli_open_output(o.level_csv, o.force))) ||
+        (o.report && !(rep_html = cli_open_output(o.report, o.force)))) {
+        int e = errno;
         if (out != stdout) fclose(out);
-        goto usage;
-    }
-    FILE *lvl_out = NULL, *rep_out = NULL;
-    if (o.level_csv && !(lvl_out = cli_open_output(o.level_csv, o.force))) {
-        if (out != stdout) fclose(out);
-        return errno == EEXIST ? CM_EXIT_USAGE : CM_EXIT_FAIL;
+        if (lvl_out && lvl_out != stdout) fclose(lvl_out);
+        return e == EEXIST ? CM_EXIT_USAGE : CM_EXIT_FAIL;
     }
     if (o.report && !(rep_out = tmpfile())) {
         cli_err("--report: cannot make a temporary file: %s", strerror(errno));
-        if (out != stdout) fclose(out);
-        if (lvl_out) fclose(lvl_out);
         return CM_EXIT_FAIL;
     }
     if (lvl_out && cm_report_level_csv_begin(lvl_out) != CM_OK) {
@@ -691,7 +699,7 @@ int cmd_analyze(int argc, char **argv)
         cli_err("%s: write failed (%s)", o.level_csv, strerror(errno));
         rc = CM_EXIT_FAIL;
     }
-    if (rep_out && cli_write_report(rep_out, o.report, o.force) != 0) rc = CM_EXIT_FAIL;
+    if (rep_out && cli_write_report(rep_out, rep_html, o.report) != 0) rc = CM_EXIT_FAIL;
     if (fflush(out) != 0 || ferror(out)) atomic_store(&sh.write_failed, 1);
     if (out != stdout && fclose(out) != 0) atomic_store(&sh.write_failed, 1);
     if (atomic_load(&sh.write_failed)) {

@@ -409,7 +409,7 @@ static void on_track(void *user, const cm_level *lv)
 {
     mon *m = user;
     cm_level_rec r;
-    if (!cm_level_acc_push(&m->lacc, lv, &r)) return;
+    if (!cm_level_acc_push(&m->lacc, lv, &r) || m->o->fmt != CM_FORMAT_JSONL) return;
     pthread_mutex_lock(&m->out_lock);
     clear_meter(m);
     if (m->write_st == CM_OK) m->write_st = cm_report_level(stdout, m->o->fmt, m->device, &m->clk, &r);

@@ -122,7 +122,7 @@ static void relink_clips(cm_nights *n, const char *html_path)
     }
 }
 
-int cli_write_report(FILE *records, const char *html_path, bool force)
+int cli_write_report(FILE *records, FILE *html, const char *html_path)
 {
     cm_nights n;
     cm_nights_init(&n);
@@ -131,16 +131,12 @@ int cli_write_report(FILE *records, const char *html_path, bool force)
     cm_status st = cm_nights_read(&n, records, "records", on_warn, &warned);
     fclose(records);
     int rc = 0;
-    FILE *f = NULL;
     if (st != CM_OK) {
         cli_err("--report: reading the records back failed: %s", cm_status_str(st));
         rc = -1;
-    } else if (!(f = cli_open_output(html_path, force))) {
-        rc = -1;
-    } else {
-        if (f != stdout) relink_clips(&n, html_path);
-        if (close_out(f, html_path, cm_nights_write_html(&n, f, NULL))) rc = -1;
     }
+    if (html != stdout) relink_clips(&n, html_path);
+    if (close_out(html, html_path, st != CM_OK ? st : cm_nights_write_html(&n, html, NULL))) rc = -1;
     cm_nights_free(&n);
     return rc;
 }

@@ -611,6 +611,39 @@ static void hour_bars(FILE *f, const cm_night *nt, double pw)
     free(h);
 }
 
+/* Several nights: one row each with the figures asked first, to compare them. */
+static void nights_table(FILE *f, const cm_nights *n)
+{
+    fputs("<h2>Nights compared</h2><table class=\"eps nights\"><thead><tr><th>recording</th>"
+          "<th>from</th><th>recorded</th><th>crying</th><th>share</th><th>sobbing</th>"
+          "<th>cry / sob / vocal</th><th>excessive</th><th>longest</th><th>loudest dB(A) SPL"
+          "</th></tr></thead><tbody>\n", f);
+    for (size_t i = 0; i < n->n; i++) {
+        const cm_night *nt = &n->v[i];
+        cm_night_stats st;
+        cm_night_stats_of(nt, &st);
+        char a[64], b[64], c[64], d[64], iso[40];
+        dur_words(a, sizeof a, nt->duration_s);
+        dur_words(b, sizeof b, st.time_s[CM_CLASS_CRY]);
+        dur_words(c, sizeof c, st.time_s[CM_CLASS_SOB]);
+        dur_words(d, sizeof d, st.longest_s);
+        fputs("<tr class=\"night-row\"><td>", f);
+        esc(f, name_of(nt));
+        fputs("</td><td>", f);
+        if (cm_clock_format(iso, sizeof iso, &nt->clock, 0.0)) fprintf(f, "%.10s %.5s", iso, iso + 11);
+        fprintf(f, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">", a, b);
+        if (nt->duration_s > 0)
+            fprintf(f, "%.1f %%", 100.0 * st.time_s[CM_CLASS_CRY] / nt->duration_s);
+        fprintf(f, "</td><td class=\"n\">%s</td><td class=\"n\">%u / %u / %u</td><td class=\"n\">"
+                "%u</td><td class=\"n\">%s</td><td class=\"n\">", c, st.n[CM_CLASS_CRY],
+                st.n[CM_CLASS_SOB], st.n[CM_CLASS_VOCAL], st.excessive, isnan(st.longest_s) ? "-" : d);
+        if (isfinite(st.loudest_spl_db))
+            fprintf(f, "%.1f%s", st.loudest_spl_db, st.loudest_calibrated ? "" : "*");
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody></table>\n", f);
+}
+
 static void episode_table(FILE *f, const cm_night *nt, size_t i)
 {
     fputs("<table class=\"eps\"><thead><tr><th>#</th><th>start</th><th>duration</th>"
@@ -681,6 +714,7 @@ cm_status cm_nights_write_html(const cm_nights *n, FILE *f, const cm_html_option
           "<span>thin strip: the detector's class each second; grey band: level, min-max of "
           "dB(A) SPL per pixel</span></p>\n", f);
     timeline(f, n, &ax, pw);
+    if (n->n > 1) nights_table(f, n);
     for (size_t i = 0; i < n->n; i++) {
         const cm_night *nt = &n->v[i];
         char iso[40];

@@ -106,9 +106,10 @@ cp "$T/demo.flac" "$T/demo2.flac"
 "$CRYMETER" analyze -f jsonl --no-progress --level-step 0.5 "$T/demo.flac" "$T/demo2.flac" > "$T/j1.jsonl" 2>/dev/null
 [ "$(grep -c '"type":"level"' "$T/j1.jsonl")" = 248 ] && cmp -s "$T/j1.jsonl" "$T/j2.jsonl" && ok \
     || bad "--level-step 0.5: -j 2 differs from -j 1 or not 2 x 124 level records"
-expect 0 "" -- "$CRYMETER" analyze -f csv --no-progress --level-csv "$T/lv.csv" -o "$T/ep.csv" "$T/demo.flac"
+expect 0 "" -- "$CRYMETER" analyze -f csv --no-progress --level-step 2 --level-csv "$T/lv.csv" -o "$T/ep.csv" "$T/demo.flac"
 [ "$(head -1 "$T/lv.csv")" = "file,start_s,end_s,clock,lufs_momentary_max,dba_max,spl_db_max,calibrated,class,cry_p" ] \
-    && [ "$(wc -l < "$T/lv.csv")" = 63 ] && ok || bad "--level-csv: header or 62 rows"
+    && [ "$(wc -l < "$T/lv.csv")" = 32 ] && [ "$(wc -l < "$T/ep.csv")" = 4 ] && ok \
+    || bad "--level-csv: header, 31 rows of 2 s, and the episode CSV untouched (3 rows)"
 expect 2 "level-step.*--level-csv" -- "$CRYMETER" analyze -f csv --level-step 1 "$T/demo.flac"
 expect 2 "--start" -- "$CRYMETER" analyze --start yesterday "$T/demo.flac"
 expect 2 "one file" -- "$CRYMETER" analyze --start "$START" "$T/demo.flac" "$T/demo2.flac"
@@ -131,6 +132,8 @@ grep -Eq 'demo\.flac: crying 0:00:2[0-9]\.[0-9] \([0-9.]+ % of 0:01:02\.0\); epi
 expect 0 "" -- "$CRYMETER" report -o "$T/demo.html" --per-hour "$T/demo-hours.csv" "$T/demo.jsonl"
 expect 2 "exists" -- "$CRYMETER" report -o "$T/demo.html" "$T/demo.jsonl"
 expect 0 "" -- "$CRYMETER" analyze -f table --no-progress --start "$START" --report "$T/direct.html" "$T/demo.flac"
+expect 2 "direct\.html: exists" -- "$CRYMETER" analyze -f jsonl --no-progress --report "$T/direct.html" "$T/demo.flac"
+[ ! -s "$T/out" ] && ok || bad "analyze --report to an existing file analysed before refusing"
 python3 "$GEN" "$T/n24.jsonl" --hours 24 --start 2026-12-01T19:00:00+01:00 --seed 1
 expect 0 "" -- "$CRYMETER" report -o "$T/n24.html" --per-hour "$T/n24.csv" "$T/n24.jsonl"
 size=$(stat -c %s "$T/n24.html")
@@ -181,5 +184,6 @@ dom "$T/direct.html" > "$T/direct.dom" && check_dom "$T/direct.dom" first=21:00:
 dom "$T/n24.html" > "$T/n24.dom" && check_dom "$T/n24.dom" first=19:00 "$T/n24.jsonl" -- "$T/n24.csv" \
     && ok || bad "24-hour report in Chromium"
 dom "$T/two.html" > "$T/two.dom" && check_dom "$T/two.dom" first=21:00 "$T/a.jsonl" "$T/b.jsonl" -- "$T/two.csv" \
-    && grep -c 'class="night"' "$T/two.dom" | grep -qx 2 && ok || bad "two nights in Chromium"
+    && grep -c 'class="night"' "$T/two.dom" | grep -qx 2 && grep -c 'class="night-row"' "$T/two.dom" | grep -qx 2 \
+    && ok || bad "two nights in Chromium: not one timeline row and one comparison row each"
 finish
