@@ -86,16 +86,28 @@ cm_clipwriter_config cm_clipwriter_config_default(const char *dir, unsigned rate
     return c;
 }
 
-void cm_clipwriter_clip_path(const cm_clipwriter *cw, const cm_episode *ep, char *buf,
-                             size_t len)
+/* DIR/crymeter-YYYYmmdd-HHMMSS-<id>-<class>[.k].wav: the one place a clip's name is made
+ * (suffix k > 0 only when the plain name is taken). */
+static void clip_name(const cm_clipwriter *cw, double start_s, uint64_t id, cm_class cls, int k,
+                      char *buf, size_t len)
 {
-    time_t t = cw->cfg.t0 + (time_t)floor(ep->start_s);
+    time_t t = cw->cfg.t0 + (time_t)floor(start_s);
     struct tm tm;
     localtime_r(&t, &tm);
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    snprintf(buf, len, "%s/crymeter-%s-%llu-%s.wav", cw->dir, stamp, (unsigned long long)ep->id,
-             cm_class_name(ep->cls));
+    if (k == 0)
+        snprintf(buf, len, "%s/crymeter-%s-%llu-%s.wav", cw->dir, stamp, (unsigned long long)id,
+                 cm_class_name(cls));
+    else
+        snprintf(buf, len, "%s/crymeter-%s-%llu-%s.%d.wav", cw->dir, stamp,
+                 (unsigned long long)id, cm_class_name(cls), k);
+}
+
+void cm_clipwriter_clip_path(const cm_clipwriter *cw, const cm_episode *ep, char *buf,
+                             size_t len)
+{
+    clip_name(cw, ep->start_s, ep->id, ep->cls, 0, buf, len);
 }
 
 /* Clips are written under a temporary name in the same folder and get their name
@@ -127,18 +139,8 @@ static SNDFILE *open_clip(cm_clipwriter *cw, const clip_req *r, char *tmp, size_
  * of the same name could race. 0, or an errno. */
 static int name_clip(cm_clipwriter *cw, const clip_req *r, const char *tmp, char *path, size_t len)
 {
-    time_t t = cw->cfg.t0 + (time_t)floor(r->start_s);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
     for (int k = 0; k < 100; k++) {
-        if (k == 0)
-            snprintf(path, len, "%s/crymeter-%s-%llu-%s.wav", cw->dir, stamp,
-                     (unsigned long long)r->id, cm_class_name(r->cls));
-        else
-            snprintf(path, len, "%s/crymeter-%s-%llu-%s.%d.wav", cw->dir, stamp,
-                     (unsigned long long)r->id, cm_class_name(r->cls), k);
+        clip_name(cw, r->start_s, r->id, r->cls, k, path, len);
         if (link(tmp, path) == 0) {
             unlink(tmp);
             return 0;
