@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "crymeter/analyzer.h"
+#include "crymeter/framenet.h"
 #include "crymeter/frontend.h"
 #include "crymeter/shape.h"
 #include "crymeter/status.h"
@@ -84,6 +85,13 @@ const cm_shape_params *cm_model_shape_params(const cm_model *m);
  * ("shape.sob_cv_max=3: must be 0..2") and the model unchanged; CM_E_INVAL for NULL. */
 CM_NODISCARD cm_status cm_model_set_shape_params(cm_model *m, const cm_shape_params *p,
                                                  cm_diag *why);
+
+/* The model's frame network ("frame_net" object), or NULL when it has none. */
+const cm_framenet *cm_model_frame_net(const cm_model *m);
+/* Gives m the frame network fn (ownership passes, also on failure; NULL removes it). Its
+ * window probabilities are then blended with the window classifier's. CM_E_FORMAT when the
+ * model's front end does not have CM_FN_N_MEL mel bands. */
+CM_NODISCARD cm_status cm_model_set_frame_net(cm_model *m, cm_framenet *fn, cm_diag *why);
 
 typedef struct cm_window_scores {
     /* Inclusive frame span of the windows whose probabilities were averaged (the model's

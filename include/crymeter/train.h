@@ -151,10 +151,21 @@ CM_NODISCARD cm_status cm_model_set_provenance(cm_model *m, const char *provenan
 /* The model as JSON text (malloc'ed, caller frees); NULL when out of memory. */
 char *cm_model_to_json(const cm_model *m);
 
+/* The frame network's window probabilities of one clip (CM_FN_CLASSES per window, the
+ * clip's windows as cm_wf_window_start places them, each the mean of its frames'
+ * probabilities), from the clip's frame inputs (cm_fn_inputs from a reset state, n_frames *
+ * CM_FN_N_IN). Returns the number of windows written, 0 when the model has no frame network
+ * (or out of memory). */
+size_t cm_model_frame_net_windows(const cm_model *m, const float *fin, size_t n_frames,
+                                  float *out);
+
 /* Scores of one clip's windows exactly as the detector reports them (silence gate and
  * smoothing included): p_out[w * CM_N_CLASSES + c] for w < n_windows. feats holds the raw
- * features (n_windows * CM_WF_DIM) and peak_dbfs the window levels. */
+ * features (n_windows * CM_WF_DIM) and peak_dbfs the window levels; fn_win the frame
+ * network's window probabilities (cm_model_frame_net_windows; NULL: window classifier
+ * alone, as for a model without a frame network). */
 void cm_model_score_clip(const cm_model *m, const float *feats, const float *peak_dbfs,
+                         const float *fn_win,
                          size_t n_windows, float *p_out);
 
 /* ---- Training ------------------------------------------------------------------------- */

@@ -228,6 +228,7 @@ void cd_free(cd_set *set)
         cd_clip *c = &set->clip[i];
         free(c->path), free(c->label), free(c->group), free(c->source);
         free(c->clean.x), free(c->clean.peak), free(c->aug.x), free(c->aug.peak);
+        free(c->clean.fin), free(c->aug.fin), free(c->aug2.fin);
         free(c->aug2.x), free(c->aug2.peak);
         free(c->sob);
     }
@@ -327,18 +328,38 @@ int cd_frames(const float *x, size_t n, const cm_front_config *fc, cm_frame **fr
     return 0;
 }
 
-int cd_window_feats(const float *x, size_t n, const cm_front_config *fc, cd_feats *out)
+int cd_keep_frame_inputs;
+
+static float *frame_inputs(const cm_frame *fr, size_t nfr)
+{
+    float *v = malloc((nfr ? nfr : 1) * CM_FN_N_IN * sizeof *v);
+    if (!v) return NULL;
+    cm_fn_state st;
+    cm_fn_reset(&st);
+    for (size_t k = 0; k < nfr; k++) cm_fn_inputs(&st, fr + k, v + k * CM_FN_N_IN);
+    return v;
+}
+
+int cd_window_feats(const float *x, size_t n, const cm_front_config *fc, int keep_fin,
+                    cd_feats *out)
 {
     memset(out, 0, sizeof *out);
     cm_frame *fr;
     size_t nfr;
     if (cd_frames(x, n, fc, &fr, &nfr) != 0) return -1;
+    if (keep_fin) {
+        if (!(out->fin = frame_inputs(fr, nfr))) {
+            free(fr);
+            return -1;
+        }
+        out->n_frames = nfr;
+    }
     size_t nw = cm_wf_n_windows(nfr);
     out->x = malloc((nw ? nw : 1) * CM_WF_DIM * sizeof(float));
     out->peak = malloc((nw ? nw : 1) * sizeof(float));
     if (!out->x || !out->peak) {
         free(fr);
-        free(out->x), free(out->peak);
+        free(out->x), free(out->peak), free(out->fin);
         memset(out, 0, sizeof *out);
         return -1;
     }
@@ -395,7 +416,7 @@ static int make_aug(job *j, size_t i, const float *x, size_t n, int copy)
     int rc = cm_mix_generate(&mc, bed, n, &it, 1, mix, &ev, 1, &ne, &why) == CM_OK ? 0 : -1;
     if (rc == 0 && ne == 1) {
         if (!copy) c->aug_snr_db = ev.snr_db;
-        rc = cd_window_feats(mix, n, j->fc, copy ? &c->aug2 : &c->aug);
+        rc = cd_window_feats(mix, n, j->fc, 0, copy ? &c->aug2 : &c->aug);
     }
     free(bx), free(bed), free(mix);
     return rc;
@@ -415,7 +436,7 @@ static void *worker(void *arg)
             break;
         }
         c->duration_s = (double)n / CM_FRONT_RATE_HZ;
-        int rc = cd_window_feats(x, n, j->fc, &c->clean);
+        int rc = cd_window_feats(x, n, j->fc, cd_keep_frame_inputs, &c->clean);
         for (int a = 0; rc == 0 && a < j->augment && a < 2 && c->cls != CM_CLASS_BACKGROUND; a++)
             rc = make_aug(j, i, x, n, a);
         free(x);
@@ -529,7 +550,7 @@ void cd_assign_folds(cd_set *set, unsigned k, uint64_t seed)
     free(g), free(gfold), free(gcls), free(ord);
 }
 
-int cd_assign_source_folds(cd_set *set, double min_cry_share, uint64_t seed,
+int cd_assign_source_folds(cd_set *set, double min_cry_share, unsigned max_folds, uint64_t seed,
                            cd_source_info **out, size_t *n_out)
 {
     *out = NULL;
@@ -562,6 +583,35 @@ int cd_assign_source_folds(cd_set *set, double min_cry_share, uint64_t seed,
         int keep = src[q].n_cry > 0 &&
                    (double)(cry_all - src[q].n_cry) < min_cry_share * (double)cry_all;
         src[q].fold = keep ? -1 : k++;
+    }
+    if (max_folds >= 2 && k > (int)max_folds) {
+        /* Deal the left-out sources into max_folds folds, largest first, each to the fold
+         * with the fewest clips so far (ties: the lower fold), so folds are about equal. */
+        size_t *load = calloc(max_folds, sizeof *load);
+        size_t *ord = malloc((ns + 1) * sizeof *ord), m = 0;
+        if (!load || !ord) {
+            free(load), free(ord), free(name), free(src), free(clip_src);
+            return -1;
+        }
+        for (size_t q = 0; q < ns; q++)
+            if (src[q].fold >= 0) ord[m++] = q;
+        for (size_t i = 1; i < m; i++) { /* stable insertion sort, clips descending */
+            size_t t = ord[i], j = i;
+            while (j > 0 && src[ord[j - 1]].n_clips < src[t].n_clips) {
+                ord[j] = ord[j - 1];
+                j--;
+            }
+            ord[j] = t;
+        }
+        for (size_t i = 0; i < m; i++) {
+            unsigned best = 0;
+            for (unsigned f = 1; f < max_folds; f++)
+                if (load[f] < load[best]) best = f;
+            src[ord[i]].fold = (int)best;
+            load[best] += src[ord[i]].n_clips;
+        }
+        k = (int)max_folds;
+        free(load), free(ord);
     }
     /* Clips of left-out sources: their source's fold. Clips of kept sources: their groups,
      * shuffled with the seed, dealt round-robin over the folds (a group that also occurs in
@@ -728,9 +778,12 @@ cd_trainset *cd_trainset_build(const cd_set *set, int skip_fold, float silence_d
 float cd_clip_score(const cm_model *m, const cd_feats *f, cm_class c)
 {
     if (f->n_win == 0) return 0.f;
-    float *p = malloc(f->n_win * CM_N_CLASSES * sizeof *p);
+    float *p = malloc(f->n_win * (CM_N_CLASSES + CM_FN_CLASSES) * sizeof *p);
     if (!p) return 0.f;
-    cm_model_score_clip(m, f->x, f->peak, f->n_win, p);
+    float *fw = p + f->n_win * CM_N_CLASSES;
+    int fn = f->fin && cm_model_frame_net(m) &&
+             cm_model_frame_net_windows(m, f->fin, f->n_frames, fw) == f->n_win;
+    cm_model_score_clip(m, f->x, f->peak, fn ? fw : NULL, f->n_win, p);
     float best = 0.f;
     for (size_t w = 0; w < f->n_win; w++)
         if (p[w * CM_N_CLASSES + c] > best) best = p[w * CM_N_CLASSES + c];

@@ -17,7 +17,14 @@ typedef struct cd_feats {
     size_t n_win;
     float *x;    /* n_win * CM_WF_DIM */
     float *peak; /* n_win, window loudest frame, dBFS */
+    size_t n_frames;
+    float *fin;  /* n_frames * CM_FN_N_IN frame-network inputs, when cd_keep_frame_inputs */
 } cd_feats;
+
+/* Set before cd_extract to keep every clean clip's frame-network inputs (cd_feats.fin), so
+ * that cd_clip_score can run a model's frame network: 196 bytes per 10 ms frame, about
+ * 310 MB for the 4.4 h of the shared data. */
+extern int cd_keep_frame_inputs;
 
 typedef struct cd_clip {
     char *path;      /* resolved */
@@ -77,7 +84,8 @@ int cd_read_front(const char *path, float **x, size_t *n, unsigned *rate_hz);
 /* Frame features of a CM_FRONT_RATE_HZ signal. *fr malloc'ed. Returns -1 on failure (printed). */
 int cd_frames(const float *x, size_t n, const cm_front_config *fc, cm_frame **fr, size_t *nfr);
 /* Window features of a CM_FRONT_RATE_HZ signal. */
-int cd_window_feats(const float *x, size_t n, const cm_front_config *fc, cd_feats *out);
+int cd_window_feats(const float *x, size_t n, const cm_front_config *fc, int keep_fin,
+                    cd_feats *out);
 
 /* Extracts clean features of every clip (and, with augment = 1 or 2, that many mixed copies
  * of each cry and vocal clip) using `jobs` threads. Folds must be assigned first when augmenting. Prints
@@ -96,7 +104,9 @@ void cd_assign_folds(cd_set *set, unsigned k, uint64_t seed);
  * the seed, are dealt round-robin over the folds, so each of its clips is scored by a model
  * that did not see its group but saw its source. Left-out sources take folds 0..k-1 in
  * sorted name order. *src (malloc'ed, *n_src entries, sorted by name; names point into the
- * clips) tells which was which. Returns k, the number of folds (0 when no source can be
+ * clips) tells which was which. With max_folds >= 2 and more sources to leave out than that,
+ * the left-out sources are dealt into max_folds folds of about equal clip counts instead
+ * (each fold then leaves several sources out; still none is seen by its model). Returns k, the number of folds (0 when no source can be
  * left out: then every fold is -1), or -1 when out of memory. */
 #define CD_LOSO_MIN_CRY_SHARE 0.5
 typedef struct cd_source_info {
@@ -104,7 +114,7 @@ typedef struct cd_source_info {
     size_t n_clips, n_cry;
     int fold; /* its fold when left out; -1 when kept in training */
 } cd_source_info;
-int cd_assign_source_folds(cd_set *set, double min_cry_share, uint64_t seed,
+int cd_assign_source_folds(cd_set *set, double min_cry_share, unsigned max_folds, uint64_t seed,
                            cd_source_info **src, size_t *n_src);
 
 /* Training examples from the clips with fold != skip_fold (skip_fold < 0: all clips),

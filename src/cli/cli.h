@@ -19,6 +19,7 @@ int cmd_devices(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_frames(int argc, char **argv);
 /* calibrate --tone: the SPL offset from a recorded reference tone (cmd_tone.c). */
 int cmd_calibrate_tone(int argc, char **argv);
 

@@ -50,6 +50,13 @@ static const char help[] =
     "                        the folds (scored group-wise; the output names it). Adds a\n"
     "                        table per source (cry recall, non-cry clips flagged, false\n"
     "                        episodes) and per label (share flagged as cry); no --mix\n"
+    "  --source-folds K      with --cv source: deal the left-out sources into K folds of\n"
+    "                        about equal size (each model then leaves several sources out;\n"
+    "                        stricter than one source at a time, and K models to train)\n"
+    "  --folds-out CSV       write each clip's fold (path,fold; -1: never scored) for\n"
+    "                        training scripts, e.g. models/train/frame_net.py oof\n"
+    "  --frame-nets DIR      with --cv: give fold f's model the frame network DIR/foldFF.json\n"
+    "                        (two digits, from 00) that frame_net.py oof trained without it\n"
     "  --mix                 also build mixtures per fold: the fold's cry and vocal clips\n"
     "                        placed 2-6 s further apart than the cry merge gap (so\n"
     "                        each cry is one bout) on its background clips, looped\n"
@@ -72,8 +79,8 @@ static const char help[] =
     "Exit status: 0 ok, 1 a file or training failed, 2 usage error.\n";
 
 typedef struct opts {
-    const char *model, *manifest, *root, *plot, *mix_out;
-    unsigned cv, seed, jobs;
+    const char *model, *manifest, *root, *plot, *mix_out, *folds_out, *frame_nets;
+    unsigned cv, seed, jobs, source_folds;
     int cv_source; /* --cv source: cv is then the number of left-out sources, set later */
     cd_detector_opts det; /* --smooth, --min-episode, ...: not given = the built-in model's */
     int augment, mix, force, label_balance;
@@ -321,14 +328,59 @@ static int write_plot(const char *path, const cm_pr_point *pr, size_t n, double 
 }
 
 
+/* --folds-out: each clip's fold, for training scripts that fit per-fold parts themselves. */
+static int write_folds(const char *path, const cd_set *set, int force)
+{
+    FILE *f = cli_open_output(path, force);
+    if (!f) return -1;
+    int bad = fputs("path,fold,source,label\n", f) < 0;
+    for (size_t i = 0; !bad && i < set->n; i++)
+        bad = fprintf(f, "\"%s\",%d,\"%s\",\"%s\"\n", set->clip[i].path, set->clip[i].fold,
+                      set->clip[i].source ? set->clip[i].source : "", set->clip[i].label) < 0;
+    if (fclose(f) != 0) bad = 1;
+    if (bad) cli_err("%s: write failed", path);
+    return bad ? -1 : 0;
+}
+
+/* --frame-nets DIR: fold f's model gets DIR/foldFF.json. */
+static int attach_frame_net(const char *dir, unsigned f, cm_model *m)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/fold%02u.json", dir, f);
+    size_t n = 0;
+    char *txt = cd_read_file(path, &n);
+    if (!txt) return -1;
+    cm_framenet *fn = NULL;
+    cm_diag why = {{0}};
+    cm_status st = cm_framenet_parse(txt, n, &fn, &why);
+    free(txt);
+    if (st == CM_OK) st = cm_model_set_frame_net(m, fn, &why);
+    if (st != CM_OK) {
+        cli_err("%s: %s", path, why.msg);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- leave one source out (--cv source) ------------------------------------------------- */
 
 /* The source fold f leaves out. */
 static const char *fold_source(const cd_source_info *src, size_t n_src, unsigned f)
 {
+    static char buf[256];
+    size_t len = 0, n = 0;
+    buf[0] = 0;
     for (size_t q = 0; q < n_src; q++)
-        if (src[q].fold == (int)f) return src[q].name;
-    return "?";
+        if (src[q].fold == (int)f) {
+            if (n++ && len + 2 < sizeof buf) len += (size_t)snprintf(buf + len, sizeof buf - len, ", ");
+            if (len < sizeof buf)
+                len += (size_t)snprintf(buf + len, sizeof buf - len, "%s", src[q].name);
+            if (len >= sizeof buf - 4) {
+                snprintf(buf + sizeof buf - 5, 5, "...");
+                break;
+            }
+        }
+    return n ? buf : "?";
 }
 
 static void print_source_plan(const cd_set *set, const cd_source_info *src, size_t n_src,
@@ -336,8 +388,15 @@ static void print_source_plan(const cd_set *set, const cd_source_info *src, size
 {
     size_t cry_all = 0;
     for (size_t i = 0; i < set->n; i++) cry_all += set->clip[i].cls == CM_CLASS_CRY;
-    printf("Leave one source out: %zu sources, %u left out one at a time (a model each, "
-           "trained on all the others)\n", n_src, k);
+    size_t out_src = 0;
+    for (size_t q = 0; q < n_src; q++) out_src += src[q].fold >= 0;
+    if (out_src > k) {
+        printf("Leave sources out: %zu sources, %zu left out in %u folds (a model each, trained "
+               "on the sources of the other folds)\n", n_src, out_src, k);
+        for (unsigned f = 0; f < k; f++) printf("  fold %u: %s\n", f + 1, fold_source(src, n_src, f));
+    } else
+        printf("Leave one source out: %zu sources, %u left out one at a time (a model each, "
+               "trained on all the others)\n", n_src, k);
     for (size_t q = 0; q < n_src; q++)
         if (src[q].fold < 0)
             printf("  kept in training: %s (%zu of the %zu cry clips; without it the others "
@@ -477,7 +536,8 @@ static int parse(int argc, char **argv, opts *o)
         int takes = !strcmp(a, "--model") || !strcmp(a, "--manifest") ||
                     !strcmp(a, "--data-root") || !strcmp(a, "--plot") ||
                     !strcmp(a, "--mix-out") || !strcmp(a, "--cv") || !strcmp(a, "--seed") ||
-                    !strcmp(a, "-j") || !strcmp(a, "--jobs");
+                    !strcmp(a, "-j") || !strcmp(a, "--jobs") || !strcmp(a, "--source-folds") ||
+                    !strcmp(a, "--folds-out") || !strcmp(a, "--frame-nets");
         if (takes && !v) {
             cli_err("evaluate: %s needs a value", a);
             return -1;
@@ -487,6 +547,11 @@ static int parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--manifest")) o->manifest = v;
         else if (!strcmp(a, "--data-root")) o->root = v;
         else if (!strcmp(a, "--plot")) o->plot = v;
+        else if (!strcmp(a, "--folds-out")) o->folds_out = v;
+        else if (!strcmp(a, "--frame-nets")) o->frame_nets = v;
+        else if (!strcmp(a, "--source-folds")) {
+            if (cli_parse_uint(a, v, 2, 1000, &o->source_folds)) return -1;
+        }
         else if (!strcmp(a, "--mix-out")) o->mix_out = v, o->mix = 1;
         else if (!strcmp(a, "--cv")) {
             if (!strcmp(v, "source")) o->cv_source = 1, o->cv = 2;
@@ -523,6 +588,15 @@ static int parse(int argc, char **argv, opts *o)
     if (o->cv_source && o->mix) {
         cli_err("evaluate: --mix is not supported with --cv source (a left-out source often "
                 "has no background clips to mix onto); use --cv K for the mixture figures");
+        return -1;
+    }
+    if (o->source_folds && !o->cv_source) {
+        cli_err("evaluate: --source-folds needs --cv source");
+        return -1;
+    }
+    if (o->frame_nets && !o->cv) {
+        cli_err("evaluate: --frame-nets needs --cv (without it, evaluate the model that holds "
+                "the frame network: --model M)");
         return -1;
     }
     if (o->cv && o->model) {
@@ -625,7 +699,8 @@ int cmd_evaluate(int argc, char **argv)
                 rc = CM_EXIT_USAGE;
                 goto out;
             }
-        int k = cd_assign_source_folds(&set, CD_LOSO_MIN_CRY_SHARE, o.seed, &src, &n_src);
+        int k = cd_assign_source_folds(&set, CD_LOSO_MIN_CRY_SHARE, o.source_folds, o.seed,
+                                       &src, &n_src);
         if (k < 0) {
             cli_err("out of memory");
             goto out;
@@ -647,6 +722,8 @@ int cmd_evaluate(int argc, char **argv)
     pr = calloc(set.n + 1, sizeof *pr);
     if (!fm || !sc || !sa || !pos || !pr) goto out;
     if (!o.cv_source) cd_assign_folds(&set, K, o.seed);
+    if (o.folds_out && write_folds(o.folds_out, &set, o.force) != 0) goto out;
+    cd_keep_frame_inputs = o.frame_nets || (given && cm_model_frame_net(given));
     cm_front_config fc = o.cv ? cm_front_config_default() : cm_model_front_config(given);
     if (cd_extract(&set, &fc, o.jobs, o.cv ? o.augment : 0, o.seed, 0) != 0) goto out;
     for (unsigned f = 0; f < K; f++) {
@@ -672,6 +749,7 @@ int cmd_evaluate(int argc, char **argv)
             cli_err("evaluate: fold %u: %s", f + 1, why.msg[0] ? why.msg : "out of memory");
             goto out;
         }
+        if (o.frame_nets && attach_frame_net(o.frame_nets, f, fm[f]) != 0) goto out;
         if (o.cv_source)
             fprintf(stderr, "crymeter: fold %u/%u (%s left out) trained\n", f + 1, K,
                     fold_source(src, n_src, f));

@@ -23,6 +23,7 @@ static const char usage[] =
     "  calibrate          train or re-threshold the classifier from labelled clips\n"
     "  evaluate           measure precision and recall of a model on labelled clips\n"
     "  report RECORDS...  draw analyze/monitor records as one HTML page (night report)\n"
+    "  frames             write the frame features of labelled clips (for training scripts)\n"
     "\n"
     "Run 'crymeter COMMAND --help' for a command's options.\n"
     "\n"
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
     } cmds[] = {
         {"analyze", cmd_analyze},     {"monitor", cmd_monitor},   {"devices", cmd_devices},
         {"calibrate", cmd_calibrate}, {"evaluate", cmd_evaluate},   {"report", cmd_report},
+        {"frames", cmd_frames},
     };
     if (argc < 2) {
         fputs(usage, stderr);

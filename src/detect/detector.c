@@ -29,6 +29,10 @@ struct cm_detector {
     float conf_cry[MAX_SMOOTH];
     uint64_t conf_first[MAX_SMOOTH];
     uint64_t n_scored;                /* windows scored since reset */
+    /* Frame network (when the model has one): its state, and each frame's class
+     * probabilities, frame k at fp[k % WIN], averaged over the window when it is scored. */
+    cm_fn_state fn;
+    float fp[CM_DET_WIN_FRAMES][CM_FN_CLASSES];
 };
 
 cm_status cm_detector_create(const cm_model *m, cm_detector **out, cm_diag *why)
@@ -39,6 +43,7 @@ cm_status cm_detector_create(const cm_model *m, cm_detector **out, cm_diag *why)
     cm_detector *d = calloc(1, sizeof *d);
     if (!d) return cm_diag_fail(why, CM_E_NOMEM, "detector: out of memory");
     d->m = m;
+    cm_fn_reset(&d->fn);
     *out = d;
     return CM_OK;
 }
@@ -51,6 +56,7 @@ void cm_detector_reset(cm_detector *d)
     d->pushed = d->scored_at = 0;
     d->n_hist = d->hist_pos = 0;
     d->n_scored = 0;
+    cm_fn_reset(&d->fn);
 }
 
 /* Scores the last n frames (n <= WIN) as one window. */
@@ -60,8 +66,17 @@ static void score(cm_detector *d, size_t n, cm_window_scores *out)
     for (size_t i = 0; i < n; i++) d->lin[i] = d->ring[(first + i) % CM_DET_WIN_FRAMES];
     float feat[CM_WF_DIM];
     float peak = cm_wf_compute(d->lin, n, feat);
-    float p[CM_N_CLASSES];
-    cm_model_window_probs(d->m, feat, peak, p);
+    float p[CM_N_CLASSES], fnp[CM_FN_CLASSES];
+    if (cm_model_frame_net(d->m)) {
+        /* Oldest frame first, the order cm_model_frame_net_windows sums in (its prefix sums
+         * are double, so the two agree to float rounding, not bit for bit). */
+        double s[CM_FN_CLASSES] = {0};
+        for (size_t i = 0; i < n; i++)
+            for (unsigned c = 0; c < CM_FN_CLASSES; c++)
+                s[c] += d->fp[(first + i) % CM_DET_WIN_FRAMES][c];
+        for (unsigned c = 0; c < CM_FN_CLASSES; c++) fnp[c] = (float)(s[c] / (double)n);
+    }
+    cm_model_window_probs(d->m, feat, peak, cm_model_frame_net(d->m) ? fnp : NULL, p);
 
     unsigned k = cm_model_smooth_windows(d->m);
     if (k > MAX_SMOOTH) k = MAX_SMOOTH;
@@ -106,6 +121,12 @@ int cm_detector_push(cm_detector *d, const cm_frame *fr, cm_window_scores *out)
 {
     if (!d || !fr || !out) return 0;
     d->ring[d->pushed % CM_DET_WIN_FRAMES] = *fr;
+    const cm_framenet *fn = cm_model_frame_net(d->m);
+    if (fn) {
+        float x[CM_FN_N_IN];
+        cm_fn_inputs(&d->fn, fr, x);
+        cm_fn_step(fn, &d->fn, x, d->fp[d->pushed % CM_DET_WIN_FRAMES]);
+    }
     d->pushed++;
     if (d->pushed >= CM_DET_WIN_FRAMES &&
         (d->pushed - CM_DET_WIN_FRAMES) % CM_DET_HOP_FRAMES == 0) {

@@ -17,6 +17,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "crymeter/framenet.h"
 #include "crymeter/textfile.h"
 #include "crymeter/train.h"
 #include "detect/model_internal.h"
@@ -40,6 +41,7 @@ struct cm_model {
     unsigned smooth_windows;
     float silence_dbfs;
     char *provenance; /* JSON object text or NULL */
+    cm_framenet *fnet; /* "frame_net" object, or NULL: window classifier alone */
 };
 
 void cm_model_destroy(cm_model *m)
@@ -48,7 +50,23 @@ void cm_model_destroy(cm_model *m)
     cm_net_free(m->net);
     cm_trees_free(m->trees);
     free(m->provenance);
+    cm_framenet_destroy(m->fnet);
     free(m);
+}
+
+const cm_framenet *cm_model_frame_net(const cm_model *m) { return m->fnet; }
+
+cm_status cm_model_set_frame_net(cm_model *m, cm_framenet *fn, cm_diag *why)
+{
+    if (!m) return CM_E_INVAL;
+    if (fn && m->front.n_mel != CM_FN_N_MEL) {
+        cm_framenet_destroy(fn);
+        return cm_diag_fail(why, CM_E_FORMAT, "frame_net: needs front_end.n_mel=%u, model has %u",
+                            CM_FN_N_MEL, m->front.n_mel);
+    }
+    cm_framenet_destroy(m->fnet);
+    m->fnet = fn;
+    return CM_OK;
 }
 
 const cm_detect_params *cm_model_params(const cm_model *m) { return &m->params; }
@@ -771,6 +789,16 @@ static cm_status parse_model(const cJSON *root, cm_model *m, cm_diag *why)
     }
     if ((st = parse_shape(root, &m->shape, why)) != CM_OK) return st;
 
+    it = cJSON_GetObjectItemCaseSensitive(root, "frame_net");
+    if (it) {
+        char *txt = cJSON_PrintUnformatted(it);
+        if (!txt) return cm_diag_fail(why, CM_E_NOMEM, "frame_net: out of memory");
+        cm_framenet *fn = NULL;
+        st = cm_framenet_parse(txt, strlen(txt), &fn, why);
+        free(txt);
+        if (st != CM_OK) return st;
+        if ((st = cm_model_set_frame_net(m, fn, why)) != CM_OK) return st;
+    }
     it = cJSON_GetObjectItemCaseSensitive(root, "provenance");
     if (it) {
         if (!cJSON_IsObject(it))
@@ -1001,6 +1029,14 @@ char *cm_model_to_json(const cm_model *m)
 #undef PUT_F
 #undef PUT_U
     }
+    if (m->fnet) {
+        cJSON *fo = cJSON_Parse(cm_framenet_json(m->fnet));
+        if (!fo) {
+            cJSON_Delete(r);
+            return NULL;
+        }
+        cJSON_AddItemToObject(r, "frame_net", fo);
+    }
     if (m->provenance) {
         cJSON *p = cJSON_Parse(m->provenance);
         if (p) cJSON_AddItemToObject(r, "provenance", p);
@@ -1031,7 +1067,7 @@ cm_status cm_model_save_file(const cm_model *m, const char *path, cm_diag *why)
 /* ---- scoring, shared by the detector and clip scoring ------------------------------------ */
 
 void cm_model_window_probs(const cm_model *m, const float *feat, float peak_dbfs,
-                           float p[CM_N_CLASSES])
+                           const float *fn_p, float p[CM_N_CLASSES])
 {
     p[CM_CLASS_SOB] = 0.f;
     if (!(peak_dbfs >= m->silence_dbfs)) {
@@ -1040,16 +1076,53 @@ void cm_model_window_probs(const cm_model *m, const float *feat, float peak_dbfs
         return;
     }
     cm_model_forward(m, feat, p);
+    if (m->fnet && fn_p) {
+        /* Linear pool of the two classifiers' probabilities: each is calibrated to the same
+         * classes, and a window both call cry stays cry while one confident miss does not
+         * decide alone. */
+        float a = cm_framenet_weight(m->fnet);
+        for (unsigned c = 0; c < CM_FN_CLASSES; c++) p[c] = (1.f - a) * p[c] + a * fn_p[c];
+    }
+}
+
+size_t cm_model_frame_net_windows(const cm_model *m, const float *fin, size_t n_frames,
+                                  float *out)
+{
+    size_t nw = cm_wf_n_windows(n_frames);
+    if (!m->fnet || nw == 0) return 0;
+    cm_fn_state st;
+    cm_fn_reset(&st);
+    /* Frame probabilities are needed per window; windows overlap, so keep a running prefix
+     * sum per class over the clip (double: no drift over long clips). */
+    double *cum = malloc((n_frames + 1) * CM_FN_CLASSES * sizeof *cum);
+    if (!cum) return 0;
+    for (unsigned c = 0; c < CM_FN_CLASSES; c++) cum[c] = 0.0;
+    for (size_t t = 0; t < n_frames; t++) {
+        float pf[CM_FN_CLASSES];
+        cm_fn_step(m->fnet, &st, fin + t * CM_FN_N_IN, pf);
+        for (unsigned c = 0; c < CM_FN_CLASSES; c++)
+            cum[(t + 1) * CM_FN_CLASSES + c] = cum[t * CM_FN_CLASSES + c] + pf[c];
+    }
+    for (size_t w = 0; w < nw; w++) {
+        size_t s = cm_wf_window_start(n_frames, w);
+        size_t e = n_frames - s < CM_DET_WIN_FRAMES ? n_frames : s + CM_DET_WIN_FRAMES;
+        for (unsigned c = 0; c < CM_FN_CLASSES; c++)
+            out[w * CM_FN_CLASSES + c] =
+                (float)((cum[e * CM_FN_CLASSES + c] - cum[s * CM_FN_CLASSES + c]) / (double)(e - s));
+    }
+    free(cum);
+    return nw;
 }
 
 static void smooth_clip(unsigned k, size_t n_windows, float *p_out);
 
 void cm_model_score_clip(const cm_model *m, const float *feats, const float *peak_dbfs,
-                         size_t n_windows, float *p_out)
+                         const float *fn_win, size_t n_windows, float *p_out)
 {
     unsigned k = m->smooth_windows;
     for (size_t w = 0; w < n_windows; w++)
-        cm_model_window_probs(m, feats + w * CM_WF_DIM, peak_dbfs[w], p_out + w * CM_N_CLASSES);
+        cm_model_window_probs(m, feats + w * CM_WF_DIM, peak_dbfs[w],
+                              fn_win ? fn_win + w * CM_FN_CLASSES : NULL, p_out + w * CM_N_CLASSES);
     if (k > 1) smooth_clip(k, n_windows, p_out);
     unsigned ck = m->params.confirm_k, cn = m->params.confirm_n;
     if (cn <= 1 || ck < 1 || n_windows == 0) return;

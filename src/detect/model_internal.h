@@ -6,8 +6,10 @@
 
 #include "crymeter/train.h"
 
+/* fn_p: the frame network's mean probabilities over the window's frames (NULL: none);
+ * blended with the window classifier's by the network's weight. */
 void cm_model_window_probs(const cm_model *m, const float *feat, float peak_dbfs,
-                           float p[CM_N_CLASSES]);
+                           const float *fn_p, float p[CM_N_CLASSES]);
 
 /* Cry confirmation (cm_detect_params.confirm_k / confirm_n): the k-th largest of the last m
  * (<= n) smoothed cry probabilities, oldest first; with m < n windows so far (start of a

@@ -299,7 +299,7 @@ START_TEST(detector_matches_clip_scoring)
         size_t st = cm_wf_window_start(n, w), len = n - st < 100 ? n - st : 100;
         peak[w] = cm_wf_compute(fr + st, len, feat + w * CM_WF_DIM);
     }
-    cm_model_score_clip(m, feat, peak, nw, p);
+    cm_model_score_clip(m, feat, peak, NULL, nw, p);
     size_t got = 0;
     cm_window_scores ws;
     for (size_t k = 0; k < n; k++)
@@ -354,10 +354,10 @@ START_TEST(confirm_matches_clip_scoring)
         size_t st = cm_wf_window_start(n, w), len = n - st < 100 ? n - st : 100;
         peak[w] = cm_wf_compute(fr + st, len, feat + w * CM_WF_DIM);
     }
-    cm_model_score_clip(m, feat, peak, nw, p0);
+    cm_model_score_clip(m, feat, peak, NULL, nw, p0);
     par.confirm_k = 2, par.confirm_n = 3;
     ck_assert_int_eq(cm_model_set_params(m, &par, &why), CM_OK);
-    cm_model_score_clip(m, feat, peak, nw, p);
+    cm_model_score_clip(m, feat, peak, NULL, nw, p);
     for (size_t w = 0; w < nw; w++) {
         /* 2nd largest of the last 3; at the start, k shrinks by the windows not yet there */
         float v[3];

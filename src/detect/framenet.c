@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/* The frame network's inference (crymeter/framenet.h): the arithmetic of
+ * models/train/frame_net.py's Net (Linear + tanh, torch.nn.GRU, Linear, softmax) in float32,
+ * on the inputs of its inputs() function. Keep the two in step: tests/unit/test_framenet.c
+ * compares this code with reference outputs the script wrote. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "crymeter/framenet.h"
+
+#define INPUTS_ID "crymeter-frame-inputs-1"
+
+struct cm_framenet {
+    unsigned n_dense, n_hidden;
+    float weight;                  /* blend weight against the window classifier */
+    float mean[CM_FN_N_IN], std[CM_FN_N_IN];
+    float *w_in, *b_in;            /* n_dense x N_IN, n_dense */
+    float *w_ih, *w_hh;            /* 3H x n_dense, 3H x H (rows r, z, n) */
+    float *b_ih, *b_hh;            /* 3H each */
+    float *w_out, *b_out;          /* 3 x H, 3 */
+    char *json;                    /* the object's text, to write it back out */
+};
+
+void cm_framenet_destroy(cm_framenet *n)
+{
+    if (!n) return;
+    free(n->w_in), free(n->b_in), free(n->w_ih), free(n->w_hh), free(n->b_ih), free(n->b_hh);
+    free(n->w_out), free(n->b_out), free(n->json);
+    free(n);
+}
+
+const char *cm_framenet_json(const cm_framenet *n) { return n->json; }
+float cm_framenet_weight(const cm_framenet *n) { return n->weight; }
+
+static cm_status get_size(const cJSON *o, const char *key, unsigned lo, unsigned hi,
+                          unsigned *v, cm_diag *why)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!it) return cm_diag_fail(why, CM_E_FORMAT, "frame_net.%s: missing", key);
+    if (!cJSON_IsNumber(it) || !(it->valuedouble >= lo && it->valuedouble <= hi) ||
+        it->valuedouble != (double)(unsigned)it->valuedouble)
+        return cm_diag_fail(why, CM_E_FORMAT, "frame_net.%s: expected an integer %u..%u", key,
+                            lo, hi);
+    *v = (unsigned)it->valuedouble;
+    return CM_OK;
+}
+
+/* Exactly n finite numbers into dst (allocated when *dst is NULL and alloc is set). */
+static cm_status get_arr(const cJSON *o, const char *key, size_t n, float **dst, float *fixed,
+                         cm_diag *why)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!a) return cm_diag_fail(why, CM_E_FORMAT, "frame_net.%s: missing", key);
+    if (!cJSON_IsArray(a)) return cm_diag_fail(why, CM_E_FORMAT, "frame_net.%s: not an array", key);
+    size_t have = (size_t)cJSON_GetArraySize(a);
+    if (have != n)
+        return cm_diag_fail(why, CM_E_FORMAT, "frame_net.%s: %zu values, expected %zu", key,
+                            have, n);
+    float *v = fixed;
+    if (!v) {
+        v = malloc(n * sizeof *v);
+        if (!v) return cm_diag_fail(why, CM_E_NOMEM, "frame_net: out of memory");
+        *dst = v;
+    }
+    size_t i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, a)
+    {
+        if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble) || fabs(e->valuedouble) > 1e6)
+            return cm_diag_fail(why, CM_E_FORMAT, "frame_net.%s[%zu]: not a finite number", key, i);
+        v[i++] = (float)e->valuedouble;
+    }
+    return CM_OK;
+}
+
+cm_status cm_framenet_parse(const char *json, size_t len, cm_framenet **out, cm_diag *why)
+{
+    if (!out) return CM_E_INVAL;
+    *out = NULL;
+    if (!json) return cm_diag_fail(why, CM_E_INVAL, "frame_net: NULL");
+    cJSON *o = cJSON_ParseWithLength(json, len);
+    if (!o) return cm_diag_fail(why, CM_E_FORMAT, "frame_net: invalid or truncated JSON");
+    cm_status st = CM_OK;
+    cm_framenet *n = calloc(1, sizeof *n);
+    if (!n) {
+        st = cm_diag_fail(why, CM_E_NOMEM, "frame_net: out of memory");
+        goto done;
+    }
+    const cJSON *it;
+    if (!cJSON_IsObject(o)) {
+        st = cm_diag_fail(why, CM_E_FORMAT, "frame_net: not an object");
+        goto done;
+    }
+    it = cJSON_GetObjectItemCaseSensitive(o, "type");
+    if (!cJSON_IsString(it) || strcmp(it->valuestring, "gru") != 0) {
+        st = cm_diag_fail(why, CM_E_FORMAT, "frame_net.type: expected \"gru\"");
+        goto done;
+    }
+    it = cJSON_GetObjectItemCaseSensitive(o, "inputs");
+    if (!cJSON_IsString(it) || strcmp(it->valuestring, INPUTS_ID) != 0) {
+        st = cm_diag_fail(why, CM_E_FORMAT, "frame_net.inputs: expected \"%s\"", INPUTS_ID);
+        goto done;
+    }
+    unsigned nin;
+    if ((st = get_size(o, "n_in", 1, 4096, &nin, why))) goto done;
+    if (nin != CM_FN_N_IN) {
+        st = cm_diag_fail(why, CM_E_FORMAT, "frame_net.n_in=%u: expected %u", nin, CM_FN_N_IN);
+        goto done;
+    }
+    if ((st = get_size(o, "n_dense", 1, CM_FN_MAX_UNITS, &n->n_dense, why))) goto done;
+    if ((st = get_size(o, "n_hidden", 1, CM_FN_MAX_UNITS, &n->n_hidden, why))) goto done;
+    it = cJSON_GetObjectItemCaseSensitive(o, "weight");
+    n->weight = 0.5f;
+    if (it) {
+        if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0 && it->valuedouble <= 1)) {
+            st = cm_diag_fail(why, CM_E_FORMAT, "frame_net.weight: expected 0..1");
+            goto done;
+        }
+        n->weight = (float)it->valuedouble;
+    }
+    size_t D = n->n_dense, H = n->n_hidden;
+    if ((st = get_arr(o, "mean", CM_FN_N_IN, NULL, n->mean, why)) ||
+        (st = get_arr(o, "std", CM_FN_N_IN, NULL, n->std, why)) ||
+        (st = get_arr(o, "w_in", D * CM_FN_N_IN, &n->w_in, NULL, why)) ||
+        (st = get_arr(o, "b_in", D, &n->b_in, NULL, why)) ||
+        (st = get_arr(o, "w_ih", 3 * H * D, &n->w_ih, NULL, why)) ||
+        (st = get_arr(o, "w_hh", 3 * H * H, &n->w_hh, NULL, why)) ||
+        (st = get_arr(o, "b_ih", 3 * H, &n->b_ih, NULL, why)) ||
+        (st = get_arr(o, "b_hh", 3 * H, &n->b_hh, NULL, why)) ||
+        (st = get_arr(o, "w_out", CM_FN_CLASSES * H, &n->w_out, NULL, why)) ||
+        (st = get_arr(o, "b_out", CM_FN_CLASSES, &n->b_out, NULL, why)))
+        goto done;
+    for (unsigned i = 0; i < CM_FN_N_IN; i++)
+        if (!(n->std[i] > 0)) {
+            st = cm_diag_fail(why, CM_E_FORMAT, "frame_net.std[%u]: must be > 0", i);
+            goto done;
+        }
+    n->json = cJSON_PrintUnformatted(o);
+    if (!n->json) st = cm_diag_fail(why, CM_E_NOMEM, "frame_net: out of memory");
+done:
+    cJSON_Delete(o);
+    if (st != CM_OK) {
+        cm_framenet_destroy(n);
+        return st;
+    }
+    *out = n;
+    return CM_OK;
+}
+
+void cm_fn_reset(cm_fn_state *s) { memset(s, 0, sizeof *s); }
+
+static float clampf(float v, float lo, float hi)
+{
+    if (!(v == v)) return lo; /* NaN from a broken frame: the quiet end */
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+void cm_fn_inputs(cm_fn_state *s, const cm_frame *fr, float x[CM_FN_N_IN])
+{
+    /* Spectral shape relative to the frame's loudest band (level-free), 60 dB deep, in
+     * units of 20 dB. */
+    float mx = -INFINITY;
+    for (unsigned b = 0; b < CM_FN_N_MEL; b++)
+        if (fr->mel_db[b] > mx) mx = fr->mel_db[b];
+    for (unsigned b = 0; b < CM_FN_N_MEL; b++)
+        x[b] = clampf(fr->mel_db[b] - mx, -60.f, 0.f) / 20.f;
+    float rms = clampf(fr->rms_dbfs, -100.f, 0.f);
+    float prev = s->started ? s->prev_rms_dbfs : rms;
+    s->prev_rms_dbfs = rms;
+    s->started = 1;
+    float *e = x + CM_FN_N_MEL;
+    e[0] = (rms + 50.f) / 20.f;                       /* level, around -50 dBFS */
+    e[1] = clampf(rms - prev, -20.f, 20.f) / 10.f;    /* level change per 10 ms */
+    e[2] = fr->centroid_hz / 1000.f;                  /* kHz */
+    e[3] = fr->flatness;
+    e[4] = fr->rolloff_hz / 1000.f;                   /* kHz */
+    e[5] = clampf(fr->flux, 0.f, 30.f) / 10.f;
+    int voiced = fr->f0_hz > 0.f;
+    e[6] = voiced ? 1.f : 0.f;
+    e[7] = voiced ? log2f(fr->f0_hz / 400.f) : 0.f;  /* octaves from 400 Hz */
+    e[8] = fr->voicing;
+    for (unsigned i = 2; i < CM_FN_N_IN - CM_FN_N_MEL; i++)
+        if (!(e[i] == e[i])) e[i] = 0.f;
+}
+
+static float sigmoidf(float a) { return 1.f / (1.f + expf(-a)); }
+
+static float dot(const float *w, const float *x, size_t n)
+{
+    float a = 0.f;
+    for (size_t i = 0; i < n; i++) a += w[i] * x[i];
+    return a;
+}
+
+void cm_fn_step(const cm_framenet *n, cm_fn_state *s, const float x[CM_FN_N_IN],
+                float p[CM_FN_CLASSES])
+{
+    const size_t D = n->n_dense, H = n->n_hidden;
+    float xs[CM_FN_N_IN], z[CM_FN_MAX_UNITS], gi[3 * CM_FN_MAX_UNITS], gh[3 * CM_FN_MAX_UNITS];
+    for (unsigned i = 0; i < CM_FN_N_IN; i++) xs[i] = (x[i] - n->mean[i]) / n->std[i];
+    for (size_t j = 0; j < D; j++) z[j] = tanhf(n->b_in[j] + dot(n->w_in + j * CM_FN_N_IN, xs, CM_FN_N_IN));
+    for (size_t j = 0; j < 3 * H; j++) {
+        gi[j] = n->b_ih[j] + dot(n->w_ih + j * D, z, D);
+        gh[j] = n->b_hh[j] + dot(n->w_hh + j * H, s->h, H);
+    }
+    for (size_t j = 0; j < H; j++) {
+        float r = sigmoidf(gi[j] + gh[j]);
+        float u = sigmoidf(gi[H + j] + gh[H + j]);
+        float c = tanhf(gi[2 * H + j] + r * gh[2 * H + j]);
+        s->h[j] = (1.f - u) * c + u * s->h[j];
+    }
+    float lg[CM_FN_CLASSES], mx = -INFINITY, sum = 0.f;
+    for (unsigned c = 0; c < CM_FN_CLASSES; c++) {
+        lg[c] = n->b_out[c] + dot(n->w_out + c * H, s->h, H);
+        if (lg[c] > mx) mx = lg[c];
+    }
+    for (unsigned c = 0; c < CM_FN_CLASSES; c++) sum += (lg[c] = expf(lg[c] - mx));
+    for (unsigned c = 0; c < CM_FN_CLASSES; c++) p[c] = lg[c] / sum;
+}
