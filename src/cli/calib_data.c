@@ -1032,3 +1032,45 @@ void cd_learner_provenance(const cd_learner *l, char *buf, size_t n)
                  t->min_leaf, (double)t->l2, (double)t->subsample, (double)t->colsample,
                  t->max_bins);
 }
+
+/* ---- frame networks trained outside C ----------------------------------------------------- */
+
+int cd_write_folds(const char *path, const cd_set *set, int force)
+{
+    FILE *f = fopen(path, force ? "w" : "wx");
+    if (!f) {
+        cli_err("%s: %s%s", path, strerror(errno), errno == EEXIST ? " (use --force)" : "");
+        return -1;
+    }
+    int bad = fputs("path,fold,source,label\n", f) < 0;
+    for (size_t i = 0; !bad && i < set->n; i++)
+        bad = fprintf(f, "\"%s\",%d,\"%s\",\"%s\"\n", set->clip[i].path, set->clip[i].fold,
+                      set->clip[i].source ? set->clip[i].source : "", set->clip[i].label) < 0;
+    if (fclose(f) != 0) bad = 1;
+    if (bad) cli_err("%s: write failed", path);
+    return bad ? -1 : 0;
+}
+
+int cd_attach_frame_net_file(const char *path, cm_model *m)
+{
+    size_t n = 0;
+    char *txt = cd_read_file(path, &n);
+    if (!txt) return -1;
+    cm_framenet *fn = NULL;
+    cm_diag why = {{0}};
+    cm_status st = cm_framenet_parse(txt, n, &fn, &why);
+    free(txt);
+    if (st == CM_OK) st = cm_model_set_frame_net(m, fn, &why);
+    if (st != CM_OK) {
+        cli_err("%s: %s", path, why.msg);
+        return -1;
+    }
+    return 0;
+}
+
+int cd_attach_frame_net(const char *dir, unsigned f, cm_model *m)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/fold%02u.json", dir, f);
+    return cd_attach_frame_net_file(path, m);
+}

@@ -49,7 +49,15 @@ static const char help[] =
     "  --force               overwrite the output\n"
     "  --folds K             group-wise cross-validation folds, 2..20 (default 5)\n"
     "  --seed N              fold assignment, augmentation and training seed (default 1);\n"
-    "                        the same seed and data give the same model, bit for bit\n";
+    "                        the same seed and data give the same model, bit for bit\n"
+    "\n"
+    "Frame network (trained outside C by models/train/frame_net.py; models/README.md):\n"
+    "  --folds-out CSV       write each clip's cross-validation fold (path,fold,...), for\n"
+    "                        frame_net.py oof to train one network per fold\n"
+    "  --frame-nets DIR      fold f's model gets DIR/foldFF.json (FF: f from 00), so the\n"
+    "                        thresholds are chosen on scores of networks that did not see\n"
+    "                        the clips\n"
+    "  --frame-net FILE      the written model gets this network (trained on all clips)\n";
 
 static const char help_tail[] =
     "  --hidden H            network: hidden units, 0 = logistic regression (default 48)\n"
@@ -106,7 +114,7 @@ static const char help_tail[] =
 static const char *const cls_name[] = {"background", "vocal", "cry", "sob"};
 
 typedef struct opts {
-    const char *manifest, *root, *out, *model;
+    const char *manifest, *root, *out, *model, *folds_out, *frame_nets, *frame_net;
     int force, threshold_only, augment, label_balance;
     unsigned folds, jobs;
     unsigned seed;
@@ -332,6 +340,9 @@ static int parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--data-root")) { NEEDV; o->root = v; }
         else if (!strcmp(a, "-o") || !strcmp(a, "--output")) { NEEDV; o->out = v; }
         else if (!strcmp(a, "--model")) { NEEDV; o->model = v; }
+        else if (!strcmp(a, "--folds-out")) { NEEDV; o->folds_out = v; }
+        else if (!strcmp(a, "--frame-nets")) { NEEDV; o->frame_nets = v; }
+        else if (!strcmp(a, "--frame-net")) { NEEDV; o->frame_net = v; }
         else if (!strcmp(a, "--force")) o->force = 1;
         else if (!strcmp(a, "--threshold-only")) o->threshold_only = 1;
         else if (!strcmp(a, "--no-augment")) o->augment = 0;
@@ -358,6 +369,16 @@ static int parse(int argc, char **argv, opts *o)
 #undef NEEDV
     }
     if (cd_learner_finish("calibrate", &o->learner, o->seed) != 0) return -1;
+    if ((o->frame_nets || o->frame_net || o->folds_out) && o->threshold_only) {
+        cli_err("calibrate: --folds-out, --frame-nets and --frame-net train a model; "
+                "--threshold-only keeps the given model's (and its frame network)");
+        return -1;
+    }
+    if (!o->frame_nets != !o->frame_net) {
+        cli_err("calibrate: give --frame-nets DIR (per-fold networks, for the thresholds) "
+                "and --frame-net FILE (the final one) together");
+        return -1;
+    }
     if (!o->manifest && !o->n_files) {
         cli_err("calibrate: no labelled input (give --manifest CSV and/or audio files with "
                 "Audacity labels beside them)");
@@ -498,6 +519,7 @@ static int threshold_only(const opts *o, cd_set *set)
         return CM_EXIT_FAIL;
     }
     cm_front_config fc = cm_model_front_config(m);
+    cd_keep_frame_inputs = cm_model_frame_net(m) != NULL; /* its network scores too */
     if (cd_extract(set, &fc, o->jobs, 0, o->seed, 0) != 0) {
         cm_model_destroy(m);
         return CM_EXIT_FAIL;
@@ -606,6 +628,8 @@ int cmd_calibrate(int argc, char **argv)
         double t0 = now_s();
         cm_front_config fc = cm_front_config_default();
         cd_assign_folds(&set, o.folds, o.seed);
+        if (o.folds_out && cd_write_folds(o.folds_out, &set, o.force) != 0) goto out;
+        cd_keep_frame_inputs = o.frame_nets != NULL;
         if (cd_extract(&set, &fc, o.jobs, o.augment, o.seed, 1) != 0) goto out;
         double t1 = now_s();
         fprintf(stderr, "crymeter: features of %zu clips in %.1f s\n", set.n, t1 - t0);
@@ -628,6 +652,8 @@ int cmd_calibrate(int argc, char **argv)
             if (!ts || cd_train_model(&o.learner, &ts->set, &fc, &par, smooth, silence, NULL, &m,
                                       &why) != CM_OK) {
                 cli_err("calibrate: fold %u: %s", f + 1, why.msg[0] ? why.msg : "out of memory");
+                bad = 1;
+            } else if (o.frame_nets && cd_attach_frame_net(o.frame_nets, f, m) != 0) {
                 bad = 1;
             } else {
                 for (size_t i = 0; i < set.n; i++)
@@ -672,6 +698,8 @@ int cmd_calibrate(int argc, char **argv)
         if (!ts || cd_train_model(&o.learner, &ts->set, &fc, &par, smooth, silence, NULL, &m,
                                   &why) != CM_OK) {
             cli_err("calibrate: final training: %s", why.msg[0] ? why.msg : "out of memory");
+        } else if (o.frame_net && cd_attach_frame_net_file(o.frame_net, m) != 0) {
+            /* named */
         } else if (!(prov = prov_append(provenance(&o, &set, &rep, now_s() - t0, &par, 0, NULL),
                                         learner)) ||
                    cm_model_set_provenance(m, prov, &why) != CM_OK) {

@@ -328,40 +328,6 @@ static int write_plot(const char *path, const cm_pr_point *pr, size_t n, double 
 }
 
 
-/* --folds-out: each clip's fold, for training scripts that fit per-fold parts themselves. */
-static int write_folds(const char *path, const cd_set *set, int force)
-{
-    FILE *f = cli_open_output(path, force);
-    if (!f) return -1;
-    int bad = fputs("path,fold,source,label\n", f) < 0;
-    for (size_t i = 0; !bad && i < set->n; i++)
-        bad = fprintf(f, "\"%s\",%d,\"%s\",\"%s\"\n", set->clip[i].path, set->clip[i].fold,
-                      set->clip[i].source ? set->clip[i].source : "", set->clip[i].label) < 0;
-    if (fclose(f) != 0) bad = 1;
-    if (bad) cli_err("%s: write failed", path);
-    return bad ? -1 : 0;
-}
-
-/* --frame-nets DIR: fold f's model gets DIR/foldFF.json. */
-static int attach_frame_net(const char *dir, unsigned f, cm_model *m)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/fold%02u.json", dir, f);
-    size_t n = 0;
-    char *txt = cd_read_file(path, &n);
-    if (!txt) return -1;
-    cm_framenet *fn = NULL;
-    cm_diag why = {{0}};
-    cm_status st = cm_framenet_parse(txt, n, &fn, &why);
-    free(txt);
-    if (st == CM_OK) st = cm_model_set_frame_net(m, fn, &why);
-    if (st != CM_OK) {
-        cli_err("%s: %s", path, why.msg);
-        return -1;
-    }
-    return 0;
-}
-
 /* ---- leave one source out (--cv source) ------------------------------------------------- */
 
 /* The source fold f leaves out. */
@@ -722,7 +688,7 @@ int cmd_evaluate(int argc, char **argv)
     pr = calloc(set.n + 1, sizeof *pr);
     if (!fm || !sc || !sa || !pos || !pr) goto out;
     if (!o.cv_source) cd_assign_folds(&set, K, o.seed);
-    if (o.folds_out && write_folds(o.folds_out, &set, o.force) != 0) goto out;
+    if (o.folds_out && cd_write_folds(o.folds_out, &set, o.force) != 0) goto out;
     cd_keep_frame_inputs = o.frame_nets || (given && cm_model_frame_net(given));
     cm_front_config fc = o.cv ? cm_front_config_default() : cm_model_front_config(given);
     if (cd_extract(&set, &fc, o.jobs, o.cv ? o.augment : 0, o.seed, 0) != 0) goto out;
@@ -749,7 +715,7 @@ int cmd_evaluate(int argc, char **argv)
             cli_err("evaluate: fold %u: %s", f + 1, why.msg[0] ? why.msg : "out of memory");
             goto out;
         }
-        if (o.frame_nets && attach_frame_net(o.frame_nets, f, fm[f]) != 0) goto out;
+        if (o.frame_nets && cd_attach_frame_net(o.frame_nets, f, fm[f]) != 0) goto out;
         if (o.cv_source)
             fprintf(stderr, "crymeter: fold %u/%u (%s left out) trained\n", f + 1, K,
                     fold_source(src, n_src, f));

@@ -112,4 +112,23 @@ expect_stderr 2 "--source-folds needs --cv source" -- "$CRYMETER" evaluate --man
 expect_stderr 2 "--frame-nets needs --cv" -- "$CRYMETER" evaluate --manifest "$T/m.csv" \
     --data-root "$T/data" --frame-nets "$T/nets"
 
+# calibrate: per-fold networks for the thresholds, the final one into the model; the model
+# then carries it (analyze uses it), and one of the pair alone is a usage error.
+cp "$T/data/clips/person_sneeze_1-26143-A.flac" "$T/data/clips/sneeze2.flac"
+{ cat "$T/m.csv"; echo "clips/sneeze2.flac,sneeze,copy:sneeze,C,x"; } > "$T/m4.csv"
+CAL=("$CRYMETER" calibrate --manifest "$T/m4.csv" --data-root "$T/data" --folds 2 "${SMALL[@]}")
+expect 0 "" -- "${CAL[@]}" -o "$T/plain.json" --folds-out "$T/cfolds.csv"
+[ "$(tail -n +2 "$T/cfolds.csv" | cut -d, -f2 | sort -u | tr '\n' ' ')" = "0 1 " ] && ok ||
+    bad "calibrate --folds-out: $(cat "$T/cfolds.csv")"
+cp "$T/nets/fold00.json" "$T/nets/fold01.json"
+expect 0 "" -- "${CAL[@]}" -o "$T/fn.json" --frame-nets "$T/nets" --frame-net "$T/nets/fold00.json"
+python3 -c "import json,sys; m=json.load(open(sys.argv[1])); assert m['frame_net']['n_hidden']==6" \
+    "$T/fn.json" && ok || bad "calibrated model lacks its frame_net"
+grep -q frame_net "$T/plain.json" && bad "plain model has a frame_net" || ok
+expect 0 "" -- "$CRYMETER" analyze --no-progress --model "$T/fn.json" -f jsonl -o "$T/a.jsonl" \
+    "$T/data/clips/baby_cry_1-187207-A.flac"
+grep -q '"type":"summary"' "$T/a.jsonl" && ok || bad "analyze with a frame network: $(cat "$T/a.jsonl")"
+expect_stderr 2 "--frame-nets DIR .* and --frame-net FILE .* together" -- "${CAL[@]}" -o "$T/x.json" \
+    --frame-net "$T/nets/fold00.json"
+
 finish
