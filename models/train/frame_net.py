@@ -164,6 +164,9 @@ def make_crops(arrs, idx, rows, w, rng):
     return np.stack(xs), np.array(ys, np.int64), np.stack(ms)
 
 
+BATCH = 64                  # crops per step
+
+
 def train(rows, raw, idx, seed=1, epochs=12, n_dense=32, n_hidden=32, log=True):
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
@@ -182,8 +185,8 @@ def train(rows, raw, idx, seed=1, epochs=12, n_dense=32, n_hidden=32, log=True):
         X, Y, M = make_crops(arrs, idx, rows, w, rng)
         perm = rng.permutation(len(X))
         tot, n = 0.0, 0
-        for b in range(0, len(perm), 64):
-            j = perm[b:b + 64]
+        for b in range(0, len(perm), BATCH):
+            j = perm[b:b + BATCH]
             x = torch.from_numpy(X[j])
             y = torch.from_numpy(Y[j])
             m = torch.from_numpy(M[j])
