@@ -871,12 +871,16 @@ def process_batch(args):
             dec = os.path.join(tmp, "cod%04d.f32" % k)
             enc_jobs.append((RAW_IN + ["-i", raw], opts + ["-fflags", "+bitexact",
                                                            "-flags:a", "+bitexact"], enc))
-            dec_jobs.append((["-i", enc], RAW_OUT, dec))
+            # the format is given: ffmpeg's probe gives up on GSM files under ~0.2 s
+            dec_jobs.append((["-f", ext, "-i", enc], RAW_OUT, dec))
             w["codec_out"] = dec
             w["chain"].append(fmt_plan_part("codec", c))
-        bad = {o for o, _ in ffmpeg_batch(enc_jobs)}
-        dec_jobs = [j for j in dec_jobs if j[0][1] not in bad]
-        ffmpeg_batch(dec_jobs)
+        failed = ffmpeg_batch(enc_jobs)
+        bad = {o for o, _ in failed}
+        dec_jobs = [j for j in dec_jobs if j[0][3] not in bad]
+        failed += ffmpeg_batch(dec_jobs)
+        for o, e in failed:
+            log("ffmpeg failed for %s: %s" % (os.path.basename(o), e.strip()[-300:]))
         # final: limit, int16, FLAC with the manifest row as a tag, renamed into place
         rows = [None] * len(items)
         for k, (it, w) in enumerate(zip(items, work)):
