@@ -12,7 +12,7 @@ CMAKE_ARGS ?=
 # check (libcheck) is a build package: CMake builds the unit tests only when it finds it.
 BUILD_PKGS = build-essential cmake pkg-config portaudio19-dev libsndfile1-dev libkissfft-dev \
        check libebur128-dev libsoxr-dev libcjson-dev libasound2-dev libmosquitto-dev
-TEST_PKGS = ffmpeg sox python3 chromium groff-base man-db systemd dpkg-dev file binutils \
+TEST_PKGS = ffmpeg sox python3 python3-numpy chromium groff-base man-db systemd dpkg-dev file binutils \
        parallel python3-pandas r-base-core r-cran-jsonlite mosquitto mosquitto-clients
 PKGS = $(BUILD_PKGS)
 

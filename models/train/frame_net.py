@@ -99,13 +99,47 @@ def load(prefix):
 
 
 def load_folds(path, rows):
-    """path,fold (fold -1: never scored; in every fold's training) as evaluate --folds-out
-    writes it."""
+    """path,fold,source,label as evaluate/calibrate --folds-out write it. Every clip of the
+    frames must be in it (same manifest, same --data-root)."""
     by = {}
     with open(path, newline="") as f:
         for rec in csv.DictReader(f):
             by[rec["path"]] = int(rec["fold"])
-    return np.array([by.get(c["path"], -2) for c in rows])
+    missing = [c["path"] for c in rows if c["path"] not in by]
+    if missing:
+        sys.exit(f"{path}: {len(missing)} clips of the frames are not in it, e.g. {missing[0]} "
+                 "(run crymeter frames and the --folds-out run on the same manifest and --data-root)")
+    return np.array([by[c["path"]] for c in rows])
+
+
+def add_aug(rows, raw, folds, prefix, manifest):
+    """Appends the augmented copies (crymeter frames of models/train/augment.py's output) to
+    rows/raw, each with the fold of its original's group (groups are never split) and the
+    fold of its noise bed's source: a fold's network trains on a copy only when neither the
+    clip's group nor the bed's source is in that fold (the bed would leak the left-out
+    source's sound otherwise)."""
+    arows, araw = load(prefix)
+    bed = {}
+    with open(manifest, newline="") as f:
+        for rec in csv.DictReader(f):
+            bed[os.path.basename(rec["path"])] = rec.get("bed_source", "")
+    gfold, sfold = {}, {}
+    for c, fo in zip(rows, folds):
+        gfold[c["group"]] = fo
+        sfold.setdefault(c["source"], set()).add(fo)
+    base = len(raw)
+    out_rows, afold, abed = [], [], []
+    for c in arows:
+        if c["group"] not in gfold:
+            continue
+        c = dict(c, offset=c["offset"] + base, aug=True)
+        out_rows.append(c)
+        afold.append(gfold[c["group"]])
+        b = bed.get(os.path.basename(c["path"]), "")
+        abed.append(sfold.get(b, set()) if b else set())
+    raw_all = np.concatenate([np.asarray(raw), np.asarray(araw)])
+    return rows + out_rows, raw_all, np.concatenate([folds, np.array(afold, dtype=folds.dtype)]), \
+        [set()] * len(rows) + abed
 
 
 def clip_arrays(rows, raw, idx):
@@ -292,9 +326,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("cmd", choices=["train", "oof", "fixture"])
     ap.add_argument("--frames", help="PREFIX of crymeter frames output")
-    ap.add_argument("--aug", action="append", default=[],
-                    help="PREFIX of frames of augmented copies (training only; clips whose "
-                         "path is not in the folds file or whose source or bed is the fold's are dropped)")
+    ap.add_argument("--aug", action="append", default=[], metavar="PREFIX=MANIFEST",
+                    help="frames of augmented copies (crymeter frames of augment.py's output) "
+                         "and that output's manifest.csv; training only, a copy whose group or "
+                         "noise bed's source is in the fold left out is not used for that fold")
     ap.add_argument("--folds", help="evaluate --folds-out CSV")
     ap.add_argument("--fold", type=int, default=-1, help="train without this fold")
     ap.add_argument("--seed", type=int, default=1)
@@ -308,17 +343,26 @@ def main():
         return
     rows, raw = load(a.frames)
     folds = load_folds(a.folds, rows) if a.folds else np.full(len(rows), -1)
+    K = int(folds.max()) + 1
+    bedf = [set()] * len(rows)
+    for spec in a.aug:
+        prefix, _, man = spec.partition("=")
+        rows, raw, folds, bedf = add_aug(rows, raw, folds, prefix, man)
+        print(f"{prefix}: {len(rows)} clips with the augmented copies", file=sys.stderr)
+
+    def training(f):
+        return [i for i in range(len(rows)) if f < 0 or (folds[i] != f and f not in bedf[i])]
+
     if a.cmd == "train":
-        idx = [i for i in range(len(rows)) if a.fold < 0 or folds[i] != a.fold]
+        idx = training(a.fold)
         net, mean, std = train(rows, raw, idx, a.seed, a.epochs, a.dense, a.hidden)
         export(net, mean, std, a.output, {"script": "models/train/frame_net.py", "frames": os.path.basename(a.frames),
                                           "fold": a.fold, "seed": a.seed, "epochs": a.epochs,
                                           "n_clips": len(idx)})
         return
     os.makedirs(a.output, exist_ok=True)
-    K = int(folds.max()) + 1
     for f in range(K):
-        idx = [i for i in range(len(rows)) if folds[i] != f]
+        idx = training(f)
         t0 = time.time()
         net, mean, std = train(rows, raw, idx, a.seed, a.epochs, a.dense, a.hidden, log=False)
         out = os.path.join(a.output, f"fold{f:02d}.json")
