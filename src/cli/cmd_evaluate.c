@@ -15,7 +15,7 @@
 
 #include <sndfile.h>
 
-#include "cli/calib_data.h"
+#include "cli/learn_opts.h"
 #include "cli/cli.h"
 #include "crymeter/analyzer.h"
 #include "crymeter/shape.h"

@@ -18,7 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "crymeter/textfile.h"
-#include "crymeter/train.h"
+#include "crymeter/model.h"
 #include "detect/model_internal.h"
 
 #define CM_MODEL_FORMAT "crymeter-model"

@@ -4,7 +4,7 @@
 #ifndef CM_MODEL_INTERNAL_H
 #define CM_MODEL_INTERNAL_H
 
-#include "crymeter/train.h"
+#include "crymeter/model.h"
 
 void cm_model_window_probs(const cm_model *m, const float *feat, float peak_dbfs,
                            float p[CM_N_CLASSES]);

@@ -10,7 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "crymeter/classifier.h"
-#include "crymeter/train.h"
+#include "crymeter/model.h"
 #include "testutil.h"
 
 static cm_detect_params params(void)

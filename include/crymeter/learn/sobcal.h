@@ -16,7 +16,7 @@
 #include <stddef.h>
 
 #include "crymeter/frontend.h"
-#include "crymeter/metrics.h"
+#include "crymeter/learn/metrics.h"
 #include "crymeter/shape.h"
 #include "crymeter/status.h"
 
