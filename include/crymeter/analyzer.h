@@ -20,24 +20,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crymeter/classes.h"
 #include "crymeter/status.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef enum cm_class {
-    CM_CLASS_BACKGROUND = 0,
-    CM_CLASS_VOCAL = 1, /* speech, laughter, scream, cough and other human sounds */
-    CM_CLASS_CRY = 2,
-    CM_CLASS_SOB = 3,
-    CM_N_CLASSES = 4
-} cm_class;
-
-/* "background", "vocal", "cry", "sob"; "?" for anything else. */
-const char *cm_class_name(cm_class c);
-/* Parses a class name; returns 0 and sets *out, or -1. */
-int cm_class_parse(const char *name, cm_class *out);
 
 enum { CM_EXCESS_LOUD = 1u << 0, CM_EXCESS_LONG = 1u << 1 };
 

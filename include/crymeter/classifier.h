@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crymeter/analyzer.h"
+#include "crymeter/classes.h"
 #include "crymeter/frontend.h"
 #include "crymeter/shape.h"
 #include "crymeter/status.h"

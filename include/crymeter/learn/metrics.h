@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crymeter/analyzer.h"
+#include "crymeter/classes.h"
 #include "crymeter/status.h"
 
 #ifdef __cplusplus
