@@ -58,14 +58,16 @@ typedef struct cm_detect_params {
 
 typedef struct cm_model cm_model;
 
+/* Largest model text accepted, bytes (16 MiB: a real model is < 200 KB). */
+#define CM_MODEL_MAX_BYTES (16u << 20)
+
 /* Parses and checks a model (every field, size and value; NaN weights rejected). On failure
- * *out is NULL and why names the field ("weights[1][37]: NaN", "format_version=3: expected 1"). */
+ * *out is NULL and why names the field ("weights[1][37]: NaN", "format_version=3: expected 1").
+ * Reading a model from a path is crymeter/model_file.h's. */
 CM_NODISCARD cm_status cm_model_load_buffer(const char *json, size_t n, cm_model **out,
                                             cm_diag *why);
-CM_NODISCARD cm_status cm_model_load_file(const char *path, cm_model **out, cm_diag *why);
 /* The model compiled into the library from models/default.json. */
 CM_NODISCARD cm_status cm_model_load_default(cm_model **out, cm_diag *why);
-CM_NODISCARD cm_status cm_model_save_file(const cm_model *m, const char *path, cm_diag *why);
 void cm_model_destroy(cm_model *m); /* NULL is a no-op */
 
 const cm_detect_params *cm_model_params(const cm_model *m);

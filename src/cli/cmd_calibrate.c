@@ -15,6 +15,7 @@
 #include "cli/learn_opts.h"
 #include "cli/cli.h"
 #include "crymeter/learn/sobcal.h"
+#include "crymeter/model_file.h"
 
 #ifndef CM_VERSION
 #define CM_VERSION "0.1.0"

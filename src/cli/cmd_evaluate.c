@@ -18,6 +18,7 @@
 #include "cli/learn_opts.h"
 #include "cli/cli.h"
 #include "crymeter/analyzer.h"
+#include "crymeter/model_file.h"
 #include "crymeter/shape.h"
 
 static const char help[] =

@@ -11,6 +11,7 @@
 
 #include "crymeter/classifier.h"
 #include "crymeter/model.h"
+#include "crymeter/model_file.h"
 #include "testutil.h"
 
 static cm_detect_params params(void)
