@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "crymeter/classes.h"
+#include "crymeter/featpath.h" /* CM_SAMPLE_LIMIT */
 #include "crymeter/status.h"
 
 #ifdef __cplusplus
@@ -138,11 +139,6 @@ typedef struct cm_summary {
                                       before analysis, as NaN/Inf are */
 } cm_summary;
 
-/* The largest sample magnitude analysed: 65536 = +96.3 dBFS. Float files may exceed full
- * scale, but nothing recorded reaches this; such values come from damaged files (random
- * bytes read as float) and would overflow the single-precision stages (squares beyond
- * 3.4e38 from |x| > 1.8e19) into infinite levels and invented episodes. */
-#define CM_SAMPLE_LIMIT 65536.0f
 
 typedef struct cm_analyzer cm_analyzer;
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Labelled clips for `calibrate` and `evaluate` (see calib_data.h): the file reading and
- * threading around the library's pure training code. Audio goes through the same path as
- * `analyze` (cm_reader -> channel mean -> cm_rs to the front end's 8 kHz -> cm_front), so the features a
- * model is trained on are the features it will see. */
+ * threading around the pure training code. Audio goes through the analyzer's own path
+ * (cm_reader -> featpath.h: cleaning, channel mean, resampling to the front end's 8 kHz ->
+ * cm_front), so the features a model is trained on are the features it will see. */
 #include "learn/calib_data.h"
 
 #include <errno.h>
@@ -16,9 +16,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "crymeter/featpath.h"
 #include "crymeter/reader.h"
 #include "crymeter/textfile.h"
-#include "crymeter/resample.h"
 
 /* "crymeter: " + message + newline on stderr, as the CLI's own messages (calib_data.h says
  * why this module prints). */
@@ -260,14 +260,14 @@ int cd_read_front(const char *path, float **x, size_t *n, unsigned *rate_hz)
         return -1;
     }
     if (rate_hz) *rate_hz = info.rate_hz;
-    cm_rs *rs = NULL;
-    if (cm_rs_create(info.rate_hz, CM_FRONT_RATE_HZ, &rs, &why) != CM_OK) {
+    enum { BLK = 4096 };
+    cm_fpath *fp = NULL;
+    if (cm_fpath_create(info.rate_hz, info.channels, BLK, &fp, &why) != CM_OK) {
         cd_err("%s: %s", path, why.msg);
         cm_reader_close(r);
         return -1;
     }
-    enum { BLK = 4096 };
-    float *blk = malloc(sizeof(float) * BLK * info.channels), mono[BLK];
+    float *blk = malloc(sizeof(float) * BLK * info.channels);
     size_t cap = 1 << 16, len = 0;
     float *out = malloc(cap * sizeof *out);
     int rc = -1;
@@ -278,12 +278,7 @@ int cd_read_front(const char *path, float **x, size_t *n, unsigned *rate_hz)
             cd_err("%s", why.msg);
             goto done;
         }
-        for (size_t i = 0; i < got; i++) {
-            float s = 0.f;
-            for (unsigned c = 0; c < info.channels; c++) s += blk[i * info.channels + c];
-            mono[i] = s / (float)info.channels;
-        }
-        size_t need = cm_rs_out_for(rs, got);
+        size_t need = cm_fpath_out_for(fp, got);
         while (len + need > cap) {
             float *no = realloc(out, 2 * cap * sizeof *no);
             if (!no) goto done;
@@ -292,9 +287,9 @@ int cd_read_front(const char *path, float **x, size_t *n, unsigned *rate_hz)
         }
         size_t w = 0;
         if (got) {
-            if (cm_rs_process(rs, mono, got, out + len, cap - len, &w) != CM_OK) goto done;
+            if (cm_fpath_push(fp, blk, got, out + len, cap - len, &w) != CM_OK) goto done;
         } else {
-            if (cm_rs_flush(rs, out + len, cap - len, &w) != CM_OK) goto done;
+            if (cm_fpath_flush(fp, out + len, cap - len, &w) != CM_OK) goto done;
         }
         len += w;
         if (got == 0) break;
@@ -303,7 +298,7 @@ int cd_read_front(const char *path, float **x, size_t *n, unsigned *rate_hz)
 done:
     if (rc != 0 && !why.msg[0]) cd_err("%s: decoding or resampling failed", path);
     free(blk);
-    cm_rs_destroy(rs);
+    cm_fpath_destroy(fp);
     cm_reader_close(r);
     if (rc != 0) {
         free(out);
@@ -316,27 +311,12 @@ done:
 
 int cd_frames(const float *x, size_t n, const cm_front_config *fc, cm_frame **fr, size_t *nfr)
 {
-    *fr = NULL;
-    *nfr = 0;
-    cm_front *f = NULL;
     cm_diag why = {{0}};
-    if (cm_front_create(fc, &f, &why) != CM_OK) {
-        cd_err("front end: %s", why.msg);
+    if (cm_fpath_frames(fc, x, n, fr, nfr, &why) != CM_OK) {
+        if (why.msg[0]) cd_err("front end: %s", why.msg);
+        else cd_err("front end failed");
         return -1;
     }
-    size_t cap = cm_front_frames_for(f, n) + cm_front_frames_for(f, 0) + 1;
-    cm_frame *v = malloc(cap * sizeof *v);
-    size_t a = 0, b = 0;
-    int ok = v && cm_front_process(f, x, n, v, cap, &a) == CM_OK &&
-             cm_front_flush(f, v + a, cap - a, &b) == CM_OK;
-    cm_front_destroy(f);
-    if (!ok) {
-        free(v);
-        cd_err("front end failed");
-        return -1;
-    }
-    *fr = v;
-    *nfr = a + b;
     return 0;
 }
 

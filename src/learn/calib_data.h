@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Learning (not linked by the runtime). Labelled clips for `calibrate` and `evaluate`:
  * manifest loading (with checks that name the line), audio decoding to the front end's rate
- * (CM_FRONT_RATE_HZ, mono), parallel window-feature extraction (with optional noise-mixing augmentation), group-wise and
+ * (CM_FRONT_RATE_HZ, mono) through the analyzer's own path (crymeter/featpath.h), parallel
+ * window-feature extraction (with optional noise-mixing augmentation), group-wise and
  * leave-one-source-out folds and cross-validated training. Private to the crymeter tool and
  * the tests. It prints its diagnostics on stderr ("crymeter: FILE: line N: ..."), as the
  * tool does, instead of returning a cm_diag: it works through thousands of files and names
@@ -76,9 +77,12 @@ int cd_read_labels(const char *audio, cd_labels *out);
 void cd_labels_free(cd_labels *l);
 void cd_free(cd_set *set);
 
-/* Decodes a file to CM_FRONT_RATE_HZ mono (channel mean). *x malloc'ed. Prints on failure, returns -1. */
+/* Decodes a file to CM_FRONT_RATE_HZ mono as the analyzer does (cm_fpath_push: non-finite
+ * and over-range samples to 0, channel mean, resampling). *x malloc'ed. Prints on failure,
+ * returns -1. */
 int cd_read_front(const char *path, float **x, size_t *n, unsigned *rate_hz);
-/* Frame features of a CM_FRONT_RATE_HZ signal. *fr malloc'ed. Returns -1 on failure (printed). */
+/* Frame features of a CM_FRONT_RATE_HZ signal (cm_fpath_frames). *fr malloc'ed. Returns -1
+ * on failure (printed). */
 int cd_frames(const float *x, size_t n, const cm_front_config *fc, cm_frame **fr, size_t *nfr);
 /* Window features of a CM_FRONT_RATE_HZ signal. */
 int cd_window_feats(const float *x, size_t n, const cm_front_config *fc, cd_feats *out);
