@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cm_analyzer: the one pipeline behind `crymeter analyze` and `crymeter monitor`.
+/* Runtime. cm_analyzer: the one pipeline behind `crymeter analyze` and `crymeter monitor`.
  *
  * Push native-rate interleaved float audio in any chunk sizes; get episodes (and, for live
  * use, start / excessive events and 10 Hz level readings) through callbacks, then a summary.

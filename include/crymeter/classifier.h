@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The cry classifier: a model file (JSON, see models/README.md), a window detector that
- * turns cm_frame features into class probabilities, and the tunable detection parameters.
+/* Runtime. The cry classifier: a model file (JSON, see models/README.md), a window detector
+ * that turns cm_frame features into class probabilities, and the tunable detection
+ * parameters.
  *
  * A window covers CM_DET_WIN_FRAMES frames (about 1 s) and one is scored every
  * CM_DET_HOP_FRAMES frames (0.25 s). Every tunable number of the detector lives in the model
