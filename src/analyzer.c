@@ -11,7 +11,9 @@
  * aggregated lazily from bounded histories of readings and frames as their spans grow. The
  * shape stage (shape.h) follows the same frames: it describes each episode's bursts,
  * rhythm, melody and intensity, and finds sob stretches on the stream, which become sob
- * episodes when they come with crying. Memory is constant. With cfg.threads == 2 (files), the
+ * episodes when they come with crying. Cleaning, channel mean and resampling are
+ * featpath.h's, shared with training and evaluation, so a model learns from the features
+ * analysis computes. Memory is constant. With cfg.threads == 2 (files), the
  * native-rate levels run on a thread of their own (see LOUD_QUEUE_MAX), and the resampler,
  * front end and detector on another (FRONT_BATCH); every other stage, and every callback,
  * stays on the pushing thread. */
@@ -27,7 +29,7 @@
 #include "crymeter/classifier.h"
 #include "crymeter/frontend.h"
 #include "crymeter/loudness.h"
-#include "crymeter/resample.h"
+#include "crymeter/featpath.h"
 #include "crymeter/segmenter.h"
 #include "crymeter/shape.h"
 
@@ -138,7 +140,7 @@ struct cm_analyzer {
     cm_detect_params params;
     cm_loud *loud;
     cm_aw *aw;
-    cm_rs *rs;
+    cm_fpath *fp;          /* clean, mono, resample: the path learning shares */
     cm_front *front;
     cm_detector *det;
 
@@ -292,7 +294,7 @@ void cm_analyzer_destroy(cm_analyzer *a)
     cm_shape_destroy(a->shape);
     cm_detector_destroy(a->det);
     cm_front_destroy(a->front);
-    cm_rs_destroy(a->rs);
+    cm_fpath_destroy(a->fp);
     cm_aw_destroy(a->aw);
     cm_loud_destroy(a->loud);
     cm_model_destroy(a->own_model);
@@ -307,23 +309,6 @@ static size_t block_frames(const cm_analyzer *a, uint64_t k)
 {
     uint64_t r = a->cfg.rate_hz;
     return (size_t)(((k + 1) * r) / BLOCKS_PER_S - (k * r) / BLOCKS_PER_S);
-}
-
-/* Channel mean of n interleaved frames of ch channels; x itself when ch == 1. */
-static const float *chan_mean(const float *x, size_t n, unsigned ch, float *out)
-{
-    if (ch == 1) return x;
-    const float g = 1.0f / (float)ch;
-    if (ch == 2) { /* the common case, with the channel loop unrolled (same sums) */
-        for (size_t i = 0; i < n; i++) out[i] = (x[2 * i] + x[2 * i + 1]) * g;
-        return out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        float s = 0.0f;
-        for (unsigned c = 0; c < ch; c++) s += x[i * ch + c];
-        out[i] = s * g;
-    }
-    return out;
 }
 
 /* libebur128 on block k; sets its momentary loudness. */
@@ -357,7 +342,7 @@ static void *loud_main(void *arg)
         pthread_mutex_unlock(&a->loud_mx);
         const float *x = a->loud_q + slot * a->loud_slot_floats;
         cm_status st = measure_loudness(a, k, x, n);
-        if (a->aw_on_loud) measure_dba(a, k, chan_mean(x, n, a->cfg.channels, a->loud_mono), n);
+        if (a->aw_on_loud) measure_dba(a, k, cm_fpath_mono(x, n, a->cfg.channels, a->loud_mono), n);
         pthread_mutex_lock(&a->loud_mx);
         if (st != CM_OK && a->loud_st == CM_OK) a->loud_st = st;
         a->loud_head = k + 1;
@@ -448,8 +433,8 @@ static void *front_main(void *arg)
         size_t nr = 0, nf = 0, nw = 0;
         cm_frame *fr = a->fq_out + s * a->fq_out_cap;
         job_window *jw = a->fq_win + s * a->fq_win_cap;
-        cm_status st = cm_rs_process(a->rs, a->fq_in + s * a->fq_in_cap, a->fq_in_n[s], a->fq_rs,
-                                     a->fq_rs_cap, &nr);
+        cm_status st = cm_fpath_resample(a->fp, a->fq_in + s * a->fq_in_cap, a->fq_in_n[s],
+                                         a->fq_rs, a->fq_rs_cap, &nr);
         if (st == CM_OK) st = cm_front_process(a->front, a->fq_rs, nr, fr, a->fq_out_cap, &nf);
         if (st != CM_OK) nf = 0;
         /* At most one window per CM_DET_HOP_FRAMES frames: fq_win_cap holds them all. */
@@ -579,9 +564,10 @@ cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, c
     if (cfg->min_episode_s >= 0.0) a->params.min_episode_s = (float)cfg->min_episode_s;
 
     cm_front_config fc = cm_model_front_config(a->model);
+    size_t max_block = cfg->rate_hz / BLOCKS_PER_S + 1;
     if ((st = cm_loud_create(cfg->rate_hz, cfg->channels, cfg->true_peak, &a->loud, why)) ||
         (st = cm_aw_create(cfg->rate_hz, &a->aw, why)) ||
-        (st = cm_rs_create(cfg->rate_hz, CM_FRONT_RATE_HZ, &a->rs, why)) ||
+        (st = cm_fpath_create(cfg->rate_hz, cfg->channels, max_block, &a->fp, why)) ||
         (st = cm_front_create(&fc, &a->front, why)) ||
         (st = cm_detector_create(a->model, &a->det, why)))
         goto fail;
@@ -591,11 +577,10 @@ cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, c
     a->sob.cls = CM_CLASS_SOB;
     a->rms_prev[0] = a->rms_prev[1] = -INFINITY;
 
-    size_t max_block = cfg->rate_hz / BLOCKS_PER_S + 1;
     a->stage = malloc(max_block * cfg->channels * sizeof *a->stage);
     a->mono = malloc(max_block * sizeof *a->mono);
-    a->rs_cap = cm_rs_out_for(a->rs, max_block);
-    if (a->rs_cap < cm_rs_out_for(a->rs, 0)) a->rs_cap = cm_rs_out_for(a->rs, 0);
+    a->rs_cap = cm_fpath_out_for(a->fp, max_block);
+    if (a->rs_cap < cm_fpath_out_for(a->fp, 0)) a->rs_cap = cm_fpath_out_for(a->fp, 0);
     a->rs_out = malloc(a->rs_cap * sizeof *a->rs_out);
     a->frames_cap = cm_front_frames_for(a->front, a->rs_cap) + 8;
     a->frames = malloc(a->frames_cap * sizeof *a->frames);
@@ -659,7 +644,7 @@ cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, c
         a->loud_started = true;
 
         a->fq_in_cap = FRONT_BATCH * max_block;
-        a->fq_rs_cap = cm_rs_out_for(a->rs, a->fq_in_cap);
+        a->fq_rs_cap = cm_fpath_out_for(a->fp, a->fq_in_cap);
         a->fq_out_cap = (a->fq_rs_cap + CM_FRONT_WIN_SAMPLES) / CM_FRONT_HOP_SAMPLES + 2;
         a->fq_in = malloc(FRONT_SLOTS * a->fq_in_cap * sizeof *a->fq_in);
         a->fq_rs = malloc(a->fq_rs_cap * sizeof *a->fq_rs);
@@ -1082,22 +1067,10 @@ static cm_status process_block(cm_analyzer *a, size_t n)
     if (a->cfg.on_track && a->n_reads - a->trk_next >= READ_RING - 1)
         track_emit(a, a->n_reads - READ_RING / 2);
     float *x = a->stage;
-    float peak = cm_peak_abs(x, n * ch);
-    if (!(peak <= CM_SAMPLE_LIMIT)) {
-        /* rare: zero the NaN, Inf and absurdly large samples, then measure again */
-        for (size_t i = 0; i < n * ch; i++)
-            if (!isfinite(x[i])) {
-                x[i] = 0.0f;
-                a->sum.nonfinite_samples++;
-            } else if (fabsf(x[i]) > CM_SAMPLE_LIMIT) {
-                x[i] = 0.0f;
-                a->sum.overrange_samples++;
-            }
-        peak = cm_peak_abs(x, n * ch);
-    }
+    float peak = cm_fpath_clean(x, n * ch, &a->sum.nonfinite_samples, &a->sum.overrange_samples);
     cm_status st = a->loud_async ? loud_enqueue(a, x, n) : measure_loudness(a, a->n_reads, x, n);
     if (st != CM_OK) return st;
-    const float *mono = chan_mean(x, n, ch, a->mono);
+    const float *mono = cm_fpath_mono(x, n, ch, a->mono);
     if (!a->aw_on_loud) measure_dba(a, a->n_reads, mono, n);
     reading *r = &a->reads[a->n_reads % READ_RING];
     r->peak = peak > 0.0f ? 20.0 * log10((double)peak) : -INFINITY;
@@ -1107,7 +1080,7 @@ static cm_status process_block(cm_analyzer *a, size_t n)
         if ((st = front_feed(a, mono, n))) return st;
     } else {
         size_t nr = 0;
-        if ((st = cm_rs_process(a->rs, mono, n, a->rs_out, a->rs_cap, &nr))) return st;
+        if ((st = cm_fpath_resample(a->fp, mono, n, a->rs_out, a->rs_cap, &nr))) return st;
         if ((st = run_front(a, a->rs_out, nr))) return st;
     }
     a->blocks_done++;
@@ -1168,7 +1141,7 @@ cm_status cm_analyzer_flush(cm_analyzer *a)
     if ((st = front_drain(a))) return st;
     front_join(a);
     size_t nr = 0;
-    if ((st = cm_rs_flush(a->rs, a->rs_out, a->rs_cap, &nr))) return st;
+    if ((st = cm_fpath_flush(a->fp, a->rs_out, a->rs_cap, &nr))) return st;
     if ((st = run_front(a, a->rs_out, nr))) return st;
     size_t nf = 0;
     if ((st = cm_front_flush(a->front, a->frames, a->frames_cap, &nf))) return st;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
-#include "crymeter/train.h"
+#include "crymeter/model.h"
 float old_wf_compute(const cm_frame *fr, size_t n, float out[CM_WF_DIM]);
 int main(void) {
   static cm_frame fr[100];

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include "crymeter/train.h"
+#include "crymeter/model.h"
 float old_wf_compute(const cm_frame *fr, size_t n, float out[CM_WF_DIM]);
 static double now(void){struct timespec t; clock_gettime(CLOCK_MONOTONIC,&t); return t.tv_sec+t.tv_nsec*1e-9;}
 int main(void) {

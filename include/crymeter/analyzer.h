@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cm_analyzer: the one pipeline behind `crymeter analyze` and `crymeter monitor`.
+/* Runtime. cm_analyzer: the one pipeline behind `crymeter analyze` and `crymeter monitor`.
  *
  * Push native-rate interleaved float audio in any chunk sizes; get episodes (and, for live
  * use, start / excessive events and 10 Hz level readings) through callbacks, then a summary.
@@ -20,24 +20,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crymeter/classes.h"
+#include "crymeter/featpath.h" /* CM_SAMPLE_LIMIT */
 #include "crymeter/status.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef enum cm_class {
-    CM_CLASS_BACKGROUND = 0,
-    CM_CLASS_VOCAL = 1, /* speech, laughter, scream, cough and other human sounds */
-    CM_CLASS_CRY = 2,
-    CM_CLASS_SOB = 3,
-    CM_N_CLASSES = 4
-} cm_class;
-
-/* "background", "vocal", "cry", "sob"; "?" for anything else. */
-const char *cm_class_name(cm_class c);
-/* Parses a class name; returns 0 and sets *out, or -1. */
-int cm_class_parse(const char *name, cm_class *out);
 
 enum { CM_EXCESS_LOUD = 1u << 0, CM_EXCESS_LONG = 1u << 1 };
 
@@ -150,11 +139,6 @@ typedef struct cm_summary {
                                       before analysis, as NaN/Inf are */
 } cm_summary;
 
-/* The largest sample magnitude analysed: 65536 = +96.3 dBFS. Float files may exceed full
- * scale, but nothing recorded reaches this; such values come from damaged files (random
- * bytes read as float) and would overflow the single-precision stages (squares beyond
- * 3.4e38 from |x| > 1.8e19) into infinite levels and invented episodes. */
-#define CM_SAMPLE_LIMIT 65536.0f
 
 typedef struct cm_analyzer cm_analyzer;
 

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Live audio capture: a source (a PortAudio input stream by default; see capture_source.h)
- * whose delivery thread only copies samples into a preallocated SPSC ring (cm_ring) and
- * counts what did not fit, and a worker thread that drains the ring in hop-sized chunks
- * into a caller function (for crymeter monitor: cm_analyzer_push). PortAudio stays private
- * to src/io/capture_pa.c.
+/* Runtime. Live audio capture: a source (a PortAudio input stream by default; see
+ * capture_source.h) whose delivery thread only copies samples into a preallocated SPSC ring
+ * (cm_ring) and counts what did not fit, and a worker thread that drains the ring in
+ * hop-sized chunks into a caller function (for crymeter monitor: cm_analyzer_push). PortAudio
+ * stays private to src/io/capture_pa.c.
  *
  * Samples are requested from the device as 16-bit integers and scaled to float
  * (x / 32768) in the callback: every ALSA device and plugin supports S16 natively, and the

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* A capture source driven by a script: the test seam below cm_capture (capture_source.h).
- * A real device's faults (stalls, a driver that never returns, host errors, a device
- * unplugged, overflows, NaN from a float driver) are hard to cause on demand and their
- * timing belongs to the scheduler; here each is one line of a script, so a test gets it by
- * construction on a busy machine as on an idle one. The source has no clock: it delivers
- * as fast as the ring accepts (never dropping unless told to) and its clock, which stall
- * detection reads, is the audio it has delivered, so the same script gives the same frames
- * to the analyzer whatever the load.
+/* Runtime. A capture source driven by a script: the test seam below cm_capture
+ * (capture_source.h). A real device's faults (stalls, a driver that never returns, host
+ * errors, a device unplugged, overflows, NaN from a float driver) are hard to cause on demand
+ * and their timing belongs to the scheduler; here each is one line of a script, so a test
+ * gets it by construction on a busy machine as on an idle one. The source has no clock: it
+ * delivers as fast as the ring accepts (never dropping unless told to) and its clock, which
+ * stall detection reads, is the audio it has delivered, so the same script gives the same
+ * frames to the analyzer whatever the load.
  *
  * Script: one command per line; blank lines and text after '#' are ignored.
  *   name TEXT          the device's name (default "script")

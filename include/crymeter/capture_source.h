@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The seam below cm_capture: where captured frames come from. cm_capture (capture.c) owns
- * what every device shares: the ring, the worker thread that drains it into the caller,
- * the counters, stall detection and a stop that gives up on a driver that never returns.
- * A source owns one device and calls the sink from its own delivery thread.
+/* Runtime. The seam below cm_capture: where captured frames come from. cm_capture (capture.c)
+ * owns what every device shares: the ring, the worker thread that drains it into the caller,
+ * the counters, stall detection and a stop that gives up on a driver that never returns. A
+ * source owns one device and calls the sink from its own delivery thread.
  *
  * Two sources implement it: PortAudio (capture_pa.c: the real path, the default) and a
  * scripted one (capture_script.h) that tests drive to make a device deliver, stall, hang,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The cry classifier: a model file (JSON, see models/README.md), a window detector that
- * turns cm_frame features into class probabilities, and the tunable detection parameters.
+/* Runtime. The cry classifier: a model file (JSON, see models/README.md), a window detector
+ * that turns cm_frame features into class probabilities, and the tunable detection
+ * parameters.
  *
  * A window covers CM_DET_WIN_FRAMES frames (about 1 s) and one is scored every
  * CM_DET_HOP_FRAMES frames (0.25 s). Every tunable number of the detector lives in the model
@@ -13,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crymeter/analyzer.h"
+#include "crymeter/classes.h"
 #include "crymeter/framenet.h"
 #include "crymeter/frontend.h"
 #include "crymeter/shape.h"
@@ -59,14 +60,16 @@ typedef struct cm_detect_params {
 
 typedef struct cm_model cm_model;
 
+/* Largest model text accepted, bytes (16 MiB: a real model is < 200 KB). */
+#define CM_MODEL_MAX_BYTES (16u << 20)
+
 /* Parses and checks a model (every field, size and value; NaN weights rejected). On failure
- * *out is NULL and why names the field ("weights[1][37]: NaN", "format_version=3: expected 1"). */
+ * *out is NULL and why names the field ("weights[1][37]: NaN", "format_version=3: expected 1").
+ * Reading a model from a path is crymeter/model_file.h's. */
 CM_NODISCARD cm_status cm_model_load_buffer(const char *json, size_t n, cm_model **out,
                                             cm_diag *why);
-CM_NODISCARD cm_status cm_model_load_file(const char *path, cm_model **out, cm_diag *why);
 /* The model compiled into the library from models/default.json. */
 CM_NODISCARD cm_status cm_model_load_default(cm_model **out, cm_diag *why);
-CM_NODISCARD cm_status cm_model_save_file(const cm_model *m, const char *path, cm_diag *why);
 void cm_model_destroy(cm_model *m); /* NULL is a no-op */
 
 const cm_detect_params *cm_model_params(const cm_model *m);

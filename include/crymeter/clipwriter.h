@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Episode clips for crymeter monitor: keeps a history of recent audio and writes each
- * episode, from pre_roll_s before its start to post_roll_s after its end, as a 16-bit WAV
- * file (libsndfile) from its own writer thread, so a slow or full disk never stalls
+/* Runtime. Episode clips for crymeter monitor: keeps a history of recent audio and writes
+ * each episode, from pre_roll_s before its start to post_roll_s after its end, as a 16-bit
+ * WAV file (libsndfile) from its own writer thread, so a slow or full disk never stalls
  * capture or analysis. A failed write is reported through cm_clipwriter_next_message and
  * counted; the clip is closed and the next episode gets a new file.
  *

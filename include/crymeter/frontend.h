@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Frame front end: 8 kHz mono float in, one cm_frame of spectral features per 10 ms hop out.
- * Every feature lies below 4 kHz (mel bands, spectral shape, pitch up to 1 kHz), so the front
- * end runs at 8 kHz: 8 kHz phone uploads and wide-band recordings give the same features,
- * and a 256-point FFT costs half of the 512-point one a 16 kHz front end needs for the same
- * 31.25 Hz bins (kissfft was most of the front end's time; bench/README.md).
+/* Runtime. Frame front end: 8 kHz mono float in, one cm_frame of spectral features per 10 ms
+ * hop out. Every feature lies below 4 kHz (mel bands, spectral shape, pitch up to 1 kHz), so
+ * the front end runs at 8 kHz: 8 kHz phone uploads and wide-band recordings give the same
+ * features, and a 256-point FFT costs half of the 512-point one a 16 kHz front end needs for
+ * the same 31.25 Hz bins (kissfft was most of the front end's time; bench/README.md).
  *
  * Frame k covers input samples [k*hop, k*hop + win) (no centring), Hann-windowed, real FFT
  * (kissfft, zero-padded to nfft). Its centre time is (k*hop + win/2) / rate seconds.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Level measurement on the original channels at the native rate.
+/* Runtime. Level measurement on the original channels at the native rate.
  *
  * cm_loud: ITU-R BS.1770-4 / EBU R 128 loudness through libebur128 (momentary 400 ms,
  * short-term 3 s, integrated, loudness range, sample peak, true peak). It runs libebur128 in

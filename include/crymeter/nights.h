@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Nights: the JSON Lines records of `crymeter analyze` / `monitor` read back, one night
- * (or day) per recording, for `crymeter report`: the HTML night report and the per-hour
+/* Runtime. Nights: the JSON Lines records of `crymeter analyze` / `monitor` read back, one
+ * night (or day) per recording, for `crymeter report`: the HTML night report and the per-hour
  * CSV. A recording is identified by its input and its "file" field; a record after that
  * recording's summary starts a new one (a monitor appended to the same file).
  *

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Block reader for audio files: every format the installed libsndfile reads (WAV, FLAC,
- * Ogg Vorbis, Opus, MP3, ...), delivered as interleaved float at the file's own rate and
- * channel count. Memory is constant: the caller gives the block buffer. */
+/* Runtime. Block reader for audio files: every format the installed libsndfile reads (WAV,
+ * FLAC, Ogg Vorbis, Opus, MP3, ...), delivered as interleaved float at the file's own rate
+ * and channel count. Memory is constant: the caller gives the block buffer. */
 #ifndef CRYMETER_READER_H
 #define CRYMETER_READER_H
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Episode reporters: one writer per output format, each writing to a caller-owned FILE*.
- * JSON Lines (schema version 1, documented in README.md), CSV, Audacity label track and
- * a human table. Every call returns CM_E_IO when the stream reports a write error (a full
+/* Runtime. Episode reporters: one writer per output format, each writing to a caller-owned
+ * FILE*. JSON Lines (schema version 1, documented in README.md), CSV, Audacity label track
+ * and a human table. Every call returns CM_E_IO when the stream reports a write error (a full
  * disk), so the caller can stop and say so; records written before stay written. */
 #ifndef CRYMETER_REPORT_H
 #define CRYMETER_REPORT_H

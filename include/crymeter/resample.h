@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Streaming sample-rate conversion of a mono float signal (libsoxr, high quality).
- * The output is aligned with the input: output sample j corresponds to time j / out_rate
- * (the converter's filter delay is removed). After flush, the total output length is
- * round(n_in * out_rate / in_rate). Output samples are independent of how the input is
- * chunked; how many come out per call is not (soxr releases in blocks: up to ~1430 samples at
- * the lower rate are held back, e.g. 40 ms for 44.1 -> 16 kHz, which is the added latency).
- * Passband flat within 0.01 dB to 0.91 of the lower Nyquist (7.3 kHz for 16 kHz output),
- * aliasing below -130 dB. One object per stream; objects on different threads are independent. */
+/* Runtime. Streaming sample-rate conversion of a mono float signal (libsoxr, high quality). The
+ * output is aligned with the input: output sample j corresponds to time j / out_rate (the
+ * converter's filter delay is removed). After flush, the total output length is round(n_in *
+ * out_rate / in_rate). Output samples are independent of how the input is chunked; how many come
+ * out per call is not (soxr releases in blocks: up to ~1430 samples at the lower rate are held
+ * back, e.g. 40 ms for 44.1 -> 16 kHz, which is the added latency). Passband flat within 0.01 dB
+ * to 0.91 of the lower Nyquist (7.3 kHz for 16 kHz output), aliasing below -130 dB. One object
+ * per stream; objects on different threads are independent. */
 #ifndef CRYMETER_RESAMPLE_H
 #define CRYMETER_RESAMPLE_H
 

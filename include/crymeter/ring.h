@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* cm_ring: a lock-free single-producer single-consumer ring of interleaved float frames.
+/* Runtime. cm_ring: a lock-free single-producer single-consumer ring of interleaved float
+ * frames.
  *
  * It carries audio from the PortAudio callback (producer, real-time: no locks, no
  * allocation, no system calls) to the analysis worker (consumer). The caller owns the

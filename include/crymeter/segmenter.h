@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Segmenter: turns per-window class decisions plus per-frame activity into episodes of one
- * class, with a merge gap and a minimum length.
+/* Runtime. Segmenter: turns per-window class decisions plus per-frame activity into episodes
+ * of one class, with a merge gap and a minimum length.
  *
  * Windows come from the detector (about 1 s long, scored every hop); each positive window
  * contributes its core, the hop-long span around its centre. Episode edges are then snapped

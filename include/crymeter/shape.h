@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Episode shape: bursts, rhythm, melody, intensity and sobbing, from the 10 ms frames.
+/* Runtime. Episode shape: bursts, rhythm, melody, intensity and sobbing, from the 10 ms
+ * frames.
  *
  * One cm_shape runs over the whole stream. Every frame (cm_frame, consecutive indices from
  * 0) goes through cm_shape_frame. Inside, the stream is cut into bursts: active runs of the

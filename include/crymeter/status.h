@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Status codes and diagnostics shared by every crymeter module.
- * Every fallible call returns a cm_status; calls that can fail because of caller data or a
- * bad file also take an optional cm_diag* that receives one human sentence naming the
- * field, the value and what was expected. Nothing is kept in globals. */
+/* Runtime. Status codes and diagnostics shared by every crymeter module. Every fallible call
+ * returns a cm_status; calls that can fail because of caller data or a bad file also take an
+ * optional cm_diag* that receives one human sentence naming the field, the value and what was
+ * expected. Nothing is kept in globals. */
 #ifndef CRYMETER_STATUS_H
 #define CRYMETER_STATUS_H
 

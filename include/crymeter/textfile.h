@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Whole-file reads for the small text files crymeter parses (model JSON, manifests,
+/* Runtime. Whole-file reads for the small text files crymeter parses (model JSON, manifests,
  * Audacity label tracks). */
 #ifndef CRYMETER_TEXTFILE_H
 #define CRYMETER_TEXTFILE_H

@@ -13,6 +13,7 @@
 
 #include "crymeter/analyzer.h"
 #include "crymeter/classifier.h"
+#include "crymeter/model_file.h"
 #include "crymeter/status.h"
 
 /* int16 frames are converted in blocks of this many samples (16 KiB of floats): big enough

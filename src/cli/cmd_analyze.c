@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "crymeter/analyzer.h"
 #include "crymeter/classifier.h"
+#include "crymeter/model_file.h"
 #include "crymeter/reader.h"
 #include "crymeter/report.h"
 

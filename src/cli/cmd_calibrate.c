@@ -12,9 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/calib_data.h"
+#include "cli/learn_opts.h"
 #include "cli/cli.h"
-#include "crymeter/sobcal.h"
+#include "crymeter/learn/sobcal.h"
+#include "crymeter/model_file.h"
 
 #ifndef CM_VERSION
 #define CM_VERSION "0.1.0"

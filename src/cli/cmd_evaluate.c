@@ -15,9 +15,11 @@
 
 #include <sndfile.h>
 
-#include "cli/calib_data.h"
+#include "cli/learn_opts.h"
 #include "cli/cli.h"
 #include "crymeter/analyzer.h"
+#include "crymeter/featpath.h"
+#include "crymeter/model_file.h"
 #include "crymeter/shape.h"
 
 static const char help[] =
@@ -254,20 +256,12 @@ static void dump_windows(const char *env, const cm_model *m, const float *x, siz
     if (!path) return;
     FILE *df = fopen(path, fold ? "a" : "w");
     cm_front_config fc = cm_model_front_config(m);
-    cm_front *fe = NULL;
     cm_detector *d = NULL;
     cm_diag why = {{0}};
-    size_t cap = 0;
     cm_frame *fr = NULL;
-    if (df && cm_front_create(&fc, &fe, &why) == CM_OK &&
-        cm_detector_create(m, &d, &why) == CM_OK) {
-        cap = cm_front_frames_for(fe, n) + 8;
-        fr = malloc(cap * sizeof *fr);
-    }
     size_t nf = 0, k = 0;
-    if (fr && cm_front_process(fe, x, n, fr, cap, &nf) == CM_OK) {
-        size_t more = 0;
-        if (cm_front_flush(fe, fr + nf, cap - nf, &more) == CM_OK) nf += more;
+    if (df && cm_detector_create(m, &d, &why) == CM_OK &&
+        cm_fpath_frames(&fc, x, n, &fr, &nf, &why) == CM_OK) {
         cm_window_scores w;
         for (size_t i = 0; i < nf; i++)
             if (cm_detector_push(d, &fr[i], &w))
@@ -278,7 +272,6 @@ static void dump_windows(const char *env, const cm_model *m, const float *x, siz
     (void)k;
     free(fr);
     cm_detector_destroy(d);
-    cm_front_destroy(fe);
     if (df) fclose(df);
 }
 

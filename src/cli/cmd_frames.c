@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/calib_data.h"
+#include "learn/calib_data.h"
 #include "cli/cli.h"
+#include "crymeter/model_file.h"
 
 static const char help[] =
     "Usage: crymeter frames --manifest CSV [--data-root DIR] -o PREFIX [options]\n"

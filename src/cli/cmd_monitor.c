@@ -30,6 +30,7 @@
 #include "crymeter/capture.h"
 #include "crymeter/capture_script.h"
 #include "crymeter/classifier.h"
+#include "crymeter/model_file.h"
 #include "crymeter/clipwriter.h"
 #include "crymeter/report.h"
 

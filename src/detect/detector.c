@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crymeter/train.h"
+#include "crymeter/model.h"
 #include "detect/model_internal.h"
 
 #define MAX_SMOOTH 16u

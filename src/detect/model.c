@@ -18,14 +18,12 @@
 #include <cjson/cJSON.h>
 
 #include "crymeter/framenet.h"
-#include "crymeter/textfile.h"
-#include "crymeter/train.h"
+#include "crymeter/model.h"
 #include "detect/model_internal.h"
 
 #define CM_MODEL_FORMAT "crymeter-model"
 #define CM_MODEL_FORMAT_VERSION 1       /* network models, as written since the start */
 #define CM_MODEL_FORMAT_VERSION_TREES 2 /* adds "classifier"; old loaders refuse it by number */
-#define CM_MODEL_MAX_BYTES (16u << 20) /* 16 MiB: a real model is < 200 KB */
 
 extern const unsigned char cm_default_model_json[];
 extern const size_t cm_default_model_json_len;
@@ -847,22 +845,6 @@ cm_status cm_model_load_buffer(const char *json, size_t n, cm_model **out, cm_di
     return CM_OK;
 }
 
-cm_status cm_model_load_file(const char *path, cm_model **out, cm_diag *why)
-{
-    if (!out) return CM_E_INVAL;
-    *out = NULL;
-    if (!path) return cm_diag_fail(why, CM_E_INVAL, "model: NULL path");
-    char *buf = NULL;
-    size_t n = 0;
-    cm_status rs = cm_read_text_file(path, CM_MODEL_MAX_BYTES, &buf, &n, why);
-    if (rs != CM_OK) return rs;
-    cm_diag inner = {{0}};
-    cm_status st = cm_model_load_buffer(buf, n, out, &inner);
-    free(buf);
-    if (st != CM_OK) return cm_diag_fail(why, st, "%s: %s", path, inner.msg);
-    return CM_OK;
-}
-
 cm_status cm_model_load_default(cm_model **out, cm_diag *why)
 {
     if (!out) return CM_E_INVAL;
@@ -1044,24 +1026,6 @@ char *cm_model_to_json(const cm_model *m)
     char *s = cJSON_Print(r);
     cJSON_Delete(r);
     return s;
-}
-
-cm_status cm_model_save_file(const cm_model *m, const char *path, cm_diag *why)
-{
-    if (!m || !path) return cm_diag_fail(why, CM_E_INVAL, "model: NULL argument");
-    char *s = cm_model_to_json(m);
-    if (!s) return cm_diag_fail(why, CM_E_NOMEM, "model: out of memory while writing");
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        free(s);
-        return cm_diag_fail(why, CM_E_IO, "%s: cannot create", path);
-    }
-    size_t len = strlen(s);
-    int bad = fwrite(s, 1, len, f) != len || fputc('\n', f) == EOF;
-    bad |= fclose(f) != 0;
-    free(s);
-    if (bad) return cm_diag_fail(why, CM_E_IO, "%s: write failed", path);
-    return CM_OK;
 }
 
 /* ---- scoring, shared by the detector and clip scoring ------------------------------------ */

@@ -4,7 +4,7 @@
 #ifndef CM_MODEL_INTERNAL_H
 #define CM_MODEL_INTERNAL_H
 
-#include "crymeter/train.h"
+#include "crymeter/model.h"
 
 /* fn_p: the frame network's mean probabilities over the window's frames (NULL: none);
  * blended with the window classifier's by the network's weight. */

@@ -2,27 +2,12 @@
 /* The classifier network: standardisation, an optional tanh hidden layer and a softmax over
  * background / vocal / cry. Small on purpose (56 inputs, a few dozen hidden units): about
  * 1.5 k multiply-adds per 0.25 s window, far below the front end's cost, and a few kilobytes
- * of weights that generalise from 4 k clips. Also the seeded generator used everywhere. */
+ * of weights that generalise from 4 k clips. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "crymeter/train.h"
-
-uint64_t cm_rng_next(uint64_t *s)
-{
-    uint64_t x = *s ? *s : 0x9E3779B97F4A7C15ULL;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
-double cm_rng_uniform(uint64_t *s)
-{
-    return (double)(cm_rng_next(s) >> 11) * (1.0 / 9007199254740992.0);
-}
+#include "crymeter/model.h"
 
 cm_net *cm_net_new(unsigned n_in, unsigned n_hidden)
 {

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "crymeter/train.h"
+#include "crymeter/model.h"
 
 cm_trees *cm_trees_new(unsigned n_in, unsigned depth, unsigned n_rounds)
 {

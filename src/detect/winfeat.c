@@ -12,7 +12,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "crymeter/train.h"
+#include "crymeter/model.h"
 
 #define N_POOL 16u          /* mel bands pooled to 16: 40 bands are redundant for 1 s stats */
 #define ACTIVE_RANGE_DB 40.f /* frames within 40 dB of the loudest count as "sound" */

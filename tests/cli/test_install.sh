@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cmake --install into a staging DESTDIR under the build folder, then, using only what was
 # installed: the file layout (one public header, no internal ones), the shared library's
-# soname and its exported symbols (crymeter_* only), crymeter.pc, and examples/ built with
+# soname and its exported symbols (crymeter_* only), no learning code in the library (shared
+# or static), crymeter.pc, and examples/ built with
 # `pkg-config --cflags --libs crymeter` (shared, and static with --static) and run on the
 # demo with the same episodes as `crymeter analyze -f jsonl`.
 set -u
@@ -31,6 +32,13 @@ others=$(printf '%s\n' "$exported" | grep -v '^crymeter_' || true)
 declared=$(grep -oE '^crymeter_[a-z0-9_]+\(|[ *]crymeter_[a-z0-9_]+\(' "$P/include/crymeter.h" |
            tr -d ' *(' | sort -u)
 [ "$declared" = "$exported" ] && ok || bad "header declares [$declared], library exports [$exported]"
+# The runtime holds no learning code (src/learn: training, metrics, labels, mixtures, sob
+# generator and calibration), shared or static; one defined symbol of each of its modules.
+for lib in "$libdir/libcrymeter.so.0" "$libdir/libcrymeter.a"; do
+    learn=$(nm --defined-only "$lib" 2>/dev/null | awk '{print $3}' |
+            grep -E '^(cm_train|cm_train_trees|cm_choose_threshold|cm_rng_next|cm_mix_generate|cm_f1|cm_manifest_parse|cm_sobgen_render|cm_sobcal_choose|cd_[a-z_]+)$' || true)
+    [ -z "$learn" ] && ok || bad "${lib##*/} holds learning code: $learn"
+done
 
 # The header stands alone, in C and C++.
 printf '#include <crymeter.h>\nint main(void){return crymeter_version_number()==CRYMETER_VERSION_NUMBER?0:1;}\n' > "$T/alone.c"

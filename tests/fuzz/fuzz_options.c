@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/calib_data.h"
+#include "cli/learn_opts.h"
 #include "cli/cli.h"
 #include "crymeter/report.h"
 #include "fuzz.h"

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crymeter/metrics.h"
-#include "crymeter/train.h"
+#include "crymeter/learn/metrics.h"
+#include "crymeter/model.h"
 #include "fuzz.h"
 
 int cm_fuzz_model(const uint8_t *data, size_t size)

@@ -13,7 +13,7 @@
 #include "crymeter/classifier.h"
 #include "crymeter/resample.h"
 #include "crymeter/shape.h"
-#include "crymeter/sobgen.h"
+#include "crymeter/learn/sobgen.h"
 #include "testutil.h"
 
 #define MAX_EP 64

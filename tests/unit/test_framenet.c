@@ -13,7 +13,7 @@
 
 #include "crymeter/classifier.h"
 #include "crymeter/framenet.h"
-#include "crymeter/train.h"
+#include "crymeter/model.h"
 #include "testutil.h"
 
 typedef struct ref {

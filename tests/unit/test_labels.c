@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crymeter/metrics.h"
+#include "crymeter/learn/metrics.h"
 #include "testutil.h"
 
 START_TEST(audacity_good)

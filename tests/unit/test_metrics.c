@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "crymeter/metrics.h"
+#include "crymeter/learn/metrics.h"
 #include "testutil.h"
 
 START_TEST(prf_basic)

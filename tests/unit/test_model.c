@@ -10,7 +10,8 @@
 #include <cjson/cJSON.h>
 
 #include "crymeter/classifier.h"
-#include "crymeter/train.h"
+#include "crymeter/model.h"
+#include "crymeter/model_file.h"
 #include "testutil.h"
 
 static cm_detect_params params(void)

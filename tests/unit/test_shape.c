@@ -12,7 +12,7 @@
 
 #include "crymeter/frontend.h"
 #include "crymeter/shape.h"
-#include "crymeter/sobgen.h"
+#include "crymeter/learn/sobgen.h"
 #include "testutil.h"
 
 #define RATE CM_FRONT_RATE_HZ /* frames_of feeds the front end directly */

@@ -12,10 +12,10 @@
 #include <string.h>
 
 #include "crymeter/frontend.h"
-#include "crymeter/metrics.h"
+#include "crymeter/learn/metrics.h"
 #include "crymeter/reader.h"
-#include "crymeter/sobcal.h"
-#include "crymeter/sobgen.h"
+#include "crymeter/learn/sobcal.h"
+#include "crymeter/learn/sobgen.h"
 #include "testutil.h"
 
 #define N_REC 4 /* 3 with sobbing, 1 negative */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crymeter/train.h"
+#include "crymeter/learn/train.h"
 #include "testutil.h"
 
 /* Three Gaussian blobs in feature space, one per class (seeded). */

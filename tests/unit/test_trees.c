@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "crymeter/classifier.h"
-#include "crymeter/train.h"
+#include "crymeter/learn/train.h"
 #include "testutil.h"
 
 /* Three Gaussian blobs in feature space, one per class (seeded), as in test_train.c. */

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "crymeter/metrics.h"
+#include "crymeter/learn/metrics.h"
 
 double cm_precision(cm_counts c) { return c.tp + c.fp ? (double)c.tp / (double)(c.tp + c.fp) : 0.0; }
 double cm_recall(cm_counts c) { return c.tp + c.fn ? (double)c.tp / (double)(c.tp + c.fn) : 0.0; }

@@ -4,7 +4,7 @@
  * raw, then scaled so that its RMS over its own duration is the requested level; the noise
  * is rendered twice from the same generator state (once to measure its power, once to add
  * it), so nothing is allocated. */
-#include "crymeter/sobgen.h"
+#include "crymeter/learn/sobgen.h"
 
 #include <math.h>
 #include <string.h>

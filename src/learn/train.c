@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crymeter/train.h"
+#include "crymeter/learn/train.h"
 
 cm_train_config cm_train_config_default(void)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crymeter/metrics.h"
+#include "crymeter/learn/metrics.h"
 
 static int ieq(const char *a, const char *b)
 {

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crymeter/train.h"
+#include "crymeter/learn/train.h"
 
 cm_trees_config cm_trees_config_default(void)
 {

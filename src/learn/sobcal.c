@@ -3,7 +3,7 @@
  * spans with the segment metric of `evaluate`, and re-chooses the four sob thresholds by a
  * deterministic coordinate ascent over fixed grids. The shape stage itself runs unchanged,
  * so what is calibrated is exactly what the analyzer detects. */
-#include "crymeter/sobcal.h"
+#include "crymeter/learn/sobcal.h"
 
 #include <math.h>
 #include <stdlib.h>

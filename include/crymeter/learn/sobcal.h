@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Sob calibration: chooses the sob thresholds of the shape stage (shape.h) from recordings
- * with labelled sob spans, the way `crymeter calibrate` does when its labels include `sob`.
+/* Learning (not linked by the runtime). Sob calibration: chooses the sob thresholds of the
+ * shape stage (shape.h) from recordings with labelled sob spans, the way `crymeter calibrate`
+ * does when its labels include `sob`.
  *
  * Pure functions over frames and labels: the caller decodes the audio and runs the front
  * end (cm_front) to get each recording's frames; nothing here reads files or prints. Each
@@ -16,7 +17,7 @@
 #include <stddef.h>
 
 #include "crymeter/frontend.h"
-#include "crymeter/metrics.h"
+#include "crymeter/learn/metrics.h"
 #include "crymeter/shape.h"
 #include "crymeter/status.h"
 

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Labelled clips for `calibrate` and `evaluate`: manifest loading (with checks that name the
- * line), audio decoding to the front end's rate (CM_FRONT_RATE_HZ, mono), parallel window-feature extraction (with optional
- * noise-mixing augmentation), group-wise folds and cross-validated training. CLI-private:
- * it prints diagnostics. */
+/* Learning (not linked by the runtime). Labelled clips for `calibrate` and `evaluate`:
+ * manifest loading (with checks that name the line), audio decoding to the front end's rate
+ * (CM_FRONT_RATE_HZ, mono) through the analyzer's own path (crymeter/featpath.h), parallel
+ * window-feature extraction (with optional noise-mixing augmentation), group-wise and
+ * leave-one-source-out folds and cross-validated training. Private to the crymeter tool and
+ * the tests. It prints its diagnostics on stderr ("crymeter: FILE: line N: ..."), as the
+ * tool does, instead of returning a cm_diag: it works through thousands of files and names
+ * every bad one (up to ten manifest lines), more than one message can hold. The command-line
+ * parsers of its settings are the CLI's (src/cli/learn_opts.h). */
 #ifndef CM_CALIB_DATA_H
 #define CM_CALIB_DATA_H
 
@@ -10,8 +15,8 @@
 #include <stdint.h>
 
 #include "crymeter/classifier.h"
-#include "crymeter/metrics.h"
-#include "crymeter/train.h"
+#include "crymeter/learn/metrics.h"
+#include "crymeter/learn/train.h"
 
 typedef struct cd_feats {
     size_t n_win;
@@ -79,9 +84,12 @@ int cd_read_labels(const char *audio, cd_labels *out);
 void cd_labels_free(cd_labels *l);
 void cd_free(cd_set *set);
 
-/* Decodes a file to CM_FRONT_RATE_HZ mono (channel mean). *x malloc'ed. Prints on failure, returns -1. */
+/* Decodes a file to CM_FRONT_RATE_HZ mono as the analyzer does (cm_fpath_push: non-finite
+ * and over-range samples to 0, channel mean, resampling). *x malloc'ed. Prints on failure,
+ * returns -1. */
 int cd_read_front(const char *path, float **x, size_t *n, unsigned *rate_hz);
-/* Frame features of a CM_FRONT_RATE_HZ signal. *fr malloc'ed. Returns -1 on failure (printed). */
+/* Frame features of a CM_FRONT_RATE_HZ signal (cm_fpath_frames). *fr malloc'ed. Returns -1
+ * on failure (printed). */
 int cd_frames(const float *x, size_t n, const cm_front_config *fc, cm_frame **fr, size_t *nfr);
 /* Window features of a CM_FRONT_RATE_HZ signal. */
 int cd_window_feats(const float *x, size_t n, const cm_front_config *fc, int keep_fin,
@@ -166,11 +174,6 @@ typedef struct cd_detector_opts {
 
 /* Every field "not given". */
 cd_detector_opts cd_detector_opts_default(void);
-/* Parses a detector option a with its value v (every one takes a value): --smooth,
- * --min-episode, --merge-gap-cry, --onset-threshold, --onset-max, --onset-gap,
- * --min-cry-windows, --confirm K/N and --f1-slack (into cd_f1_slack). Returns 1 when a is
- * one (v consumed), 0 when it is not, -1 after a message naming cmd. */
-int cd_detector_option(const char *cmd, const char *a, const char *v, cd_detector_opts *d);
 /* Writes the given fields into par (smooth is the caller's: it is not a cm_detect_params
  * field). */
 void cd_detector_apply(const cd_detector_opts *d, cm_detect_params *par);
@@ -187,18 +190,6 @@ typedef struct cd_learner {
 
 /* The default classifier (what calibrate writes without --model-type) and its settings. */
 cd_learner cd_learner_default(void);
-/* Parses a learner option a with its value v (every one takes a value): --model-type
- * mlp|trees|ensemble, --train-seed N, --tree-depth, --tree-rounds, --tree-lr, --tree-min-leaf,
- * --tree-l2, --tree-subsample, --tree-colsample, --tree-bins, and the network's --hidden,
- * --epochs, --l2, --label-smoothing, --hard-negative. Returns 1 when a is one (v consumed),
- * 0 when it is not, -1 after a message naming cmd. */
-int cd_learner_option(const char *cmd, const char *a, const char *v, cd_learner *l);
-/* After all options: the training seed becomes seed unless --train-seed was given; then the
- * usage checks, -1 after a message (tree options with mlp; the network settings differ from
- * their defaults with trees; an ensemble takes both). */
-int cd_learner_finish(const char *cmd, cd_learner *l, unsigned seed);
-/* The learner's help lines, shared by calibrate and evaluate. */
-extern const char cd_learner_help[];
 /* Trains the learner's classifier (or both, for an ensemble) on ts and builds a model around
  * it (cm_model_create, cm_model_create_trees or cm_model_create_ensemble). */
 cm_status cd_train_model(const cd_learner *l, const cm_train_set *ts, const cm_front_config *fc,

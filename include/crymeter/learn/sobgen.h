@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Sob generator: physically plausible, deterministic sob sequences with exact event times,
- * for tests and for calibrating the shape stage (shape.h) without labelled recordings.
+/* Learning (not linked by the runtime). Sob generator: physically plausible, deterministic
+ * sob sequences with exact event times, for tests and for calibrating the shape stage
+ * (shape.h) without labelled recordings.
  *
  * A sequence is a train of breath cycles starting at lead_s. Each cycle begins with an
  * inhalation pulse (white noise band-passed to 500..4000 Hz, 10 ms linear attack, then an

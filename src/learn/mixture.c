@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "crymeter/train.h"
+#include "crymeter/learn/train.h"
 
 #define ACTIVE_DB 30.0
 

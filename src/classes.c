@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Class names for cm_class: the one table that turns the enum into the words used in
  * reports, model files and label manifests ("background", "vocal", "cry", "sob"), and
- * back. Kept apart from analyzer.c so reporters and parsers can use it without pulling in
- * the pipeline. */
-#include "crymeter/analyzer.h"
+ * back (classes.h). */
+#include "crymeter/classes.h"
 
 #include <stddef.h>
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Evaluation metrics (clip level and sound-event detection) and the parsers of label inputs:
- * CSV manifests (path,label[,group]) and Audacity label tracks. Parsers work on text in
- * memory (the CLI reads the files), never crash on malformed input and name the line.
+/* Learning (not linked by the runtime). Evaluation metrics (clip level and sound-event
+ * detection) and the parsers of label inputs: CSV manifests (path,label[,group]) and Audacity
+ * label tracks. Parsers work on text in memory (the CLI reads the files), never crash on
+ * malformed input and name the line.
  *
  * Conventions follow sed_eval (Mesaros, Heittola & Virtanen 2016, "Metrics for polyphonic
  * sound event detection"): precision = TP / (TP + FP), 0 when nothing was detected; F1 = 0
@@ -12,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crymeter/analyzer.h"
+#include "crymeter/classes.h"
 #include "crymeter/status.h"
 
 #ifdef __cplusplus

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Labelled clips for `calibrate` and `evaluate` (see calib_data.h): the file reading and
- * threading around the library's pure training code. Audio goes through the same path as
- * `analyze` (cm_reader -> channel mean -> cm_rs to the front end's 8 kHz -> cm_front), so the features a
- * model is trained on are the features it will see. */
-#include "cli/calib_data.h"
+ * threading around the pure training code. Audio goes through the analyzer's own path
+ * (cm_reader -> featpath.h: cleaning, channel mean, resampling to the front end's 8 kHz ->
+ * cm_front), so the features a model is trained on are the features it will see. */
+#include "learn/calib_data.h"
 
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,10 +16,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli/cli.h"
+#include "crymeter/featpath.h"
 #include "crymeter/reader.h"
 #include "crymeter/textfile.h"
-#include "crymeter/resample.h"
+
+/* "crymeter: " + message + newline on stderr, as the CLI's own messages (calib_data.h says
+ * why this module prints). */
+static void cd_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void cd_err(const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "crymeter: %s\n", msg);
+}
 
 void cd_hash_hex(const void *p, size_t n, char out[17])
 {
@@ -32,7 +45,7 @@ char *cd_read_file(const char *path, size_t *n)
 {
     char *buf = NULL;
     cm_diag why = {{0}};
-    if (cm_read_text_file(path, SIZE_MAX - 1, &buf, n, &why) != CM_OK) cli_err("%s", why.msg);
+    if (cm_read_text_file(path, SIZE_MAX - 1, &buf, n, &why) != CM_OK) cd_err("%s", why.msg);
     return buf;
 }
 
@@ -76,7 +89,7 @@ int cd_load_manifest(const char *manifest, const char *root, size_t min_per_clas
     cm_manifest *m = NULL;
     cm_diag why = {{0}};
     if (cm_manifest_parse(text, n, &m, &why) != CM_OK) {
-        cli_err("%s: %s", manifest, why.msg);
+        cd_err("%s: %s", manifest, why.msg);
         free(text);
         return -1;
     }
@@ -86,7 +99,7 @@ int cd_load_manifest(const char *manifest, const char *root, size_t min_per_clas
         const cm_manifest_row *r = &m->rows[i];
         cm_class c;
         if (cm_label_to_class(r->label, r->hint, &c) != 0) {
-            cli_err("%s: line %zu: unknown label '%s' (expected background, vocal, cry or a "
+            cd_err("%s: line %zu: unknown label '%s' (expected background, vocal, cry or a "
                     "dataset label such as cry_infant, speech, laugh, noise, dog; see "
                     "'crymeter calibrate --help')",
                     manifest, r->line, r->label);
@@ -94,7 +107,7 @@ int cd_load_manifest(const char *manifest, const char *root, size_t min_per_clas
             continue;
         }
         if (c == CM_CLASS_SOB) {
-            cli_err("%s: line %zu: class 'sob' is not trained yet", manifest, r->line);
+            cd_err("%s: line %zu: class 'sob' is not trained yet", manifest, r->line);
             bad++;
             continue;
         }
@@ -108,13 +121,13 @@ int cd_load_manifest(const char *manifest, const char *root, size_t min_per_clas
         cl.line = r->line;
         struct stat st;
         if (!cl.path || !cl.label || !cl.group || !cl.source || add_clip(set, &cap, cl) != 0) {
-            cli_err("out of memory");
+            cd_err("out of memory");
             free(cl.path), free(cl.label), free(cl.group), free(cl.source);
             bad++;
             break;
         }
         if (stat(cl.path, &st) != 0) {
-            cli_err("%s: line %zu: %s: %s%s", manifest, r->line, cl.path, strerror(errno),
+            cd_err("%s: line %zu: %s: %s%s", manifest, r->line, cl.path, strerror(errno),
                     root ? "" : " (relative paths need --data-root DIR)");
             bad++;
         }
@@ -126,7 +139,7 @@ int cd_load_manifest(const char *manifest, const char *root, size_t min_per_clas
     for (size_t i = 0; i < set->n; i++) cnt[set->clip[i].cls]++;
     for (int c = 0; c < 3 && min_per_class; c++)
         if (cnt[c] < min_per_class) {
-            cli_err("%s: %zu %s clip%s, need at least %zu of each of background, vocal and cry "
+            cd_err("%s: %zu %s clip%s, need at least %zu of each of background, vocal and cry "
                     "(have %zu, %zu, %zu)",
                     manifest, cnt[c], cls_names[c], cnt[c] == 1 ? "" : "s", min_per_class,
                     cnt[0], cnt[1], cnt[2]);
@@ -155,7 +168,7 @@ int cd_read_labels(const char *audio, cd_labels *out)
     size_t tn;
     char *t = cd_read_file(out->txt, &tn);
     if (!t) {
-        cli_err("%s: needs Audacity labels beside it in %s", audio, out->txt);
+        cd_err("%s: needs Audacity labels beside it in %s", audio, out->txt);
         cd_labels_free(out);
         return -1;
     }
@@ -163,19 +176,19 @@ int cd_read_labels(const char *audio, cd_labels *out)
     cm_status st = cm_labels_parse(t, tn, &out->lab, &out->n, &why);
     free(t);
     if (st != CM_OK) {
-        cli_err("%s: %s", out->txt, why.msg);
+        cd_err("%s: %s", out->txt, why.msg);
         cd_labels_free(out);
         return -1;
     }
     out->cls = malloc((out->n + 1) * sizeof *out->cls);
     if (!out->cls) {
-        cli_err("out of memory");
+        cd_err("out of memory");
         cd_labels_free(out);
         return -1;
     }
     for (size_t j = 0; j < out->n; j++)
         if (cm_label_to_class(out->lab[j].text, NULL, &out->cls[j]) != 0) {
-            cli_err("%s: line %zu: unknown label '%s'", out->txt, out->lab[j].line,
+            cd_err("%s: line %zu: unknown label '%s'", out->txt, out->lab[j].line,
                     out->lab[j].text);
             cd_labels_free(out);
             return -1;
@@ -195,7 +208,7 @@ int cd_add_labelled_files(char **files, size_t n, cd_set *set)
         memset(&cl, 0, sizeof cl);
         cl.sob = malloc((lb.n + 1) * sizeof *cl.sob);
         if (!cl.sob) {
-            cli_err("out of memory");
+            cd_err("out of memory");
             cd_labels_free(&lb);
             return -1;
         }
@@ -244,18 +257,18 @@ int cd_read_front(const char *path, float **x, size_t *n, unsigned *rate_hz)
     cm_reader_info info;
     cm_diag why = {{0}};
     if (cm_reader_open(path, &r, &info, &why) != CM_OK) {
-        cli_err("%s", why.msg);
+        cd_err("%s", why.msg);
         return -1;
     }
     if (rate_hz) *rate_hz = info.rate_hz;
-    cm_rs *rs = NULL;
-    if (cm_rs_create(info.rate_hz, CM_FRONT_RATE_HZ, &rs, &why) != CM_OK) {
-        cli_err("%s: %s", path, why.msg);
+    enum { BLK = 4096 };
+    cm_fpath *fp = NULL;
+    if (cm_fpath_create(info.rate_hz, info.channels, BLK, &fp, &why) != CM_OK) {
+        cd_err("%s: %s", path, why.msg);
         cm_reader_close(r);
         return -1;
     }
-    enum { BLK = 4096 };
-    float *blk = malloc(sizeof(float) * BLK * info.channels), mono[BLK];
+    float *blk = malloc(sizeof(float) * BLK * info.channels);
     size_t cap = 1 << 16, len = 0;
     float *out = malloc(cap * sizeof *out);
     int rc = -1;
@@ -263,15 +276,10 @@ int cd_read_front(const char *path, float **x, size_t *n, unsigned *rate_hz)
     for (;;) {
         size_t got = 0;
         if (cm_reader_read(r, blk, BLK, &got, &why) != CM_OK) {
-            cli_err("%s", why.msg);
+            cd_err("%s", why.msg);
             goto done;
         }
-        for (size_t i = 0; i < got; i++) {
-            float s = 0.f;
-            for (unsigned c = 0; c < info.channels; c++) s += blk[i * info.channels + c];
-            mono[i] = s / (float)info.channels;
-        }
-        size_t need = cm_rs_out_for(rs, got);
+        size_t need = cm_fpath_out_for(fp, got);
         while (len + need > cap) {
             float *no = realloc(out, 2 * cap * sizeof *no);
             if (!no) goto done;
@@ -280,18 +288,18 @@ int cd_read_front(const char *path, float **x, size_t *n, unsigned *rate_hz)
         }
         size_t w = 0;
         if (got) {
-            if (cm_rs_process(rs, mono, got, out + len, cap - len, &w) != CM_OK) goto done;
+            if (cm_fpath_push(fp, blk, got, out + len, cap - len, &w) != CM_OK) goto done;
         } else {
-            if (cm_rs_flush(rs, out + len, cap - len, &w) != CM_OK) goto done;
+            if (cm_fpath_flush(fp, out + len, cap - len, &w) != CM_OK) goto done;
         }
         len += w;
         if (got == 0) break;
     }
     rc = 0;
 done:
-    if (rc != 0 && !why.msg[0]) cli_err("%s: decoding or resampling failed", path);
+    if (rc != 0 && !why.msg[0]) cd_err("%s: decoding or resampling failed", path);
     free(blk);
-    cm_rs_destroy(rs);
+    cm_fpath_destroy(fp);
     cm_reader_close(r);
     if (rc != 0) {
         free(out);
@@ -304,27 +312,12 @@ done:
 
 int cd_frames(const float *x, size_t n, const cm_front_config *fc, cm_frame **fr, size_t *nfr)
 {
-    *fr = NULL;
-    *nfr = 0;
-    cm_front *f = NULL;
     cm_diag why = {{0}};
-    if (cm_front_create(fc, &f, &why) != CM_OK) {
-        cli_err("front end: %s", why.msg);
+    if (cm_fpath_frames(fc, x, n, fr, nfr, &why) != CM_OK) {
+        if (why.msg[0]) cd_err("front end: %s", why.msg);
+        else cd_err("front end failed");
         return -1;
     }
-    size_t cap = cm_front_frames_for(f, n) + cm_front_frames_for(f, 0) + 1;
-    cm_frame *v = malloc(cap * sizeof *v);
-    size_t a = 0, b = 0;
-    int ok = v && cm_front_process(f, x, n, v, cap, &a) == CM_OK &&
-             cm_front_flush(f, v + a, cap - a, &b) == CM_OK;
-    cm_front_destroy(f);
-    if (!ok) {
-        free(v);
-        cli_err("front end failed");
-        return -1;
-    }
-    *fr = v;
-    *nfr = a + b;
     return 0;
 }
 
@@ -441,7 +434,7 @@ static void *worker(void *arg)
             rc = make_aug(j, i, x, n, a);
         free(x);
         if (rc != 0) {
-            cli_err("%s: feature extraction failed", c->path);
+            cd_err("%s: feature extraction failed", c->path);
             atomic_store(&j->failed, 1);
             break;
         }
@@ -473,7 +466,7 @@ int cd_extract(cd_set *set, const cm_front_config *fc, unsigned jobs, int augmen
     j.bed_cnt = calloc((size_t)maxf + 1, sizeof *j.bed_cnt);
     if (!j.beds || !j.bed_off || !j.bed_cnt) {
         free(j.beds), free(j.bed_off), free(j.bed_cnt);
-        cli_err("out of memory");
+        cd_err("out of memory");
         return -1;
     }
     size_t k = 0;
@@ -830,42 +823,6 @@ cd_detector_opts cd_detector_opts_default(void)
     return d;
 }
 
-int cd_detector_option(const char *cmd, const char *a, const char *v, cd_detector_opts *d)
-{
-    static const char *const names[] = {"--min-episode", "--merge-gap-cry",
-                                        "--onset-threshold", "--onset-max", "--onset-gap",
-                                        "--f1-slack", "--min-cry-windows", "--confirm",
-                                        "--smooth"};
-    /* Upper bounds of the first six (seconds, probability, seconds, seconds, F1); all >= 0. */
-    static const double hi[] = {60.0, 60.0, 1.0, 6.0, 3.0, 0.5};
-    int k = 0, n = (int)(sizeof names / sizeof names[0]);
-    while (k < n && strcmp(a, names[k])) k++;
-    if (k == n) return 0;
-    if (!v) {
-        cli_err("%s: %s needs a value", cmd, a);
-        return -1;
-    }
-    double *const dst[] = {&d->min_episode, &d->merge_gap_cry, &d->onset_threshold,
-                           &d->onset_max,   &d->onset_gap,     &cd_f1_slack};
-    if (k < 6) return cli_parse_double(a, v, 0.0, hi[k], dst[k]) ? -1 : 1;
-    unsigned u, ck, cn;
-    char tail;
-    switch (k) {
-    case 6:
-        if (cli_parse_uint(a, v, 0, 64, &u)) return -1;
-        d->min_cry_windows = (int)u;
-        return 1;
-    case 7:
-        if (sscanf(v, "%u/%u%c", &ck, &cn, &tail) != 2 || ck < 1 || cn > 16 || ck > cn) {
-            cli_err("%s: --confirm '%s': expected K/N with 1 <= K <= N <= 16", cmd, v);
-            return -1;
-        }
-        d->confirm_k = (int)ck, d->confirm_n = (int)cn;
-        return 1;
-    default: return cli_parse_uint(a, v, 1, 16, &d->smooth) ? -1 : 1;
-    }
-}
-
 void cd_detector_apply(const cd_detector_opts *d, cm_detect_params *par)
 {
     if (d->min_episode >= 0) par->min_episode_s = (float)d->min_episode;
@@ -890,107 +847,6 @@ cd_learner cd_learner_default(void)
     l.mlp = cm_train_config_default();
     l.trees = cm_trees_config_default();
     return l;
-}
-
-const char cd_learner_help[] =
-    "  --model-type T        classifier: ensemble (default: a tanh network and gradient-\n"
-    "                        boosted decision trees, their probabilities averaged), mlp\n"
-    "                        (the network alone) or trees (the trees alone);\n"
-    "                        models/README.md compares them\n"
-    "  --train-seed N        seed of the network's initial weights and example order, and of\n"
-    "                        the trees' subsampling (default: --seed); folds and\n"
-    "                        augmentation keep --seed\n"
-    "  --tree-depth D        trees: levels per tree, 1..6 (default 3)\n"
-    "  --tree-rounds R       trees: boosting rounds, one tree per class each, 1..2000\n"
-    "                        (default 200)\n"
-    "  --tree-lr E           trees: shrinkage of every leaf, (0, 1] (default 0.1)\n"
-    "  --tree-min-leaf N     trees: windows on each side of a split, >= 1 (default 400)\n"
-    "  --tree-l2 L           trees: L2 penalty on leaf values (default 10)\n"
-    "  --tree-subsample S    trees: share of windows drawn for each round, (0, 1] (default 1)\n"
-    "  --tree-colsample S    trees: share of features each tree may use, (0, 1] (default 1)\n"
-    "  --tree-bins B         trees: quantile bins per feature, 2..256 (default 64)\n";
-
-int cd_learner_option(const char *cmd, const char *a, const char *v, cd_learner *l)
-{
-    static const char *const names[] = {"--model-type", "--train-seed", "--tree-depth",
-                                        "--tree-rounds", "--tree-lr", "--tree-min-leaf",
-                                        "--tree-l2", "--tree-subsample", "--tree-colsample",
-                                        "--tree-bins", "--hidden", "--epochs", "--l2",
-                                        "--label-smoothing", "--hard-negative"};
-    int k = -1;
-    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
-        if (!strcmp(a, names[i])) k = i;
-    if (k < 0) return 0;
-    if (!v) {
-        cli_err("%s: %s needs a value", cmd, a);
-        return -1;
-    }
-    double d;
-    unsigned u;
-    cm_trees_config *t = &l->trees;
-    l->tree_opts |= k >= 2 && k <= 9;
-    switch (k) {
-    case 0:
-        if (!strcmp(v, "mlp")) l->type = CD_MODEL_MLP;
-        else if (!strcmp(v, "trees")) l->type = CD_MODEL_TREES;
-        else if (!strcmp(v, "ensemble")) l->type = CD_MODEL_ENSEMBLE;
-        else {
-            cli_err("%s: --model-type '%s': expected mlp, trees or ensemble", cmd, v);
-            return -1;
-        }
-        return 1;
-    case 1:
-        if (cli_parse_uint(a, v, 0, 4000000000u, &u)) return -1;
-        l->mlp.seed = l->trees.seed = u;
-        l->train_seed_given = 1;
-        return 1;
-    case 2: return cli_parse_uint(a, v, 1, CM_TREES_MAX_DEPTH, &t->depth) ? -1 : 1;
-    case 3: return cli_parse_uint(a, v, 1, CM_TREES_MAX_ROUNDS, &t->rounds) ? -1 : 1;
-    case 4:
-        if (cli_parse_double(a, v, 1e-4, 1.0, &d)) return -1;
-        t->learning_rate = (float)d;
-        return 1;
-    case 5: return cli_parse_uint(a, v, 1, 1000000, &t->min_leaf) ? -1 : 1;
-    case 6:
-        if (cli_parse_double(a, v, 0.0, 1e6, &d)) return -1;
-        t->l2 = (float)d;
-        return 1;
-    case 7:
-    case 8:
-        if (cli_parse_double(a, v, 0.01, 1.0, &d)) return -1;
-        *(k == 7 ? &t->subsample : &t->colsample) = (float)d;
-        return 1;
-    case 9: return cli_parse_uint(a, v, 2, 256, &t->max_bins) ? -1 : 1;
-    case 10: return cli_parse_uint(a, v, 0, CM_NET_MAX_HIDDEN, &l->mlp.n_hidden) ? -1 : 1;
-    case 11: return cli_parse_uint(a, v, 1, 10000, &l->mlp.epochs) ? -1 : 1;
-    default: {
-        /* --l2, --label-smoothing 0..0.5; --hard-negative 0..1000 */
-        float *dst = k == 12 ? &l->mlp.l2 : k == 13 ? &l->mlp.label_smoothing : &l->mlp.hard_negative;
-        if (cli_parse_double(a, v, 0.0, k == 14 ? 1000.0 : 0.5, &d)) return -1;
-        *dst = (float)d;
-        return 1;
-    }
-    }
-}
-
-int cd_learner_finish(const char *cmd, cd_learner *l, unsigned seed)
-{
-    if (!l->train_seed_given) l->mlp.seed = l->trees.seed = seed;
-    if (l->type == CD_MODEL_MLP && l->tree_opts) {
-        cli_err("%s: --tree-* options need --model-type trees or ensemble", cmd);
-        return -1;
-    }
-    cm_train_config d = cm_train_config_default();
-    const cm_train_config *m = &l->mlp;
-    if (l->type == CD_MODEL_TREES &&
-        (m->n_hidden != d.n_hidden || m->epochs != d.epochs || m->l2 != d.l2 ||
-         m->label_smoothing != d.label_smoothing || m->hard_negative != d.hard_negative)) {
-        cli_err("%s: --hidden, --epochs, --l2, --label-smoothing and --hard-negative are network "
-                "settings; with --model-type trees use the --tree-* options",
-                cmd);
-        return -1;
-    }
-    return 0;
 }
 
 cm_status cd_train_model(const cd_learner *l, const cm_train_set *ts, const cm_front_config *fc,
@@ -1039,7 +895,7 @@ int cd_write_folds(const char *path, const cd_set *set, int force)
 {
     FILE *f = fopen(path, force ? "w" : "wx");
     if (!f) {
-        cli_err("%s: %s%s", path, strerror(errno), errno == EEXIST ? " (use --force)" : "");
+        cd_err("%s: %s%s", path, strerror(errno), errno == EEXIST ? " (use --force)" : "");
         return -1;
     }
     int bad = fputs("path,fold,source,label\n", f) < 0;
@@ -1047,7 +903,7 @@ int cd_write_folds(const char *path, const cd_set *set, int force)
         bad = fprintf(f, "\"%s\",%d,\"%s\",\"%s\"\n", set->clip[i].path, set->clip[i].fold,
                       set->clip[i].source ? set->clip[i].source : "", set->clip[i].label) < 0;
     if (fclose(f) != 0) bad = 1;
-    if (bad) cli_err("%s: write failed", path);
+    if (bad) cd_err("%s: write failed", path);
     return bad ? -1 : 0;
 }
 
@@ -1062,7 +918,7 @@ int cd_attach_frame_net_file(const char *path, cm_model *m)
     free(txt);
     if (st == CM_OK) st = cm_model_set_frame_net(m, fn, &why);
     if (st != CM_OK) {
-        cli_err("%s: %s", path, why.msg);
+        cd_err("%s: %s", path, why.msg);
         return -1;
     }
     return 0;
