@@ -95,6 +95,8 @@ const cm_framenet *cm_model_frame_net(const cm_model *m);
  * window probabilities are then blended with the window classifier's. CM_E_FORMAT when the
  * model's front end does not have CM_FN_N_MEL mel bands. */
 CM_NODISCARD cm_status cm_model_set_frame_net(cm_model *m, cm_framenet *fn, cm_diag *why);
+/* Sets the blend weight of m's frame network (0..1; CM_E_STATE when m has none). */
+CM_NODISCARD cm_status cm_model_set_frame_net_weight(cm_model *m, float w, cm_diag *why);
 
 typedef struct cm_window_scores {
     /* Inclusive frame span of the windows whose probabilities were averaged (the model's

@@ -47,6 +47,9 @@ const char *cm_framenet_json(const cm_framenet *n);
 /* Blend weight of the network's window probabilities against the window classifier's, 0..1
  * (the object's "weight"). */
 float cm_framenet_weight(const cm_framenet *n);
+/* Sets it (calibrate --frame-net-weight); CM_E_RANGE outside 0..1. The JSON text keeps the
+ * parsed value; writers take this one (cm_model_to_json does). */
+CM_NODISCARD cm_status cm_framenet_set_weight(cm_framenet *n, float w, cm_diag *why);
 
 void cm_fn_reset(cm_fn_state *s);
 /* The 49 inputs of one frame; advances s's level memory. Must match frame_net.py's inputs(). */

@@ -58,7 +58,9 @@ static const char help[] =
     "  --frame-nets DIR      fold f's model gets DIR/foldFF.json (FF: f from 00), so the\n"
     "                        thresholds are chosen on scores of networks that did not see\n"
     "                        the clips\n"
-    "  --frame-net FILE      the written model gets this network (trained on all clips)\n";
+    "  --frame-net FILE      the written model gets this network (trained on all clips)\n"
+    "  --frame-net-weight W  its probabilities' share in each window's, 0..1 (default:\n"
+    "                        the file's weight, 0.5 when it has none)\n";
 
 static const char help_tail[] =
     "  --hidden H            network: hidden units, 0 = logistic regression (default 48)\n"
@@ -120,6 +122,7 @@ typedef struct opts {
     unsigned folds, jobs;
     unsigned seed;
     double target_precision;
+    double fn_weight; /* --frame-net-weight; < 0: the network file's */
     cd_detector_opts det; /* --smooth, --min-episode, ...: not given = default_params() */
     cd_learner learner; /* --model-type, --train-seed, --tree-*, the network's options */
     char **files;
@@ -316,6 +319,7 @@ static int parse(int argc, char **argv, opts *o)
     memset(o, 0, sizeof *o);
     o->folds = 5, o->jobs = 2, o->seed = 1, o->augment = 1;
     o->det = cd_detector_opts_default();
+    o->fn_weight = -1;
     o->learner = cd_learner_default();
     o->files = calloc((size_t)argc + 1, sizeof *o->files);
     if (!o->files) return -1;
@@ -344,6 +348,10 @@ static int parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--folds-out")) { NEEDV; o->folds_out = v; }
         else if (!strcmp(a, "--frame-nets")) { NEEDV; o->frame_nets = v; }
         else if (!strcmp(a, "--frame-net")) { NEEDV; o->frame_net = v; }
+        else if (!strcmp(a, "--frame-net-weight")) {
+            NEEDV;
+            if (cli_parse_double(a, v, 0.0, 1.0, &o->fn_weight)) return -1;
+        }
         else if (!strcmp(a, "--force")) o->force = 1;
         else if (!strcmp(a, "--threshold-only")) o->threshold_only = 1;
         else if (!strcmp(a, "--no-augment")) o->augment = 0;
@@ -654,7 +662,7 @@ int cmd_calibrate(int argc, char **argv)
                                       &why) != CM_OK) {
                 cli_err("calibrate: fold %u: %s", f + 1, why.msg[0] ? why.msg : "out of memory");
                 bad = 1;
-            } else if (o.frame_nets && cd_attach_frame_net(o.frame_nets, f, m) != 0) {
+            } else if (o.frame_nets && cd_attach_frame_net(o.frame_nets, f, o.fn_weight, m) != 0) {
                 bad = 1;
             } else {
                 for (size_t i = 0; i < set.n; i++)
@@ -699,7 +707,7 @@ int cmd_calibrate(int argc, char **argv)
         if (!ts || cd_train_model(&o.learner, &ts->set, &fc, &par, smooth, silence, NULL, &m,
                                   &why) != CM_OK) {
             cli_err("calibrate: final training: %s", why.msg[0] ? why.msg : "out of memory");
-        } else if (o.frame_net && cd_attach_frame_net_file(o.frame_net, m) != 0) {
+        } else if (o.frame_net && cd_attach_frame_net_file(o.frame_net, o.fn_weight, m) != 0) {
             /* named */
         } else if (!(prov = prov_append(provenance(&o, &set, &rep, now_s() - t0, &par, 0, NULL),
                                         learner)) ||

@@ -59,6 +59,8 @@ static const char help[] =
     "                        training scripts, e.g. models/train/frame_net.py oof\n"
     "  --frame-nets DIR      with --cv: give fold f's model the frame network DIR/foldFF.json\n"
     "                        (two digits, from 00) that frame_net.py oof trained without it\n"
+    "  --frame-net-weight W  the networks' share in each window's probabilities, 0..1\n"
+    "                        (default: each file's weight, 0.5 when it has none)\n"
     "  --mix                 also build mixtures per fold: the fold's cry and vocal clips\n"
     "                        placed 2-6 s further apart than the cry merge gap (so\n"
     "                        each cry is one bout) on its background clips, looped\n"
@@ -82,6 +84,7 @@ static const char help[] =
 
 typedef struct opts {
     const char *model, *manifest, *root, *plot, *mix_out, *folds_out, *frame_nets;
+    double fn_weight; /* --frame-net-weight; < 0: the network files' */
     unsigned cv, seed, jobs, source_folds;
     int cv_source; /* --cv source: cv is then the number of left-out sources, set later */
     cd_detector_opts det; /* --smooth, --min-episode, ...: not given = the built-in model's */
@@ -480,6 +483,7 @@ static int parse(int argc, char **argv, opts *o)
     memset(o, 0, sizeof *o);
     o->seed = 1, o->jobs = 2, o->augment = 1;
     o->det = cd_detector_opts_default();
+    o->fn_weight = -1;
     o->learner = cd_learner_default();
     o->files = calloc((size_t)argc + 1, sizeof *o->files);
     if (!o->files) return -1;
@@ -496,7 +500,8 @@ static int parse(int argc, char **argv, opts *o)
                     !strcmp(a, "--data-root") || !strcmp(a, "--plot") ||
                     !strcmp(a, "--mix-out") || !strcmp(a, "--cv") || !strcmp(a, "--seed") ||
                     !strcmp(a, "-j") || !strcmp(a, "--jobs") || !strcmp(a, "--source-folds") ||
-                    !strcmp(a, "--folds-out") || !strcmp(a, "--frame-nets");
+                    !strcmp(a, "--folds-out") || !strcmp(a, "--frame-nets") ||
+                    !strcmp(a, "--frame-net-weight");
         if (takes && !v) {
             cli_err("evaluate: %s needs a value", a);
             return -1;
@@ -508,6 +513,9 @@ static int parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--plot")) o->plot = v;
         else if (!strcmp(a, "--folds-out")) o->folds_out = v;
         else if (!strcmp(a, "--frame-nets")) o->frame_nets = v;
+        else if (!strcmp(a, "--frame-net-weight")) {
+            if (cli_parse_double(a, v, 0.0, 1.0, &o->fn_weight)) return -1;
+        }
         else if (!strcmp(a, "--source-folds")) {
             if (cli_parse_uint(a, v, 2, 1000, &o->source_folds)) return -1;
         }
@@ -708,7 +716,7 @@ int cmd_evaluate(int argc, char **argv)
             cli_err("evaluate: fold %u: %s", f + 1, why.msg[0] ? why.msg : "out of memory");
             goto out;
         }
-        if (o.frame_nets && cd_attach_frame_net(o.frame_nets, f, fm[f]) != 0) goto out;
+        if (o.frame_nets && cd_attach_frame_net(o.frame_nets, f, o.fn_weight, fm[f]) != 0) goto out;
         if (o.cv_source)
             fprintf(stderr, "crymeter: fold %u/%u (%s left out) trained\n", f + 1, K,
                     fold_source(src, n_src, f));

@@ -38,6 +38,15 @@ void cm_framenet_destroy(cm_framenet *n)
 const char *cm_framenet_json(const cm_framenet *n) { return n->json; }
 float cm_framenet_weight(const cm_framenet *n) { return n->weight; }
 
+cm_status cm_framenet_set_weight(cm_framenet *n, float w, cm_diag *why)
+{
+    if (!n) return CM_E_INVAL;
+    if (!(w >= 0.f && w <= 1.f))
+        return cm_diag_fail(why, CM_E_RANGE, "frame_net.weight=%g: must be 0..1", (double)w);
+    n->weight = w;
+    return CM_OK;
+}
+
 /* In place: rows x cols (row-major) becomes cols x rows. */
 static int transpose(float **m, size_t rows, size_t cols)
 {

@@ -54,6 +54,13 @@ void cm_model_destroy(cm_model *m)
 
 const cm_framenet *cm_model_frame_net(const cm_model *m) { return m->fnet; }
 
+cm_status cm_model_set_frame_net_weight(cm_model *m, float w, cm_diag *why)
+{
+    if (!m) return CM_E_INVAL;
+    if (!m->fnet) return cm_diag_fail(why, CM_E_STATE, "model has no frame network");
+    return cm_framenet_set_weight(m->fnet, w, why);
+}
+
 cm_status cm_model_set_frame_net(cm_model *m, cm_framenet *fn, cm_diag *why)
 {
     if (!m) return CM_E_INVAL;
@@ -1017,6 +1024,8 @@ char *cm_model_to_json(const cm_model *m)
             cJSON_Delete(r);
             return NULL;
         }
+        cJSON_DeleteItemFromObjectCaseSensitive(fo, "weight"); /* the current one, below */
+        cJSON_AddItemToObject(fo, "weight", num(cm_framenet_weight(m->fnet)));
         cJSON_AddItemToObject(r, "frame_net", fo);
     }
     if (m->provenance) {

@@ -907,7 +907,7 @@ int cd_write_folds(const char *path, const cd_set *set, int force)
     return bad ? -1 : 0;
 }
 
-int cd_attach_frame_net_file(const char *path, cm_model *m)
+int cd_attach_frame_net_file(const char *path, double weight, cm_model *m)
 {
     size_t n = 0;
     char *txt = cd_read_file(path, &n);
@@ -917,6 +917,7 @@ int cd_attach_frame_net_file(const char *path, cm_model *m)
     cm_status st = cm_framenet_parse(txt, n, &fn, &why);
     free(txt);
     if (st == CM_OK) st = cm_model_set_frame_net(m, fn, &why);
+    if (st == CM_OK && weight >= 0) st = cm_model_set_frame_net_weight(m, (float)weight, &why);
     if (st != CM_OK) {
         cd_err("%s: %s", path, why.msg);
         return -1;
@@ -924,9 +925,9 @@ int cd_attach_frame_net_file(const char *path, cm_model *m)
     return 0;
 }
 
-int cd_attach_frame_net(const char *dir, unsigned f, cm_model *m)
+int cd_attach_frame_net(const char *dir, unsigned f, double weight, cm_model *m)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/fold%02u.json", dir, f);
-    return cd_attach_frame_net_file(path, m);
+    return cd_attach_frame_net_file(path, weight, m);
 }

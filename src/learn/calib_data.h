@@ -205,9 +205,10 @@ void cd_hash_hex(const void *p, size_t n, char out[17]);
 /* Frame networks trained outside C (models/train/frame_net.py) on folds that C assigned:
  * cd_write_folds writes each clip's fold as CSV (path,fold,source,label; -1: never scored);
  * cd_attach_frame_net gives m the network DIR/foldFF.json (FF: f, two digits), and
- * cd_attach_frame_net_file the one at path. 0, or -1 with the file and field named. */
+ * cd_attach_frame_net_file the one at path; weight >= 0 replaces the file's blend weight
+ * (--frame-net-weight), < 0 keeps it. 0, or -1 with the file and field named. */
 int cd_write_folds(const char *path, const cd_set *set, int force);
-int cd_attach_frame_net(const char *dir, unsigned f, cm_model *m);
-int cd_attach_frame_net_file(const char *path, cm_model *m);
+int cd_attach_frame_net(const char *dir, unsigned f, double weight, cm_model *m);
+int cd_attach_frame_net_file(const char *path, double weight, cm_model *m);
 
 #endif

@@ -125,6 +125,12 @@ expect 0 "" -- "${CAL[@]}" -o "$T/fn.json" --frame-nets "$T/nets" --frame-net "$
 python3 -c "import json,sys; m=json.load(open(sys.argv[1])); assert m['frame_net']['n_hidden']==6" \
     "$T/fn.json" && ok || bad "calibrated model lacks its frame_net"
 grep -q frame_net "$T/plain.json" && bad "plain model has a frame_net" || ok
+expect 0 "" -- "${CAL[@]}" -o "$T/fn8.json" --frame-nets "$T/nets" --frame-net "$T/nets/fold00.json" \
+    --frame-net-weight 0.8
+python3 -c "import json,sys; m=json.load(open(sys.argv[1])); assert abs(m['frame_net']['weight']-0.8)<1e-6, m['frame_net']['weight']" \
+    "$T/fn8.json" && ok || bad "--frame-net-weight 0.8 not in the model"
+expect_stderr 2 "frame-net-weight" -- "${CAL[@]}" -o "$T/x.json" --frame-nets "$T/nets" \
+    --frame-net "$T/nets/fold00.json" --frame-net-weight 1.5
 expect 0 "" -- "$CRYMETER" analyze --no-progress --model "$T/fn.json" -f jsonl -o "$T/a.jsonl" \
     "$T/data/clips/baby_cry_1-187207-A.flac"
 grep -q '"type":"summary"' "$T/a.jsonl" && ok || bad "analyze with a frame network: $(cat "$T/a.jsonl")"
