@@ -51,6 +51,9 @@ float cm_framenet_weight(const cm_framenet *n);
  * parsed value; writers take this one (cm_model_to_json does). */
 CM_NODISCARD cm_status cm_framenet_set_weight(cm_framenet *n, float w, cm_diag *why);
 
+/* Weights and biases, standardisation included. */
+size_t cm_framenet_n_params(const cm_framenet *n);
+
 void cm_fn_reset(cm_fn_state *s);
 /* The 49 inputs of one frame; advances s's level memory. Must match frame_net.py's inputs(). */
 void cm_fn_inputs(cm_fn_state *s, const cm_frame *fr, float x[CM_FN_N_IN]);

@@ -719,10 +719,11 @@ int cmd_calibrate(int argc, char **argv)
                    cm_model_save_file(m, o.out, &why) != CM_OK) {
             cli_err("calibrate: %s", why.msg[0] ? why.msg : "sob calibration failed");
         } else {
-            printf("wrote %s (%s, %zu parameters, %.1f s)\n", o.out,
+            printf("wrote %s (%s%s, %zu parameters, %.1f s)\n", o.out,
                    !cm_model_trees(m) ? "network"
                    : cm_model_net(m)  ? "network and boosted trees"
                                       : "boosted trees",
+                   cm_model_frame_net(m) ? " with a frame network" : "",
                    cm_model_n_params(m),
                    now_s() - t0);
             rc = CM_EXIT_OK;

@@ -38,6 +38,12 @@ void cm_framenet_destroy(cm_framenet *n)
 const char *cm_framenet_json(const cm_framenet *n) { return n->json; }
 float cm_framenet_weight(const cm_framenet *n) { return n->weight; }
 
+size_t cm_framenet_n_params(const cm_framenet *n)
+{
+    size_t D = n->n_dense, H = n->n_hidden;
+    return 2 * CM_FN_N_IN + D * (CM_FN_N_IN + 1) + 3 * H * (D + H + 2) + CM_FN_CLASSES * (H + 1);
+}
+
 cm_status cm_framenet_set_weight(cm_framenet *n, float w, cm_diag *why)
 {
     if (!n) return CM_E_INVAL;
@@ -119,11 +125,19 @@ cm_status cm_framenet_parse(const char *json, size_t len, cm_framenet **out, cm_
         goto done;
     }
     it = cJSON_GetObjectItemCaseSensitive(o, "type");
+    if (!it) {
+        st = cm_diag_fail(why, CM_E_FORMAT, "frame_net.type: missing");
+        goto done;
+    }
     if (!cJSON_IsString(it) || strcmp(it->valuestring, "gru") != 0) {
         st = cm_diag_fail(why, CM_E_FORMAT, "frame_net.type: expected \"gru\"");
         goto done;
     }
     it = cJSON_GetObjectItemCaseSensitive(o, "inputs");
+    if (!it) {
+        st = cm_diag_fail(why, CM_E_FORMAT, "frame_net.inputs: missing");
+        goto done;
+    }
     if (!cJSON_IsString(it) || strcmp(it->valuestring, INPUTS_ID) != 0) {
         st = cm_diag_fail(why, CM_E_FORMAT, "frame_net.inputs: expected \"%s\"", INPUTS_ID);
         goto done;

@@ -101,6 +101,7 @@ size_t cm_model_n_params(const cm_model *m)
     if (t)
         n += cm_trees_n_trees(t) * (2 * cm_trees_n_internal(t) + cm_trees_n_leaves(t)) +
              CM_NET_CLASSES;
+    if (m->fnet) n += cm_framenet_n_params(m->fnet);
     return n;
 }
 unsigned cm_model_smooth_windows(const cm_model *m) { return m->smooth_windows; }

@@ -319,11 +319,12 @@ case_cmd model_number_is_text 1 "sample_rate_hz: expected a number" -- "$CRYMETE
 case_cmd model_sizes_disagree 1 "network.w1: 48 rows, expected 7" -- "$CRYMETER" analyze --model m_hidden_mismatch.json good.wav
 case_cmd model_wrong_classes 1 "classes\[0\]: expected \"background\"" -- "$CRYMETER" analyze --model m_classes.json good.wav
 case_cmd model_threshold_text 1 "detector.threshold" -- "$CRYMETER" analyze --model m_threshold_nan.json good.wav
-# every field: provenance (a record of how the model was made) and shape (the cry-shape
-# settings, defaulted) are optional; the rest is required and its absence named
+# every field: provenance (a record of how the model was made), shape (the cry-shape
+# settings, defaulted) and the frame network (with its provenance and weight, 0.5 when
+# absent) are optional; the rest is required and its absence named
 n=$((n + 1))
 if [ "$TABLE" = 1 ]; then
-    row "model_every_field (each of $(ls m_field_*.json | wc -l) removed)" "1 (provenance, provenance.*, shape: 0)" "FIELD: missing" "analyze --model m_field_FIELD.json good.wav"
+    row "model_every_field (each of $(ls m_field_*.json | wc -l) removed)" "1 (provenance, provenance.*, shape, frame_net, frame_net.provenance, frame_net.weight: 0)" "FIELD: missing" "analyze --model m_field_FIELD.json good.wav"
 else
     bad_fields=""
     for f in m_field_*.json; do
@@ -332,7 +333,7 @@ else
         "$CRYMETER" analyze -f jsonl --model "$f" one_sample.wav > out 2> err
         got=$?
         case $field in
-        provenance | provenance.* | shape) [ "$got" = 0 ] || bad_fields="$bad_fields $field(exit $got)" ;;
+        provenance | provenance.* | shape | frame_net | frame_net.provenance | frame_net.provenance.* | frame_net.weight) [ "$got" = 0 ] || bad_fields="$bad_fields $field(exit $got)" ;;
         *) [ "$got" = 1 ] && grep -qF "$f: $field: missing" err || bad_fields="$bad_fields $field(exit $got: $(head -c 100 err))" ;;
         esac
     done

@@ -81,8 +81,10 @@ import json, sys
 r = [json.loads(l) for l in open(sys.argv[1])]
 eps = [x for x in r if x["type"] == "episode"]
 cries = [e for e in eps if e["class"] == "cry"]
-# the demo's cries at 4-19 s and 48-58 s (samples/README.md)
-assert len(cries) == 2 and cries[0]["start_s"] < 6 and cries[1]["start_s"] > 46, eps
+# the demo's cries at 4-19 s and 48-58 s (samples/README.md): both found, nothing else called
+# crying (the first bout is two recordings with a pause: a model may report it as two)
+assert 2 <= len(cries) <= 3 and cries[0]["start_s"] < 6 and cries[-1]["start_s"] > 46, eps
+assert all(3 <= e["start_s"] and e["end_s"] <= 20.5 or 46 <= e["start_s"] for e in cries), eps
 assert abs(r[-1]["duration_s"] - 62.0) < 0.1 and r[-1]["file"] == "night.m4a", r[-1]
 PY
 ffmpeg -nostdin -loglevel error -i "$T/night.m4a" -c:a pcm_s16le "$T/m4a.wav"
