@@ -11,6 +11,9 @@
  * a saved model scores bit-identically after loading and a few hundred trees stay well
  * under 200 KB. */
 #include <math.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,7 @@
 
 #include "crymeter/framenet.h"
 #include "crymeter/model.h"
+#include "detect/framenet_internal.h"
 #include "detect/model_internal.h"
 
 #define CM_MODEL_FORMAT "crymeter-model"
@@ -797,12 +801,8 @@ static cm_status parse_model(const cJSON *root, cm_model *m, cm_diag *why)
 
     it = cJSON_GetObjectItemCaseSensitive(root, "frame_net");
     if (it) {
-        char *txt = cJSON_PrintUnformatted(it);
-        if (!txt) return cm_diag_fail(why, CM_E_NOMEM, "frame_net: out of memory");
         cm_framenet *fn = NULL;
-        st = cm_framenet_parse(txt, strlen(txt), &fn, why);
-        free(txt);
-        if (st != CM_OK) return st;
+        if ((st = cm_framenet_from_cjson(it, &fn, why)) != CM_OK) return st;
         if ((st = cm_model_set_frame_net(m, fn, why)) != CM_OK) return st;
     }
     it = cJSON_GetObjectItemCaseSensitive(root, "provenance");
@@ -845,6 +845,13 @@ cm_status cm_model_load_buffer(const char *json, size_t n, cm_model **out, cm_di
     }
     cm_status st = parse_model(root, m, why);
     cJSON_Delete(root);
+#ifdef __GLIBC__
+    /* The parse tree (some 40 k small nodes, about 2.5 MB for the default model) is freed
+     * here, before any audio buffer exists; handing its pages back keeps them out of the
+     * analysis' peak memory (bench/run.sh, an hour of 44.1 kHz stereo: 16.8 -> 15.2 MiB) instead of lying in
+     * glibc's free lists under the buffers allocated next. */
+    malloc_trim(0);
+#endif
     if (st != CM_OK) {
         cm_model_destroy(m);
         return st;
