@@ -279,8 +279,8 @@ static inline void layer(const float *wt, const float *b, const float *x, size_t
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 __attribute__((target_clones("avx2", "default")))
 #endif
-void cm_fn_step(const cm_framenet *n, cm_fn_state *s, const float x[CM_FN_N_IN],
-                float p[CM_FN_CLASSES])
+static void fn_step(const cm_framenet *n, cm_fn_state *s, const float x[CM_FN_N_IN],
+                    float p[CM_FN_CLASSES])
 {
     const size_t D = n->n_dense, H = n->n_hidden;
     float xs[CM_FN_N_IN], z[CM_FN_MAX_UNITS], gi[3 * CM_FN_MAX_UNITS], gh[3 * CM_FN_MAX_UNITS];
@@ -304,4 +304,12 @@ void cm_fn_step(const cm_framenet *n, cm_fn_state *s, const float x[CM_FN_N_IN],
     }
     for (unsigned c = 0; c < CM_FN_CLASSES; c++) sum += (lg[c] = expf(lg[c] - mx));
     for (unsigned c = 0; c < CM_FN_CLASSES; c++) p[c] = lg[c] / sum;
+}
+
+/* The clones and their resolver stay inside this file: a non-static cloned function would be
+ * an exported ifunc of libcrymeter.so, whose only exports are the crymeter_* API. */
+void cm_fn_step(const cm_framenet *n, cm_fn_state *s, const float x[CM_FN_N_IN],
+                float p[CM_FN_CLASSES])
+{
+    fn_step(n, s, x, p);
 }
