@@ -134,6 +134,14 @@ expect_stderr 2 "frame-net-weight" -- "${CAL[@]}" -o "$T/x.json" --frame-nets "$
 expect 0 "" -- "$CRYMETER" analyze --no-progress --model "$T/fn.json" -f jsonl -o "$T/a.jsonl" \
     "$T/data/clips/baby_cry_1-187207-A.flac"
 grep -q '"type":"summary"' "$T/a.jsonl" && ok || bad "analyze with a frame network: $(cat "$T/a.jsonl")"
+# The shipped frame-network model loads and finds the demo's two labelled cries.
+expect 0 "" -- "$CRYMETER" analyze --no-progress -f jsonl --model "$SRC/models/framenet.json" \
+    -o "$T/fnd.jsonl" "$SRC/samples/demo.flac"
+python3 - "$T/fnd.jsonl" <<'PY' && ok || bad "models/framenet.json on the demo: $(cat "$T/fnd.jsonl")"
+import json, sys
+c = [r for r in map(json.loads, open(sys.argv[1])) if r["type"] == "episode" and r["class"] == "cry"]
+assert c and c[0]["start_s"] < 6 and c[-1]["start_s"] > 46, c
+PY
 expect_stderr 2 "--frame-nets DIR .* and --frame-net FILE .* together" -- "${CAL[@]}" -o "$T/x.json" \
     --frame-net "$T/nets/fold00.json"
 
