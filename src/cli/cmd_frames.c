@@ -90,7 +90,10 @@ int cmd_frames(int argc, char **argv)
     cm_model_destroy(m);
 
     cd_set set = {0};
-    if (cd_load_manifest(manifest, root, 0, &set) != 0) return CM_EXIT_FAIL;
+    if (cd_load_manifest(manifest, root, 0, &set) != 0) {
+        cd_free(&set); /* the clips read before the bad line */
+        return CM_EXIT_FAIL;
+    }
     int rc = CM_EXIT_FAIL;
     size_t plen = strlen(prefix) + 8;
     char *pf = malloc(plen), *pc = malloc(plen);
