@@ -276,7 +276,8 @@ static inline void layer(const float *wt, const float *b, const float *x, size_t
  * targets plain x86-64), which doubles the vector width of the layers and the gates. Each
  * output's sum runs in the same order in both clones and ISO C mode does not contract to
  * FMA, so the results are the same bit for bit on every x86-64. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__) /* ifunc resolvers run before the sanitizer runtimes start */
 __attribute__((target_clones("avx2", "default")))
 #endif
 static void fn_step(const cm_framenet *n, cm_fn_state *s, const float x[CM_FN_N_IN],
