@@ -40,7 +40,6 @@ D_RAW = N_MEL + 7           # crymeter frames: mel[40], centroid kHz, flatness, 
 I_CENT, I_FLAT, I_ROLL, I_FLUX, I_RMS, I_F0, I_VOIC = range(N_MEL, D_RAW)  # flux, rms, f0, voicing
 N_IN = N_MEL + 9            # frame inputs, see inputs()
 CLASSES = ["background", "vocal", "cry"]
-WIN, HOP = 100, 25          # the detector's window and hop, frames
 CROP = 300                  # training sequence length, frames (3 s)
 WARMUP = 20                 # frames of a crop before its loss counts (state settling)
 ACTIVE_DB = 30.0            # frames more than this below the clip's loudest are not labelled
@@ -246,24 +245,6 @@ def frame_probs(net, mean, std, x_raw_inputs):
         x = torch.from_numpy(((x_raw_inputs - mean) / std)[None].astype(np.float32))
         lg, _ = net(x)
         return torch.softmax(lg[0], -1).numpy()
-
-
-def window_scores(p, rms):
-    """The detector's windows over one clip: mean frame probability per window and the
-    window's loudest frame (silence gate)."""
-    T = len(p)
-    if T == 0:
-        return np.zeros((0, 3)), np.zeros(0)
-    if T <= WIN:
-        starts = [0]
-    else:
-        full = (T - WIN) // HOP + 1
-        starts = [k * HOP for k in range(full)]
-        if (full - 1) * HOP + WIN < T:
-            starts.append(T - WIN)
-    P = np.stack([p[s:s + WIN].mean(0) for s in starts])
-    pk = np.array([rms[s:s + WIN].max() for s in starts])
-    return P, pk
 
 
 def export(net, mean, std, path, provenance):
