@@ -6,10 +6,16 @@
  * a binary sensor "Crying", a sensor "Sound level" and an event entity "Episode".
  *
  * libmosquitto's thread does the network and reconnects with exponential backoff (1 s to
- * 60 s). While the broker is away, records wait in a bounded queue of our own (the oldest
- * dropped and counted when it is full) and go out, in order, on reconnection; the
- * analysis thread only takes a mutex for a queue append or a mosquitto_publish, which
- * queues the packet for that thread. */
+ * 60 s). Every QoS 1 message goes through a bounded queue of our own (the oldest record
+ * dropped and counted when it is full) and is handed to libmosquitto one at a time: the
+ * next only when the broker has acknowledged the last (PUBACK). Why one at a time: a
+ * message in flight when the link drops is resent by libmosquitto only after its
+ * on_connect callback has run, and libmosquitto sends anything published meanwhile at
+ * once, so with several in flight a resent "start" could arrive after the "episode"
+ * that ends it, and a resent retained state "crying" could overwrite a later "quiet".
+ * Records are a few a minute; one round trip each is no limit. The analysis thread only
+ * takes a mutex for a queue append or a mosquitto_publish, which queues the packet for
+ * that thread. */
 #include "cli/mqtt.h"
 
 #include <errno.h>
@@ -51,9 +57,11 @@ const char cli_mqtt_help[] =
 typedef struct msg {
     char topic[TOPIC_LEN];
     char *payload;
-    int qos;
     bool retain;
 } msg;
+
+/* Sent on each connection before the queue: availability, 3 discovery configs, state. */
+#define N_HELLO 5
 
 struct cli_mqtt {
     struct mosquitto *mosq;
@@ -64,10 +72,14 @@ struct cli_mqtt {
     double level_interval_s;
     double last_level_t;
     pthread_mutex_t lock;
-    bool connected;       /* under lock */
+    bool connected;       /* under lock, as everything below */
     bool ever_connected;
-    msg *q;               /* ring of cap records waiting for the broker */
+    msg *q;               /* ring of cap QoS 1 messages waiting for their turn, oldest first */
     unsigned cap, head, len;
+    msg hello[N_HELLO];   /* this connection's greeting, sent before the ring */
+    unsigned n_hello, i_hello;
+    bool inflight;        /* one message handed to libmosquitto and not yet acknowledged */
+    int inflight_mid;
     unsigned open[CM_N_CLASSES];
     const char *state;
     cli_mqtt_stats st;
@@ -82,20 +94,40 @@ static char *dupstr(const char *s)
     return d;
 }
 
-/* Publishes now (connected) or queues; call with q->lock held. QoS 1 records count. */
-static void publish_locked(cli_mqtt *q, const char *topic, const char *payload, int qos,
-                           bool retain, bool queue_if_away)
+/* Hands the next message (greeting first, then the ring) to libmosquitto when connected
+ * and nothing is in flight. Call with q->lock held. */
+static void pump_locked(cli_mqtt *q)
 {
-    if (q->connected) {
-        int rc = mosquitto_publish(q->mosq, NULL, topic, (int)strlen(payload), payload, qos,
-                                   retain);
+    while (q->connected && !q->inflight) {
+        bool hello = q->i_hello < q->n_hello;
+        msg *m = hello ? &q->hello[q->i_hello] : q->len ? &q->q[q->head] : NULL;
+        if (!m) return;
+        int mid = 0;
+        int rc = mosquitto_publish(q->mosq, &mid, m->topic, (int)strlen(m->payload), m->payload,
+                                   1, m->retain);
+        if (rc == MOSQ_ERR_NO_CONN) return; /* on_disconnect is on its way; keep it */
         if (rc == MOSQ_ERR_SUCCESS) {
-            if (qos > 0) q->st.published++;
-            return;
+            q->inflight = true;
+            q->inflight_mid = mid;
+            q->st.published++;
+        } else if (!hello) {
+            q->st.dropped++; /* refused for good (size, memory): do not block the rest */
         }
-        /* Not connected after all: queue it like any record while away. */
+        free(m->payload);
+        m->payload = NULL;
+        if (hello) {
+            q->i_hello++;
+        } else {
+            q->head = (q->head + 1) % q->cap;
+            q->len--;
+        }
     }
-    if (!queue_if_away) return;
+}
+
+/* Appends a QoS 1 message to the ring (dropping the oldest when full) and pumps. Call
+ * with q->lock held. */
+static void enqueue_locked(cli_mqtt *q, const char *topic, const char *payload, bool retain)
+{
     if (q->len == q->cap) {
         free(q->q[q->head].payload);
         q->head = (q->head + 1) % q->cap;
@@ -105,7 +137,6 @@ static void publish_locked(cli_mqtt *q, const char *topic, const char *payload, 
     msg *m = &q->q[(q->head + q->len) % q->cap];
     snprintf(m->topic, sizeof m->topic, "%s", topic);
     m->payload = dupstr(payload);
-    m->qos = qos;
     m->retain = retain;
     if (!m->payload) {
         q->st.dropped++;
@@ -113,6 +144,24 @@ static void publish_locked(cli_mqtt *q, const char *topic, const char *payload, 
     }
     q->len++;
     if (q->len > q->st.queued_max) q->st.queued_max = q->len;
+    pump_locked(q);
+}
+
+static void hello_add(cli_mqtt *q, const char *topic, const char *payload)
+{
+    if (q->n_hello == N_HELLO) return;
+    msg *m = &q->hello[q->n_hello];
+    m->payload = dupstr(payload);
+    if (!m->payload) return;
+    snprintf(m->topic, sizeof m->topic, "%s", topic);
+    m->retain = true;
+    q->n_hello++;
+}
+
+static void hello_clear(cli_mqtt *q)
+{
+    for (unsigned i = q->i_hello; i < q->n_hello; i++) free(q->hello[i].payload);
+    q->n_hello = q->i_hello = 0;
 }
 
 static void device_json(const cli_mqtt *q, char *out, size_t n)
@@ -125,7 +174,7 @@ static void device_json(const cli_mqtt *q, char *out, size_t n)
 }
 
 /* Home Assistant MQTT discovery: <prefix>/<component>/<node_id>/<object_id>/config. */
-static void publish_discovery_locked(cli_mqtt *q)
+static void hello_discovery(cli_mqtt *q)
 {
     char dev[512], topic[TOPIC_LEN], p[2048];
     device_json(q, dev, sizeof dev);
@@ -138,7 +187,7 @@ static void publish_discovery_locked(cli_mqtt *q)
              "\"{{ 'ON' if value in ['crying', 'sobbing'] else 'OFF' }}\","
              "\"availability_topic\":\"%s\",\"device\":%s}",
              q->name, q->name, q->t_state, q->t_avail, dev);
-    publish_locked(q, topic, p, 1, true, false);
+    hello_add(q, topic, p);
     snprintf(topic, sizeof topic, "homeassistant/sensor/crymeter_%s/sound_level/config",
              q->name);
     snprintf(p, sizeof p,
@@ -148,7 +197,7 @@ static void publish_discovery_locked(cli_mqtt *q)
              "\"state_topic\":\"%s\",\"value_template\":\"{{ value_json.spl_db }}\","
              "\"availability_topic\":\"%s\",\"device\":%s}",
              q->name, q->name, q->t_level, q->t_avail, dev);
-    publish_locked(q, topic, p, 1, true, false);
+    hello_add(q, topic, p);
     snprintf(topic, sizeof topic, "homeassistant/event/crymeter_%s/episode/config", q->name);
     snprintf(p, sizeof p,
              "{\"name\":\"Episode\",\"unique_id\":\"crymeter_%s_episode\","
@@ -159,7 +208,7 @@ static void publish_discovery_locked(cli_mqtt *q)
              "\\\"class\\\": \\\"{{ value_json['class'] }}\\\"}\","
              "\"availability_topic\":\"%s\",\"device\":%s}",
              q->name, q->name, q->t_event, q->t_avail, dev);
-    publish_locked(q, topic, p, 1, true, false);
+    hello_add(q, topic, p);
 }
 
 /* libmosquitto's thread. */
@@ -171,20 +220,17 @@ static void on_connect(struct mosquitto *mosq, void *user, int rc)
     q->connected = true;
     if (q->ever_connected) q->st.reconnects++;
     q->ever_connected = true;
-    publish_locked(q, q->t_avail, "online", 1, true, false);
-    if (q->discovery) publish_discovery_locked(q);
-    publish_locked(q, q->t_state, q->state, 1, true, false);
-    while (q->len > 0 && q->connected) {
-        msg *m = &q->q[q->head];
-        if (mosquitto_publish(mosq, NULL, m->topic, (int)strlen(m->payload), m->payload, m->qos,
-                              m->retain) != MOSQ_ERR_SUCCESS)
-            break;
-        if (m->qos > 0) q->st.published++;
-        free(m->payload);
-        m->payload = NULL;
-        q->head = (q->head + 1) % q->cap;
-        q->len--;
-    }
+    hello_clear(q);
+    hello_add(q, q->t_avail, "online");
+    if (q->discovery) hello_discovery(q);
+    /* The state now, unless a state change waits in the ring: that one brings it. */
+    bool state_queued = false;
+    for (unsigned i = 0; i < q->len && !state_queued; i++)
+        state_queued = !strcmp(q->q[(q->head + i) % q->cap].topic, q->t_state);
+    if (!state_queued) hello_add(q, q->t_state, q->state);
+    /* A message still in flight from the last connection is resent by libmosquitto right
+     * after this callback; pump_locked waits for its PUBACK before sending anything. */
+    pump_locked(q);
     pthread_mutex_unlock(&q->lock);
 }
 
@@ -200,7 +246,12 @@ static void on_publish(struct mosquitto *mosq, void *user, int mid)
 {
     cli_mqtt *q = user;
     pthread_mutex_lock(&q->lock);
-    q->st.acked++;
+    /* Also called for QoS 0 level messages once written: those are not ours to count. */
+    if (q->inflight && mid == q->inflight_mid) {
+        q->inflight = false;
+        q->st.acked++;
+        pump_locked(q);
+    }
     pthread_mutex_unlock(&q->lock);
 }
 
@@ -428,7 +479,7 @@ void cli_mqtt_event(cli_mqtt *q, cm_event_kind kind, const cm_episode *ep, const
 {
     if (!q || !json) return;
     pthread_mutex_lock(&q->lock);
-    publish_locked(q, q->t_event, json, 1, false, true);
+    enqueue_locked(q, q->t_event, json, false);
     if ((unsigned)ep->cls < CM_N_CLASSES) {
         if (kind == CM_EVENT_START) q->open[ep->cls]++;
         if (kind == CM_EVENT_END && q->open[ep->cls]) q->open[ep->cls]--;
@@ -437,7 +488,7 @@ void cli_mqtt_event(cli_mqtt *q, cm_event_kind kind, const cm_episode *ep, const
     if (s != q->state) {
         q->state = s;
         /* Queued too: a client that comes back sees the states in order. */
-        publish_locked(q, q->t_state, s, 1, true, true);
+        enqueue_locked(q, q->t_state, s, true);
     }
     pthread_mutex_unlock(&q->lock);
 }
@@ -452,7 +503,8 @@ void cli_mqtt_level(cli_mqtt *q, const cm_level *lv)
              isfinite(lv->dba_fast) ? lv->dba_fast : -999.0,
              isfinite(lv->lufs_momentary) ? lv->lufs_momentary : -999.0);
     pthread_mutex_lock(&q->lock);
-    publish_locked(q, q->t_level, p, 0, false, false); /* stale when late: not queued */
+    /* QoS 0 and not queued: a level is stale when late. */
+    if (q->connected) mosquitto_publish(q->mosq, NULL, q->t_level, (int)strlen(p), p, 0, false);
     pthread_mutex_unlock(&q->lock);
 }
 
@@ -462,7 +514,7 @@ void cli_mqtt_stop(cli_mqtt *q, double wait_s)
     double t_end = mono_s() + wait_s;
     for (;;) {
         pthread_mutex_lock(&q->lock);
-        bool done = q->len == 0 && q->st.acked >= q->st.published;
+        bool done = q->len == 0 && q->i_hello == q->n_hello && !q->inflight;
         bool conn = q->connected;
         pthread_mutex_unlock(&q->lock);
         if ((done && conn) || mono_s() > t_end) break;
@@ -472,16 +524,15 @@ void cli_mqtt_stop(cli_mqtt *q, double wait_s)
     pthread_mutex_lock(&q->lock);
     bool conn = q->connected;
     if (conn) {
-        publish_locked(q, q->t_state, "quiet", 1, true, false);
-        publish_locked(q, q->t_avail, "offline", 1, true, false);
+        enqueue_locked(q, q->t_state, "quiet", true);
+        enqueue_locked(q, q->t_avail, "offline", true);
     }
-    unsigned long target = q->st.published;
     pthread_mutex_unlock(&q->lock);
     /* The two last messages: up to 2 s more for their acknowledgement. */
     double t2 = mono_s() + (conn ? 2.0 : 0.0);
     while (mono_s() < t2) {
         pthread_mutex_lock(&q->lock);
-        bool done = q->st.acked >= target;
+        bool done = q->len == 0 && !q->inflight;
         pthread_mutex_unlock(&q->lock);
         if (done) break;
         struct timespec ts = {0, 20000000};
@@ -529,6 +580,7 @@ void cli_mqtt_destroy(cli_mqtt *q)
         for (unsigned i = 0; i < q->len; i++) free(q->q[(q->head + i) % q->cap].payload);
         free(q->q);
     }
+    hello_clear(q);
     pthread_mutex_destroy(&q->lock);
     free(q);
     mosquitto_lib_cleanup();

@@ -9,7 +9,13 @@
 #   2. the broker is stopped: monitor goes on, its records wait in the queue; the broker
 #      comes back: every record of that time arrives, in order, and the monitor record
 #      counts a reconnection and no record dropped;
-#   3. bad --mqtt options are usage errors; a password in the URL is refused.
+#   3. bad --mqtt options are usage errors; a password in the URL is refused;
+#   4. a record in flight when the link drops: a scripted broker (mqtt_fake_broker.py)
+#      closes the connection on the 2nd record instead of acknowledging it and takes the
+#      next connection only once monitor has written a later record. The resent record
+#      must come first on the new connection, before the greeting and the records queued
+#      meanwhile (a resent "start" after its "episode", or a resent retained "crying"
+#      after "quiet", would mislead a home automation).
 set -u
 CRYMETER=${CRYMETER:?} CM_SOURCE_DIR=${CM_SOURCE_DIR:?}
 . "$(dirname "$0")/lib.sh"
@@ -69,14 +75,17 @@ wait_for 10 "the subscriber" grep -q "crymeter-test-sub" "$T/broker.log"
 # The demo, looped at 4x real time: continuous input (a silent device would end monitor).
 mkfifo "$T/in.fifo"
 exec 3<>"$T/in.fifo"
-(
-    n=$(( $(stat -c%s "$T/demo.raw") / 3200 ))
-    while :; do
-        for ((i = 0; i < n; i++)); do
-            dd if="$T/demo.raw" bs=3200 skip=$i count=1 status=none; sleep 0.025
+start_feeder() {
+    (
+        n=$(( $(stat -c%s "$T/demo.raw") / 3200 ))
+        while :; do
+            for ((i = 0; i < n; i++)); do
+                dd if="$T/demo.raw" bs=3200 skip=$i count=1 status=none; sleep 0.025
+            done
         done
-    done
-) >&3 & feeder=$!
+    ) >&3 & feeder=$!
+}
+start_feeder
 # Refused before any connection: the password belongs in a file or the environment.
 expect_stderr 1 "no password in the URL" -- "$CRYMETER" monitor -d crymeter_test --rate 16000 --mqtt mqtt://u:p@127.0.0.1:1
 expect_stderr 1 "mqtt-password-file=.*cannot read" -- "$CRYMETER" monitor -d crymeter_test --rate 16000 --mqtt mqtt://127.0.0.1:1 --mqtt-user u --mqtt-password-file "$T/none"
@@ -94,7 +103,7 @@ start_broker
 # ... and reach the subscriber after the reconnection.
 wait_for 120 "the queued episodes on MQTT" atleast '^crymeter/nursery/event {"type":"episode"' "$T/sub.txt" "$n_restart"
 kill -INT $mon; wait $mon; rc=$?; mon=""
-kill $feeder; wait $feeder 2>/dev/null; feeder=""; exec 3>&-
+kill $feeder; wait $feeder 2>/dev/null; feeder=""
 [ "$rc" = 0 ] && ok || bad "monitor exited $rc: $(cat "$T/mon.err")"
 wait_for 10 "offline availability" grep -q '^crymeter/nursery/availability offline' "$T/sub.txt"
 kill $sub; wait $sub 2>/dev/null; sub=""
@@ -158,6 +167,56 @@ check(m.get("mqtt_queued_max", 0) >= 2, "mqtt_queued_max: %s" % m.get("mqtt_queu
 check(m.get("mqtt_acked", 0) >= m.get("mqtt_published", 1) and m.get("mqtt_connected") is True, "published %s acked %s connected %s" % (m.get("mqtt_published"), m.get("mqtt_acked"), m.get("mqtt_connected")))
 for e in errors: print("  " + e)
 print("records %d, events received %d (%d distinct), queued max %s, reconnects %s" % (len(recs), len(events), len(seen), m.get("mqtt_queued_max"), m.get("mqtt_reconnects")))
+sys.exit(1 if errors else 0)
+PY
+
+# 4. the scripted broker.
+stop_broker
+start_feeder
+python3 "$CM_SOURCE_DIR/tests/cli/mqtt_fake_broker.py" "$T/fake.port" "$T/fake.log" \
+    crymeter/nursery/event 2 "$T/mon4.jsonl" 2> "$T/fake.err" & broker=$!
+wait_for 20 "the scripted broker" test -s "$T/fake.port"
+"$CRYMETER" monitor -d crymeter_test --rate 16000 -f jsonl --mqtt-name nursery \
+    --mqtt "mqtt://127.0.0.1:$(cat "$T/fake.port")" > "$T/mon4.jsonl" 2> "$T/mon4.err" & mon=$!
+# Two records on a later connection: the resent one and one queued while the link was down.
+later_events() {
+    python3 - "$T/fake.log" <<'PY'
+import json, sys
+log = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(sum(1 for e in log if e.get("conn", 1) > 1 and e.get("topic") == "crymeter/nursery/event") < 2)
+PY
+}
+wait_for 240 "two records after the reconnection" later_events
+kill -INT $mon; wait $mon; rc=$?; mon=""
+kill $feeder; wait $feeder 2>/dev/null; feeder=""; exec 3>&-
+[ "$rc" = 0 ] && ok || bad "monitor (scripted broker) exited $rc: $(cat "$T/mon4.err")"
+python3 - "$T/mon4.jsonl" "$T/fake.log" <<'PY' && ok || bad "order after a dropped link (see above)"
+import json, sys
+recs = [l.rstrip("\n") for l in open(sys.argv[1])
+        if json.loads(l)["type"] in ("start", "excessive", "episode")]
+log = [json.loads(l) for l in open(sys.argv[2])]
+dropped = next(e["dropped"] for e in log if "dropped" in e)
+pubs = [e for e in log if "topic" in e]
+later = [e for e in pubs if e["conn"] > 1 and e["qos"] == 1]
+errors = []
+key = lambda p: "%s %s" % (json.loads(p)["type"], json.loads(p)["id"])
+if not later or later[0]["payload"] != dropped or not later[0]["dup"]:
+    errors.append("first message on the new connection: %s; want the unacknowledged %s, "
+                  "marked dup" % ([(e["topic"], e["payload"][:40], e["dup"]) for e in later[:1]], key(dropped)))
+events = [e["payload"] for e in pubs if e["topic"] == "crymeter/nursery/event"]
+i = events.index(dropped)
+if i + 1 < len(events) and events[i + 1] == dropped:
+    del events[i + 1]  # the one resend QoS 1 allows
+if events != recs[:len(events)]:
+    errors.append("records on the broker, in order: %s; want %s"
+                  % ([key(p) for p in events], [key(p) for p in recs[:len(events)]]))
+states = [e["payload"] for e in pubs if e["topic"] == "crymeter/nursery/state"]
+if not states or states[-1] != "quiet":
+    errors.append("retained state at the end: %s, want quiet" % states[-1:])
+for e in errors:
+    print("  " + e)
+print("scripted broker: %d records on stdout, %d on the broker, dropped %s"
+      % (len(recs), len(events), key(dropped)))
 sys.exit(1 if errors else 0)
 PY
 finish
