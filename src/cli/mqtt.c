@@ -105,8 +105,9 @@ static void pump_locked(cli_mqtt *q)
         int mid = 0;
         int rc = mosquitto_publish(q->mosq, &mid, m->topic, (int)strlen(m->payload), m->payload,
                                    1, m->retain);
-        if (rc == MOSQ_ERR_NO_CONN) return; /* on_disconnect is on its way; keep it */
-        if (rc == MOSQ_ERR_SUCCESS) {
+        /* NO_CONN (the link dropped before on_disconnect ran): libmosquitto has queued a
+         * QoS 1 message all the same and sends it on reconnection, so it is in flight. */
+        if (rc == MOSQ_ERR_SUCCESS || rc == MOSQ_ERR_NO_CONN) {
             q->inflight = true;
             q->inflight_mid = mid;
             q->st.published++;
