@@ -15,6 +15,9 @@
 #   bash models/train/make_default.sh [DATA_DIR]      (default ../shared/data)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# A fixed provenance date (2026-12-02, when these models were first made) and no training time
+# in it: run again on the same data, the script writes the same bytes.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1796169600}
 DATA=${1:-../shared/data}
 W=${WORK:-build/train}
 PY=/usr/bin/python3      # Debian's, with python3-torch and numpy

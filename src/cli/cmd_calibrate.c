@@ -272,11 +272,18 @@ static char *provenance(const opts *o, const cd_set *set, const report *r, doubl
 {
     size_t cnt[3] = {0};
     for (size_t i = 0; i < set->n; i++) cnt[set->clip[i].cls]++;
-    char date[32];
-    time_t now = time(NULL);
+    /* SOURCE_DATE_EPOCH (reproducible-builds.org): that date instead of now, and no
+     * training time, so the same inputs and seed write the same bytes. */
+    char date[32], took[48] = "";
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    char *end = NULL;
+    long long epoch = sde && *sde ? strtoll(sde, &end, 10) : -1;
+    bool fixed = end && !*end && epoch >= 0;
+    time_t now = fixed ? (time_t)epoch : time(NULL);
     struct tm tmv;
     gmtime_r(&now, &tmv);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    if (!fixed) snprintf(took, sizeof took, "\"training_seconds\":%.1f,", secs);
     char *s = malloc(4096);
     if (!s) return NULL;
     char esc[600] = "";
@@ -293,7 +300,7 @@ static char *provenance(const opts *o, const cd_set *set, const report *r, doubl
              "\"clips\":{\"background\":%zu,\"vocal\":%zu,\"cry\":%zu},"
              "\"seed\":%u,\"folds\":%u,\"n_hidden\":%u,\"epochs\":%u,\"augment\":%s,"
              "\"base_model\":\"%s\",\"threshold_rule\":\"%s\",\"f1_slack\":%g,"
-             "\"training_seconds\":%.1f,"
+             "%s"
              "\"cv\":{\"level\":\"clip\",\"cry\":{\"precision\":%.4f,\"recall\":%.4f,"
              "\"f1\":%.4f,\"roc_auc\":%.4f,\"f1_8khz\":%.4f,\"f1_16khz\":%.4f},"
              "\"vocal\":{\"precision\":%.4f,\"recall\":%.4f,\"f1\":%.4f},"
@@ -305,7 +312,7 @@ static char *provenance(const opts *o, const cd_set *set, const report *r, doubl
              recal || o->learner.type == CD_MODEL_TREES ? 0 : o->learner.mlp.n_hidden,
              recal || o->learner.type == CD_MODEL_TREES ? 0 : o->learner.mlp.epochs,
              o->augment && !recal ? "true" : "false",
-             base ? base : "", o->target_precision > 0 ? "target precision" : "max F1", cd_f1_slack, secs,
+             base ? base : "", o->target_precision > 0 ? "target precision" : "max F1", cd_f1_slack, took,
              r->p[2], r->r[2], r->f1[2], isfinite(r->auc) ? r->auc : -1.0, r->f1_8k, r->f1_16k,
              r->p[1], r->r[1], r->f1[1], r->p[0], r->r[0], r->f1[0], r->conf[0][0],
              r->conf[0][1], r->conf[0][2], r->conf[1][0], r->conf[1][1], r->conf[1][2],

@@ -41,8 +41,13 @@ check "$T/ens.json" "abs($d[\"cry_onset_threshold\"] - 0.3) < 1e-6 and $d[\"cry_
 expect 0 "" -- "${CAL[@]}" "${SMALL[@]}" -o "$T/ens2.json"
 check "$T/ens2.json" "$d[\"smooth_windows\"] == 2 and $d[\"confirm_k\"] == 2 and $d[\"merge_gap_s\"][\"cry\"] == 5"
 
-# Deterministic for a seed: the same model but for the provenance's date and timing.
-expect 0 "" -- "${CAL[@]}" "${SMALL[@]}" -o "$T/ens3.json"
+# Deterministic for a seed: the same model but for the provenance's date and timing, and
+# with SOURCE_DATE_EPOCH those are fixed (the date) and left out (the timing): same bytes.
+expect 0 "" -- env SOURCE_DATE_EPOCH=86400 "${CAL[@]}" "${SMALL[@]}" -o "$T/ens3.json"
+expect 0 "" -- env SOURCE_DATE_EPOCH=86400 "${CAL[@]}" "${SMALL[@]}" -o "$T/ens4.json"
+cmp -s "$T/ens3.json" "$T/ens4.json" && ok || bad "SOURCE_DATE_EPOCH: two runs wrote different bytes"
+check "$T/ens3.json" 'm["provenance"]["date"] == "1970-01-02T00:00:00Z" and "training_seconds" not in m["provenance"]'
+check "$T/ens2.json" '"training_seconds" in m["provenance"]'
 python3 - "$T/ens2.json" "$T/ens3.json" <<'EOF' && ok || bad "ensemble training not deterministic"
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
