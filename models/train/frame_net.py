@@ -26,6 +26,7 @@ import csv
 import json
 import math
 import os
+import re
 import sys
 import time
 
@@ -114,17 +115,22 @@ def load_folds(path, rows):
 def add_aug(rows, raw, folds, prefix, manifest):
     """Appends the augmented copies (crymeter frames of models/train/augment.py's output) to
     rows/raw, each with the fold of its original's group (groups are never split) and the
-    fold of its noise bed's source: a fold's network trains on a copy only when neither the
-    clip's group nor the bed's source is in that fold (the bed would leak the left-out
-    source's sound otherwise)."""
+    fold of its noise bed (the bed clip's own fold, from the chain's bed=PATH): a fold's
+    network trains on a copy only when neither the clip nor its bed is scored in that fold
+    (the bed would leak held-out sound otherwise). With source folds that is the bed's
+    source's fold; with group-wise folds its group's, so beds from the other folds' groups
+    of the same source still count. A bed outside the folds file (an older manifest with
+    only bed_source) falls back to every fold of that source."""
     arows, araw = load(prefix)
     bed = {}
     with open(manifest, newline="") as f:
         for rec in csv.DictReader(f):
-            bed[os.path.basename(rec["path"])] = rec.get("bed_source", "")
-    gfold, sfold = {}, {}
+            m = re.search(r"(?:^|;)bed=([^@;]+)@", rec.get("chain", ""))
+            bed[os.path.basename(rec["path"])] = (rec.get("bed_source", ""), m.group(1) if m else "")
+    gfold, sfold, pfold = {}, {}, {}
     for c, fo in zip(rows, folds):
         gfold[c["group"]] = fo
+        pfold.setdefault(os.path.basename(c["path"]), []).append((c["path"], fo))
         sfold.setdefault(c["source"], set()).add(fo)
     base = len(raw)
     out_rows, afold, abed = [], [], []
@@ -134,8 +140,14 @@ def add_aug(rows, raw, folds, prefix, manifest):
         c = dict(c, offset=c["offset"] + base, aug=True)
         out_rows.append(c)
         afold.append(gfold[c["group"]])
-        b = bed.get(os.path.basename(c["path"]), "")
-        abed.append(sfold.get(b, set()) if b else set())
+        bsrc, bpath = bed.get(os.path.basename(c["path"]), ("", ""))
+        # The frames' paths carry the data root ("R/audio/..."), the chain's do not.
+        hit = [fo for p, fo in pfold.get(os.path.basename(bpath), [])
+               if p == bpath or p.endswith("/" + bpath)] if bpath else []
+        if hit:
+            abed.append({hit[0]})
+        else:
+            abed.append(sfold.get(bsrc, set()) if bsrc else set())
     raw_all = np.concatenate([np.asarray(raw), np.asarray(araw)])
     return rows + out_rows, raw_all, np.concatenate([folds, np.array(afold, dtype=folds.dtype)]), \
         [set()] * len(rows) + abed
