@@ -5,6 +5,7 @@
  * its thresholds from a user's few clips. When the labelled clips carry `sob` spans, the
  * sob thresholds of the shape stage are re-chosen too (cm_sobcal_choose) and written into
  * the model's "shape" object. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,7 +278,7 @@ static char *provenance(const opts *o, const cd_set *set, const report *r, doubl
     char date[32], took[48] = "";
     const char *sde = getenv("SOURCE_DATE_EPOCH");
     char *end = NULL;
-    long long epoch = sde && *sde ? strtoll(sde, &end, 10) : -1;
+    long long epoch = sde && *sde ? strtoll(sde, &end, 10) : -1; /* checked by parse() */
     bool fixed = end && !*end && epoch >= 0;
     time_t now = fixed ? (time_t)epoch : time(NULL);
     struct tm tmv;
@@ -330,6 +331,18 @@ static int parse(int argc, char **argv, opts *o)
     o->learner = cd_learner_default();
     o->files = calloc((size_t)argc + 1, sizeof *o->files);
     if (!o->files) return -1;
+    /* Checked here, before any work: a malformed value must not quietly become "now". */
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (sde && *sde) {
+        char *end = NULL;
+        errno = 0;
+        long long e = strtoll(sde, &end, 10);
+        if (errno || *end || e < 0 || e > 253402300799LL) { /* 9999-12-31T23:59:59Z */
+            cli_err("SOURCE_DATE_EPOCH=%s: expected whole seconds since 1970, 0..253402300799",
+                    sde);
+            return -1;
+        }
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;

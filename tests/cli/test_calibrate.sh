@@ -48,6 +48,7 @@ expect 0 "" -- env SOURCE_DATE_EPOCH=86400 "${CAL[@]}" "${SMALL[@]}" -o "$T/ens4
 cmp -s "$T/ens3.json" "$T/ens4.json" && ok || bad "SOURCE_DATE_EPOCH: two runs wrote different bytes"
 check "$T/ens3.json" 'm["provenance"]["date"] == "1970-01-02T00:00:00Z" and "training_seconds" not in m["provenance"]'
 check "$T/ens2.json" '"training_seconds" in m["provenance"]'
+expect_stderr 2 "SOURCE_DATE_EPOCH=yesterday: expected whole seconds" -- env SOURCE_DATE_EPOCH=yesterday "${CAL[@]}" -o "$T/x.json"
 python3 - "$T/ens2.json" "$T/ens3.json" <<'EOF' && ok || bad "ensemble training not deterministic"
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
