@@ -11,7 +11,7 @@
 #     3. calibrate again, each fold's model with its fold's network for the out-of-fold scores
 #        the thresholds are chosen on, the final model with the network trained on all clips.
 # 35 min on 2 cores shared with other jobs (run whole on 2026-12-02: calibrate 6 and 3 min,
-# frames 1 min, networks 3-8 min each). Needs build/crymeter and Debian's python3-torch.
+# frames under 1 min, networks 3-8 min each). Needs build/crymeter and Debian's python3-torch.
 #   bash models/train/make_default.sh [DATA_DIR]      (default ../shared/data)
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -124,6 +124,7 @@ typedef struct opts {
     unsigned seed;
     double target_precision;
     double fn_weight; /* --frame-net-weight; < 0: the network file's */
+    long long date_epoch; /* $SOURCE_DATE_EPOCH, seconds; < 0: not set (the time now) */
     cd_detector_opts det; /* --smooth, --min-episode, ...: not given = default_params() */
     cd_learner learner; /* --model-type, --train-seed, --tree-*, the network's options */
     char **files;
@@ -276,15 +277,11 @@ static char *provenance(const opts *o, const cd_set *set, const report *r, doubl
     /* SOURCE_DATE_EPOCH (reproducible-builds.org): that date instead of now, and no
      * training time, so the same inputs and seed write the same bytes. */
     char date[32], took[48] = "";
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
-    char *end = NULL;
-    long long epoch = sde && *sde ? strtoll(sde, &end, 10) : -1; /* checked by parse() */
-    bool fixed = end && !*end && epoch >= 0;
-    time_t now = fixed ? (time_t)epoch : time(NULL);
+    time_t now = o->date_epoch >= 0 ? (time_t)o->date_epoch : time(NULL);
     struct tm tmv;
     gmtime_r(&now, &tmv);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-    if (!fixed) snprintf(took, sizeof took, "\"training_seconds\":%.1f,", secs);
+    if (o->date_epoch < 0) snprintf(took, sizeof took, "\"training_seconds\":%.1f,", secs);
     char *s = malloc(4096);
     if (!s) return NULL;
     char esc[600] = "";
@@ -333,11 +330,13 @@ static int parse(int argc, char **argv, opts *o)
     if (!o->files) return -1;
     /* Checked here, before any work: a malformed value must not quietly become "now". */
     const char *sde = getenv("SOURCE_DATE_EPOCH");
+    o->date_epoch = -1;
     if (sde && *sde) {
         char *end = NULL;
         errno = 0;
-        long long e = strtoll(sde, &end, 10);
-        if (errno || *end || e < 0 || e > 253402300799LL) { /* 9999-12-31T23:59:59Z */
+        o->date_epoch = strtoll(sde, &end, 10);
+        /* 253402300799: 9999-12-31T23:59:59Z, the last date strftime's %Y writes in 4 digits */
+        if (errno || *end || o->date_epoch < 0 || o->date_epoch > 253402300799LL) {
             cli_err("SOURCE_DATE_EPOCH=%s: expected whole seconds since 1970, 0..253402300799",
                     sde);
             return -1;

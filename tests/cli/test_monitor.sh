@@ -159,9 +159,8 @@ mon_start() {
     mon=$!
 }
 mon_wait() { rc=0; wait "$mon" || rc=$?; mon=""; }
-# until_grep PATTERN FILE: waits (no time limit: ctest's timeout is the limit) for a line.
-# Waits for PATTERN in FILE; a record that never comes fails the test after 300 s (the
-# scripted device's clock is its audio, so this bound is never met by a slow machine alone).
+# until_grep PATTERN FILE: waits for a line; a record that never comes fails the test after
+# 300 s (the scripted device's clock is its audio, so a slow machine alone never meets it).
 until_grep() {
     local i=0
     while ! grep -q "$1" "$2" 2>/dev/null; do

@@ -1,9 +1,25 @@
 #!/usr/bin/env bash
 # The training tools outside C (models/train/): augment.py's own checks (measured RT60 of
 # its room responses, AGC level spread, mix SNR, codec length and alignment, FLAC writer,
-# determinism across --jobs, the cache). They need Debian's python3 with numpy and ffmpeg.
+# determinism across --jobs, the cache) and oof_report.py on four scored clips. They need
+# Debian's python3 with numpy and ffmpeg.
 set -u
 SRC=${CM_SOURCE_DIR:?}
 /usr/bin/python3 -c "import numpy" 2>/dev/null || { echo "python3-numpy not installed (make check installs it)" >&2; exit 1; }
 command -v ffmpeg >/dev/null || { echo "ffmpeg not installed (make check installs it)" >&2; exit 1; }
-cd "$SRC" && /usr/bin/python3 models/train/test_augment.py
+cd "$SRC" && /usr/bin/python3 models/train/test_augment.py || exit 1
+# oof_report.py on four scored clips: the counts, F1 at the fold thresholds and the best global.
+T=$(mktemp -d) && trap 'rm -rf "$T"' EXIT
+printf 'path,label,group,source\na/c1.flac,cry_infant,g1,s1\na/c2.flac,cry_infant,g2,s2\nb/m.flac,cat,g3,s3\nb/n.flac,noise,g4,s3\n' > "$T/m.csv"
+printf 'cry_infant\t0\t16000\t0.95\t0\t0.9\tR/a/c1.flac\ncry_infant\t1\t16000\t0.80\t0\t0.9\tR/a/c2.flac\ncat\t1\t8000\t0.92\t0\t0.9\tR/b/m.flac\nnoise\t0\t16000\t0.10\t0\t0.9\tR/b/n.flac\n' > "$T/c.tsv"
+out=$(/usr/bin/python3 models/train/oof_report.py "$T/m.csv" "$T/c.tsv") || { echo "oof_report.py failed" >&2; exit 1; }
+fails=0
+for want in "$(printf 's1\tcry_infant\t1\t1\t1.000')" "$(printf 's2\tcry_infant\t0\t1\t0.000')" \
+    "$(printf 's3\tcat\t1\t1\t1.000\t0.920')" "clip cry F1 at the fold thresholds: 0.500" \
+    "best global threshold 0.80: clip cry F1 0.800"; do
+    grep -qF "$want" <<< "$out" || { echo "FAIL: oof_report.py: no '$want' in:" >&2; echo "$out" >&2; fails=1; }
+done
+printf 'x\t0\n' > "$T/bad.tsv"
+/usr/bin/python3 models/train/oof_report.py "$T/m.csv" "$T/bad.tsv" 2>&1 | grep -q "bad.tsv:1: 2 fields, expected 7" ||
+    { echo "FAIL: oof_report.py: a short line is not named" >&2; fails=1; }
+exit $fails
