@@ -51,7 +51,7 @@ static const char help[] =
     "                        stays in every model's training and its groups are dealt over\n"
     "                        the folds (scored group-wise; the output names it). Adds a\n"
     "                        table per source (cry recall, non-cry clips flagged, false\n"
-    "                        episodes) and per label (share flagged as cry); no --mix\n"
+    "                        episodes) and per label (share flagged as cry)\n"
     "  --source-folds K      with --cv source: deal the left-out sources into K folds of\n"
     "                        about equal size (each model then leaves several sources out;\n"
     "                        stricter than one source at a time, and K models to train)\n"
@@ -64,8 +64,19 @@ static const char help[] =
     "  --mix                 also build mixtures per fold: the fold's cry and vocal clips\n"
     "                        placed 2-6 s further apart than the cry merge gap (so\n"
     "                        each cry is one bout) on its background clips, looped\n"
-    "                        as needed, at 0-20 dB SNR\n"
+    "                        as needed; one mixture per SNR band (-6..0, 0..10, 10..20\n"
+    "                        dB), event F1 per band and overall. Under --cv source a\n"
+    "                        fold's beds are its own (unseen) sources' background clips\n"
+    "  --train-only CSV      with --cv: train the fold models only on the clips of this\n"
+    "                        manifest (same data root); the others are scored, never\n"
+    "                        trained on: an older recipe on today's folds and clips\n"
+    "  --gate-out FILE       with --cv: write the gate figures (printed at the end: clip\n"
+    "                        F1, cry recall per source, false episodes per hour, cat,\n"
+    "                        child, laughter and home audio flag rates, the laughter\n"
+    "                        stream, mixture event F1 per band) as TSV for\n"
+    "                        models/train/gate.py\n"
     "  --mix-out DIR         write those mixtures (WAV) and their Audacity labels to DIR\n"
+    "                        (mix_foldF_bandB.wav and .txt)\n"
     "  --plot FILE.svg       draw the clip-level precision-recall curve and operating point\n"
     "  --seed N, -j N, --model-type T, --train-seed N, --tree-depth D, --tree-rounds R,\n"
     "  --tree-lr E, --tree-min-leaf N, --tree-l2 L, --tree-subsample S, --tree-colsample S,\n"
@@ -84,6 +95,7 @@ static const char help[] =
 
 typedef struct opts {
     const char *model, *manifest, *root, *plot, *mix_out, *folds_out, *frame_nets;
+    const char *train_only, *gate_out;
     double fn_weight; /* --frame-net-weight; < 0: the network files' */
     unsigned cv, seed, jobs, source_folds;
     int cv_source; /* --cv source: cv is then the number of left-out sources, set later */
@@ -246,7 +258,7 @@ static int append_clip(const char *path, float **buf, size_t *n, size_t *cap)
     return 0;
 }
 
-static int write_wav_labels(const char *dir, unsigned fold, const float *x, size_t n,
+static int write_wav_labels(const char *dir, unsigned fold, int band, const float *x, size_t n,
                             const cm_mix_event *ev, size_t ne);
 
 /* Developer aid (CM_EVAL_WIN=FILE): every detector window of a mixture, as the analyzer's
@@ -476,6 +488,242 @@ static void print_label_table(const cd_set *set, const float *sc, const float *t
     free(lab);
 }
 
+/* ---- mixtures and the gate -------------------------------------------------------------- */
+
+/* Event-to-background level bands of the mixtures (issue 20: a monitor in the next room hears
+ * crying at or below the level of the television; the figure at or below 0 dB measures it).
+ * Each band is its own mixture, so its false cry episodes are its own too. */
+typedef struct mix_band {
+    double lo_db, hi_db;
+    const char *name;
+} mix_band;
+static const mix_band bands[] = {{-6.0, 0.0, "-6..0 dB"}, {0.0, 10.0, "0..10 dB"},
+                                 {10.0, 20.0, "10..20 dB"}};
+enum { N_BANDS = sizeof bands / sizeof bands[0] };
+
+typedef struct mix_result {
+    cm_counts ev[N_BANDS], seg[N_BANDS];
+    size_t n_ev[N_BANDS], n_lat, skipped_cry;
+    double secs, *lat;
+} mix_result;
+
+/* One band's mixture of fold f: the fold's cry clips and as many vocal clips, shuffled
+ * (seeded), placed 2-6 s further apart than the model's cry merge gap (each cry clip is then
+ * its own crying bout, the unit the analyzer reports, so the per-clip event labels and the
+ * product agree; as in DCASE 2017 task 2's mixtures, which hold one target event per 30 s)
+ * on the fold's background clips, looped to hold every item, each item at an SNR drawn in
+ * the band. Models see only beds of sources they never trained on under --cv source. */
+static int mix_fold(const opts *o, const cd_set *set, const cm_model *m, unsigned f, int band,
+                    FILE *shape_df, mix_result *res)
+{
+    float *bed = NULL;
+    size_t nb = 0, cap = 0;
+    for (size_t i = 0; i < set->n; i++)
+        if (set->clip[i].fold == (int)f && set->clip[i].cls == CM_CLASS_BACKGROUND &&
+            append_clip(set->clip[i].path, &bed, &nb, &cap) != 0) {
+            free(bed);
+            return -1;
+        }
+    size_t *idx = malloc((set->n + 1) * sizeof *idx), ni = 0, ncry = 0;
+    for (size_t i = 0; idx && i < set->n; i++)
+        if (set->clip[i].fold == (int)f && set->clip[i].cls == CM_CLASS_CRY) idx[ni++] = i;
+    ncry = ni;
+    if (idx && nb == 0) { /* a fold of sources without background clips: nothing to mix onto */
+        if (band == 0) res->skipped_cry += ncry;
+        free(idx), free(bed);
+        return 0;
+    }
+    uint64_t rng = o->seed + 1000u * (f + 1) + 7919u * (uint64_t)band;
+    for (size_t i = 0; idx && i < set->n && ni < 2 * ncry; i++) {
+        size_t j = (size_t)(cm_rng_next(&rng) % set->n);
+        if (set->clip[j].fold == (int)f && set->clip[j].cls == CM_CLASS_VOCAL) idx[ni++] = j;
+    }
+    for (size_t i = ni; idx && i > 1; i--) {
+        size_t j = (size_t)(cm_rng_next(&rng) % i), t = idx[i - 1];
+        idx[i - 1] = idx[j];
+        idx[j] = t;
+    }
+    cm_mix_item *items = calloc(ni + 1, sizeof *items);
+    cm_mix_event *evs = calloc(ni + 1, sizeof *evs);
+    float *mix = NULL;
+    size_t ne = 0;
+    cm_diag why = {{0}};
+    int bad = !idx || !items || !evs || !bed;
+    for (size_t i = 0; !bad && i < ni; i++) {
+        float *x;
+        size_t n;
+        if (cd_read_front(set->clip[idx[i]].path, &x, &n, NULL) != 0) bad = 1;
+        else items[i] = (cm_mix_item){x, n, (int)set->clip[idx[i]].cls};
+    }
+    const double gap = cm_model_params(m)->merge_gap_s[CM_CLASS_CRY];
+    cm_mix_config mc = {CM_FRONT_RATE_HZ, bands[band].lo_db, bands[band].hi_db, gap + 2.0,
+                        gap + 6.0, rng};
+    if (!bad) {
+        size_t need = (size_t)((gap + 6.0) * CM_FRONT_RATE_HZ) * (ni + 1);
+        for (size_t i = 0; i < ni; i++) need += items[i].n;
+        if (need > nb) {
+            float *nbed = realloc(bed, need * sizeof *bed);
+            if (nbed) bed = nbed;
+            else bad = 1;
+            for (size_t k = nb; !bad && k < need; k++) bed[k] = bed[k - nb];
+            if (!bad) nb = need;
+        }
+    }
+    if (!bad && !(mix = malloc(nb * sizeof *mix))) bad = 1;
+    if (!bad && cm_mix_generate(&mc, bed, nb, items, ni, mix, evs, ni, &ne, &why) != CM_OK) {
+        cli_err("mix: %s", why.msg);
+        bad = 1;
+    }
+    collect est = {0};
+    est.shape_df = shape_df, est.shape_tag = "mix", est.fold = f;
+    if (!bad && run_analyzer(m, mix, nb, &est) != 0) bad = 1;
+    if (!bad && band == 0) dump_windows("CM_EVAL_WIN", m, mix, nb, f);
+    if (!bad && o->mix_out && write_wav_labels(o->mix_out, f, band, mix, nb, evs, ne) != 0) bad = 1;
+    cm_span *ref = bad ? NULL : malloc((ne + 1) * sizeof *ref);
+    if (!bad && !ref) bad = 1;
+    if (!bad) {
+        size_t nr = 0;
+        for (size_t e = 0; e < ne; e++)
+            if (evs[e].label == CM_CLASS_CRY)
+                ref[nr].onset_s = evs[e].start_s, ref[nr++].offset_s = evs[e].end_s;
+        cm_event_counts(ref, nr, est.v, est.n, 1.0, &res->ev[band]);
+        cm_segment_counts(ref, nr, est.v, est.n, (double)nb / CM_FRONT_RATE_HZ, 1.0,
+                          &res->seg[band]);
+        double *nl = realloc(res->lat, (res->n_lat + nr + 1) * sizeof *nl);
+        if (nl) {
+            res->lat = nl;
+            res->n_lat += cm_start_latencies(ref, nr, est.a, est.na, 1.0, nl + res->n_lat);
+        }
+        const char *dump = getenv("CM_EVAL_DUMP"); /* developer aid: spans */
+        FILE *df = dump ? fopen(dump, f || band ? "a" : "w") : NULL;
+        for (size_t e = 0; df && e < ne; e++)
+            fprintf(df, "%u\tref\t%d\t%.2f\t%.2f\t%.1f\t%s\n", f, evs[e].label, evs[e].start_s,
+                    evs[e].end_s, evs[e].snr_db, set->clip[idx[evs[e].item]].path);
+        for (size_t e = 0; df && e < est.n; e++)
+            fprintf(df, "%u\test\t2\t%.2f\t%.2f\t%.4f\n", f, est.v[e].onset_s, est.v[e].offset_s,
+                    (double)est.conf[e]);
+        if (df) fclose(df);
+        res->n_ev[band] += nr;
+        res->secs += (double)nb / CM_FRONT_RATE_HZ;
+    }
+    for (size_t i = 0; items && i < ni; i++) free((void *)items[i].x);
+    free(est.v), free(est.conf), free(est.a), free(items), free(mix), free(evs), free(idx);
+    free(bed), free(ref);
+    return bad ? -1 : 0;
+}
+
+static cm_counts counts_sum(const cm_counts *c, int n)
+{
+    cm_counts s = {0};
+    for (int i = 0; i < n; i++) s.tp += c[i].tp, s.fp += c[i].fp, s.fn += c[i].fn, s.tn += c[i].tn;
+    return s;
+}
+
+/* The laughter stream (issue 20, part 2): a monitor meets laughter and babble as one long
+ * recording, not as clips that each restart the detector. Per fold, its clips with a
+ * laughter or babble label back to back through the fold's model: the share of their time
+ * inside cry episodes, and cry episodes per hour. */
+static int is_laughter(const char *label)
+{
+    static const char *const l[] = {"laugh", "laughter", "laugh_infant", "laugh_child",
+                                    "babble", "squeal"};
+    for (size_t i = 0; i < sizeof l / sizeof l[0]; i++)
+        if (!strcmp(label, l[i])) return 1;
+    return 0;
+}
+
+static int laughter_stream(const cd_set *set, cm_model *const *fm, unsigned K, double *secs,
+                           double *cry_secs, size_t *episodes)
+{
+    *secs = *cry_secs = 0;
+    *episodes = 0;
+    for (unsigned f = 0; f < K; f++) {
+        float *buf = NULL;
+        size_t n = 0, cap = 0;
+        for (size_t i = 0; i < set->n; i++)
+            if (set->clip[i].fold == (int)f && is_laughter(set->clip[i].label) &&
+                append_clip(set->clip[i].path, &buf, &n, &cap) != 0) {
+                free(buf);
+                return -1;
+            }
+        collect est = {0};
+        int rc = n ? run_analyzer(fm[f], buf, n, &est) : 0;
+        for (size_t e = 0; rc == 0 && e < est.n; e++)
+            *cry_secs += est.v[e].offset_s - est.v[e].onset_s;
+        *episodes += est.n;
+        *secs += (double)n / CM_FRONT_RATE_HZ;
+        free(est.v), free(est.conf), free(est.a), free(buf);
+        if (rc) return -1;
+    }
+    return 0;
+}
+
+/* The confusers the gate names, by manifest label: the share of their clips scored as cry. */
+typedef struct confuser {
+    const char *key, *labels[4];
+} confuser;
+static const confuser confusers[] = {
+    {"flagged_cat", {"cat", NULL}},
+    {"flagged_child", {"child_voice", NULL}},
+    {"flagged_laughter", {"laugh", "laugh_infant", "laugh_child", NULL}},
+    {"flagged_home_audio", {"home_noncry", NULL}},
+};
+
+/* Gate figures: one line each, "key<TAB>value<TAB>higher|lower<TAB>count", to stdout under a
+ * heading and, with --gate-out, to a file that models/train/gate.py compares across recipes. */
+typedef struct gate {
+    FILE *f;
+} gate;
+
+static void gate_put(gate *g, const char *key, double v, const char *better, size_t n)
+{
+    printf("  %-40s %8.3f  %-6s (%zu)\n", key, v, better, n);
+    if (g->f) fprintf(g->f, "%s\t%.4f\t%s\t%zu\n", key, v, better, n);
+}
+
+#define GATE_MIN_CRY 10 /* cry sources with fewer clips are in the per-source table only */
+
+static void print_gate(gate *g, const cd_set *set, const cd_source_info *src, size_t n_src,
+                       const float *sc, const float *thr, cm_counts clip, double fa_per_h,
+                       size_t fa_n, const double laugh[3], const mix_result *mr)
+{
+    printf("Gate figures (out of fold; models/train/gate.py compares recipes):\n");
+    gate_put(g, "clip_f1", cm_f1(clip), "higher", clip.tp + clip.fn);
+    for (size_t q = 0; src && q < n_src; q++) {
+        size_t cry = 0, hit = 0;
+        for (size_t i = 0; i < set->n; i++)
+            if (set->clip[i].cls == CM_CLASS_CRY && !strcmp(set->clip[i].source, src[q].name))
+                cry++, hit += sc[i] >= thr[set->clip[i].fold];
+        if (cry < GATE_MIN_CRY) continue;
+        char key[128];
+        snprintf(key, sizeof key, "recall_%s", src[q].name);
+        gate_put(g, key, (double)hit / cry, "higher", cry);
+    }
+    gate_put(g, "false_cry_episodes_per_h", fa_per_h, "lower", fa_n);
+    for (size_t k = 0; k < sizeof confusers / sizeof confusers[0]; k++) {
+        size_t n = 0, fl = 0;
+        for (size_t i = 0; i < set->n; i++)
+            for (int l = 0; confusers[k].labels[l]; l++)
+                if (!strcmp(set->clip[i].label, confusers[k].labels[l]))
+                    n++, fl += sc[i] >= thr[set->clip[i].fold];
+        if (n) gate_put(g, confusers[k].key, (double)fl / n, "lower", n);
+    }
+    if (laugh[0] > 0) {
+        gate_put(g, "laughter_stream_cry_time_share", laugh[1] / laugh[0], "lower",
+                 (size_t)laugh[0]);
+        gate_put(g, "laughter_stream_cry_episodes_per_h", laugh[2] / (laugh[0] / 3600.0),
+                 "lower", (size_t)laugh[2]);
+    }
+    if (mr) {
+        static const char *const key[] = {"mix_event_f1_le0db", "mix_event_f1_0to10db",
+                                          "mix_event_f1_gt10db"};
+        for (int b = 0; b < N_BANDS; b++)
+            gate_put(g, key[b], cm_f1(mr->ev[b]), "higher", mr->n_ev[b]);
+        cm_counts all = counts_sum(mr->ev, N_BANDS);
+        gate_put(g, "mix_event_f1", cm_f1(all), "higher", all.tp + all.fn);
+    }
+}
+
 /* ---- main ------------------------------------------------------------------------------ */
 
 static int parse(int argc, char **argv, opts *o)
@@ -501,7 +749,8 @@ static int parse(int argc, char **argv, opts *o)
                     !strcmp(a, "--mix-out") || !strcmp(a, "--cv") || !strcmp(a, "--seed") ||
                     !strcmp(a, "-j") || !strcmp(a, "--jobs") || !strcmp(a, "--source-folds") ||
                     !strcmp(a, "--folds-out") || !strcmp(a, "--frame-nets") ||
-                    !strcmp(a, "--frame-net-weight");
+                    !strcmp(a, "--frame-net-weight") || !strcmp(a, "--train-only") ||
+                    !strcmp(a, "--gate-out");
         if (takes && !v) {
             cli_err("evaluate: %s needs a value", a);
             return -1;
@@ -512,6 +761,8 @@ static int parse(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--data-root")) o->root = v;
         else if (!strcmp(a, "--plot")) o->plot = v;
         else if (!strcmp(a, "--folds-out")) o->folds_out = v;
+        else if (!strcmp(a, "--train-only")) o->train_only = v;
+        else if (!strcmp(a, "--gate-out")) o->gate_out = v;
         else if (!strcmp(a, "--frame-nets")) o->frame_nets = v;
         else if (!strcmp(a, "--frame-net-weight")) {
             if (cli_parse_double(a, v, 0.0, 1.0, &o->fn_weight)) return -1;
@@ -552,9 +803,9 @@ static int parse(int argc, char **argv, opts *o)
         cli_err("evaluate: --cv and --mix need --manifest");
         return -1;
     }
-    if (o->cv_source && o->mix) {
-        cli_err("evaluate: --mix is not supported with --cv source (a left-out source often "
-                "has no background clips to mix onto); use --cv K for the mixture figures");
+    if ((o->train_only || o->gate_out) && !o->cv) {
+        cli_err("evaluate: %s needs --cv (it describes the fold models' training)",
+                o->train_only ? "--train-only" : "--gate-out");
         return -1;
     }
     if (o->source_folds && !o->cv_source) {
@@ -572,6 +823,39 @@ static int parse(int argc, char **argv, opts *o)
     }
     if (o->plot && !o->force && access(o->plot, F_OK) == 0) {
         cli_err("evaluate: %s exists (use --force to overwrite)", o->plot);
+        return -1;
+    }
+    return 0;
+}
+
+/* --train-only CSV: the clips of the manifest that are not in CSV (a manifest of the same
+ * data root) are scored but never trained on: the recipe of a model trained on older data,
+ * evaluated on the same folds and clips as today's. */
+static int mark_train_only(const char *csv, const char *root, cd_set *set)
+{
+    cd_set sub;
+    memset(&sub, 0, sizeof sub);
+    if (cd_load_manifest(csv, root, 0, &sub) != 0) return -1;
+    const char **p = malloc((sub.n + 1) * sizeof *p);
+    if (!p) {
+        cd_free(&sub);
+        cli_err("out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < sub.n; i++) p[i] = sub.clip[i].path;
+    qsort(p, sub.n, sizeof *p, cmp_label);
+    size_t kept = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        const char *key = set->clip[i].path;
+        set->clip[i].no_train = !bsearch(&key, p, sub.n, sizeof *p, cmp_label);
+        kept += !set->clip[i].no_train;
+    }
+    free(p);
+    cd_free(&sub);
+    fprintf(stderr, "crymeter: --train-only %s: %zu of the %zu clips may be trained on\n", csv,
+            kept, set->n);
+    if (kept == 0) {
+        cli_err("evaluate: --train-only %s: none of its clips is in the manifest", csv);
         return -1;
     }
     return 0;
@@ -637,7 +921,9 @@ int cmd_evaluate(int argc, char **argv)
     unsigned K = o.cv ? o.cv : 1;
     FILE *shape_df = NULL;
     cd_source_info *src = NULL; /* --cv source: which source went where */
-    size_t n_src = 0, *clip_fa = NULL;
+    size_t n_src = 0, *clip_fa = NULL, fa_n = 0;
+    double fa_secs = 0;
+    mix_result *mr = NULL;
     if (getenv("CM_EVAL_SHAPE") && !(shape_df = fopen(getenv("CM_EVAL_SHAPE"), "w"))) {
         cli_err("%s: cannot create", getenv("CM_EVAL_SHAPE"));
         goto out;
@@ -656,6 +942,7 @@ int cmd_evaluate(int argc, char **argv)
         goto out;
     }
     if (cd_load_manifest(o.manifest, o.root, 0, &set) != 0) goto out;
+    if (o.train_only && mark_train_only(o.train_only, o.root, &set) != 0) goto out;
     if (o.cv_source) {
         for (size_t i = 0; i < set.n; i++)
             if (!set.clip[i].source || !set.clip[i].source[0]) {
@@ -833,6 +1120,7 @@ int cmd_evaluate(int argc, char **argv)
         }
         printf("False alarms: %zu cry episodes in %.2f h of non-cry clips back to back: %.2f "
                "per hour\n", false_eps, secs / 3600.0, secs > 0 ? false_eps / (secs / 3600.0) : 0.0);
+        fa_n = false_eps, fa_secs = secs;
     }
     if (o.cv_source) {
         print_source_table(&set, src, n_src, sc, thr, clip_fa);
@@ -840,124 +1128,58 @@ int cmd_evaluate(int argc, char **argv)
     }
 
     if (o.mix) {
-        cm_counts ev = {0}, seg = {0};
-        size_t n_ev = 0, n_lat = 0;
-        double secs = 0, *lat = NULL;
-        for (unsigned f = 0; f < K; f++) {
-            float *bed = NULL;
-            size_t nb = 0, cap = 0;
-            for (size_t i = 0; i < set.n; i++)
-                if (set.clip[i].fold == (int)f && set.clip[i].cls == CM_CLASS_BACKGROUND &&
-                    append_clip(set.clip[i].path, &bed, &nb, &cap) != 0) {
-                    free(bed);
-                    goto out_thr;
-                }
-            /* Items: the fold's cry clips and as many vocal clips, shuffled (seeded). */
-            size_t *idx = malloc((set.n + 1) * sizeof *idx), ni = 0, ncry = 0;
-            for (size_t i = 0; idx && i < set.n; i++)
-                if (set.clip[i].fold == (int)f && set.clip[i].cls == CM_CLASS_CRY) idx[ni++] = i;
-            ncry = ni;
-            uint64_t rng = o.seed + 1000u * (f + 1);
-            for (size_t i = 0; idx && i < set.n && ni < 2 * ncry; i++) {
-                size_t j = (size_t)(cm_rng_next(&rng) % set.n);
-                if (set.clip[j].fold == (int)f && set.clip[j].cls == CM_CLASS_VOCAL) idx[ni++] = j;
-            }
-            for (size_t i = ni; idx && i > 1; i--) {
-                size_t j = (size_t)(cm_rng_next(&rng) % i), t = idx[i - 1];
-                idx[i - 1] = idx[j];
-                idx[j] = t;
-            }
-            cm_mix_item *items = calloc(ni + 1, sizeof *items);
-            float *mix = malloc((nb + 1) * sizeof *mix);
-            cm_mix_event *evs = calloc(ni + 1, sizeof *evs);
-            size_t ne = 0;
-            int bad = !idx || !items || !mix || !evs || !bed;
-            for (size_t i = 0; !bad && i < ni; i++) {
-                float *x;
-                size_t n;
-                if (cd_read_front(set.clip[idx[i]].path, &x, &n, NULL) != 0) bad = 1;
-                else items[i] = (cm_mix_item){x, n, (int)set.clip[idx[i]].cls};
-            }
-            /* Items 2-6 s further apart than the model's cry merge gap: each cry clip is then
-             * its own crying bout, the unit the analyzer reports (one episode per bout), so the
-             * per-clip event labels and the product agree; as in DCASE 2017 task 2's mixtures,
-             * which hold one target event per 30 s. (Up to session 5 items were 2-6 s apart,
-             * and the merge gap joined most neighbouring cries into one episode that the
-             * per-clip labels scored as misses; models/README.md, "Event metric".) The bed
-             * is looped to hold every item. */
-            const double gap = cm_model_params(fm[f])->merge_gap_s[CM_CLASS_CRY];
-            cm_mix_config mc = {CM_FRONT_RATE_HZ, 0.0, 20.0, gap + 2.0, gap + 6.0, rng};
-            if (!bad && nb > 0) {
-                size_t need = (size_t)((gap + 6.0) * CM_FRONT_RATE_HZ) * (ni + 1);
-                for (size_t i = 0; i < ni; i++) need += items[i].n;
-                if (need > nb) {
-                    float *nbed = realloc(bed, need * sizeof *bed);
-                    float *nmix = realloc(mix, need * sizeof *mix);
-                    if (nbed) bed = nbed;
-                    if (nmix) mix = nmix;
-                    if (!nbed || !nmix) bad = 1;
-                    for (size_t k = nb; !bad && k < need; k++) bed[k] = bed[k - nb];
-                    if (!bad) nb = need;
-                }
-            }
-            if (!bad && cm_mix_generate(&mc, bed, nb, items, ni, mix, evs, ni, &ne, &why) != CM_OK) {
-                cli_err("mix: %s", why.msg);
-                bad = 1;
-            }
-            collect est = {0};
-            est.shape_df = shape_df, est.shape_tag = "mix", est.fold = f;
-            if (!bad && run_analyzer(fm[f], mix, nb, &est) != 0) bad = 1;
-            if (!bad) dump_windows("CM_EVAL_WIN", fm[f], mix, nb, f);
-            if (!bad && o.mix_out && write_wav_labels(o.mix_out, f, mix, nb, evs, ne) != 0) bad = 1;
-            if (!bad) {
-                cm_span *ref = malloc((ne + 1) * sizeof *ref);
-                size_t nr = 0;
-                for (size_t e = 0; ref && e < ne; e++)
-                    if (evs[e].label == CM_CLASS_CRY)
-                        ref[nr].onset_s = evs[e].start_s, ref[nr++].offset_s = evs[e].end_s;
-                cm_event_counts(ref, nr, est.v, est.n, 1.0, &ev);
-                double *nl = realloc(lat, (n_lat + nr + 1) * sizeof *lat);
-                if (nl) {
-                    lat = nl;
-                    n_lat += cm_start_latencies(ref, nr, est.a, est.na, 1.0, lat + n_lat);
-                }
-                cm_segment_counts(ref, nr, est.v, est.n, (double)nb / CM_FRONT_RATE_HZ, 1.0, &seg);
-                const char *dump = getenv("CM_EVAL_DUMP"); /* developer aid: spans */
-                FILE *df = dump ? fopen(dump, f ? "a" : "w") : NULL;
-                for (size_t e = 0; df && e < ne; e++)
-                    fprintf(df, "%u\tref\t%d\t%.2f\t%.2f\t%.1f\t%s\n", f, evs[e].label,
-                            evs[e].start_s, evs[e].end_s, evs[e].snr_db,
-                            set.clip[idx[evs[e].item]].path);
-                for (size_t e = 0; df && e < est.n; e++)
-                    fprintf(df, "%u\test\t2\t%.2f\t%.2f\t%.4f\n", f, est.v[e].onset_s,
-                            est.v[e].offset_s, (double)est.conf[e]);
-                if (df) fclose(df);
-                n_ev += nr;
-                secs += (double)nb / CM_FRONT_RATE_HZ;
-                free(ref);
-            }
-            for (size_t i = 0; items && i < ni; i++) free((void *)items[i].x);
-            free(est.v), free(est.conf), free(est.a), free(items), free(mix), free(evs), free(idx), free(bed);
-            if (bad) {
-                free(lat);
-                goto out_thr;
-            }
-        }
-        printf("Mixtures (cry and vocal clips on background beds, 0-20 dB SNR; %zu cry events, "
-               "%.2f h):\n", n_ev, secs / 3600.0);
+        mr = calloc(1, sizeof *mr);
+        if (!mr) goto out_thr;
+        for (unsigned f = 0; f < K; f++)
+            for (int band = 0; band < N_BANDS; band++)
+                if (mix_fold(&o, &set, fm[f], f, band, shape_df, mr) != 0) goto out_thr;
+        size_t n_ev = 0;
+        for (int band = 0; band < N_BANDS; band++) n_ev += mr->n_ev[band];
+        cm_counts ev = counts_sum(mr->ev, N_BANDS), seg = counts_sum(mr->seg, N_BANDS);
+        printf("Mixtures (cry and vocal clips on background beds, -6..20 dB SNR in three bands "
+               "of one mixture each; %zu cry events, %.2f h):\n", n_ev, mr->secs / 3600.0);
+        if (mr->skipped_cry)
+            printf("  (%zu cry clips not mixed: their fold has no background clips)\n",
+                   mr->skipped_cry);
         printf("  event-based (1 s onset collar): P %.4f R %.4f F1 %.4f (TP %zu FP %zu FN %zu)\n",
                cm_precision(ev), cm_recall(ev), cm_f1(ev), ev.tp, ev.fp, ev.fn);
+        for (int band = 0; band < N_BANDS; band++)
+            printf("    %-10s  event P %.4f R %.4f F1 %.4f (TP %zu FP %zu FN %zu); segment F1 "
+                   "%.4f\n", bands[band].name, cm_precision(mr->ev[band]), cm_recall(mr->ev[band]),
+                   cm_f1(mr->ev[band]), mr->ev[band].tp, mr->ev[band].fp, mr->ev[band].fn,
+                   cm_f1(mr->seg[band]));
         printf("  segment-based (1 s):            P %.4f R %.4f F1 %.4f\n", cm_precision(seg),
                cm_recall(seg), cm_f1(seg));
-        if (n_lat) {
+        if (mr->n_lat) {
             /* What monitor would show: audio time from each cry's onset to the START record
              * of the episode it began (pushed in 10 ms chunks, as the capture worker does). */
-            qsort(lat, n_lat, sizeof *lat, cmp_double);
+            size_t nl = mr->n_lat;
+            qsort(mr->lat, nl, sizeof *mr->lat, cmp_double);
             printf("  start-record latency (onset to START, %zu cries that began an episode): "
-                   "median %.2f s, 90th percentile %.2f s\n", n_lat, lat[n_lat / 2],
-                   lat[(n_lat * 9) / 10 < n_lat ? (n_lat * 9) / 10 : n_lat - 1]);
+                   "median %.2f s, 90th percentile %.2f s\n", nl, mr->lat[nl / 2],
+                   mr->lat[(nl * 9) / 10 < nl ? (nl * 9) / 10 : nl - 1]);
         }
-        free(lat);
+    }
+    if (o.cv) {
+        double laugh[3];
+        size_t le = 0;
+        if (laughter_stream(&set, fm, K, &laugh[0], &laugh[1], &le) != 0) goto out_thr;
+        laugh[2] = (double)le;
+        if (laugh[0] > 0)
+            printf("Laughter stream (laughter and babble clips back to back, %.1f min): %.1f %% "
+                   "of its time in %zu cry episodes\n", laugh[0] / 60.0,
+                   100.0 * laugh[1] / laugh[0], le);
+        gate g = {NULL};
+        if (o.gate_out && !(g.f = fopen(o.gate_out, "w"))) {
+            cli_err("%s: cannot create", o.gate_out);
+            goto out_thr;
+        }
+        print_gate(&g, &set, src, n_src, sc, thr, all, fa_secs > 0 ? fa_n / (fa_secs / 3600.0) : 0,
+                   fa_n, laugh, mr);
+        if (g.f && fclose(g.f) != 0) {
+            cli_err("%s: write failed", o.gate_out);
+            goto out_thr;
+        }
     }
     rc = CM_EXIT_OK;
 out_thr:
@@ -969,6 +1191,8 @@ out:
     cm_model_destroy(given);
     free(fm), free(sc), free(sa), free(pos), free(pr);
     free(src), free(clip_fa);
+    if (mr) free(mr->lat);
+    free(mr);
     cd_free(&set);
     free(o.files);
     return rc;
@@ -976,11 +1200,11 @@ out:
 
 /* Mixture WAV + Audacity labels, through libsndfile (the CLI may touch files). */
 
-static int write_wav_labels(const char *dir, unsigned fold, const float *x, size_t n,
+static int write_wav_labels(const char *dir, unsigned fold, int band, const float *x, size_t n,
                             const cm_mix_event *ev, size_t ne)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/mix_fold%u.wav", dir, fold + 1);
+    snprintf(path, sizeof path, "%s/mix_fold%u_band%d.wav", dir, fold + 1, band + 1);
     SF_INFO info;
     memset(&info, 0, sizeof info);
     info.samplerate = CM_FRONT_RATE_HZ;
@@ -994,7 +1218,7 @@ static int write_wav_labels(const char *dir, unsigned fold, const float *x, size
     sf_count_t w = sf_writef_float(sf, x, (sf_count_t)n);
     sf_close(sf);
     if (w != (sf_count_t)n) return -1;
-    snprintf(path, sizeof path, "%s/mix_fold%u.txt", dir, fold + 1);
+    snprintf(path, sizeof path, "%s/mix_fold%u_band%d.txt", dir, fold + 1, band + 1);
     FILE *f = fopen(path, "w");
     if (!f) {
         cli_err("%s: cannot create", path);

@@ -473,7 +473,9 @@ int cd_extract(cd_set *set, const cm_front_config *fc, unsigned jobs, int augmen
     for (int f = 0; f <= maxf; f++) {
         j.bed_off[f] = k;
         for (size_t i = 0; i < set->n; i++)
-            if (set->clip[i].fold == f && set->clip[i].cls == CM_CLASS_BACKGROUND) j.beds[k++] = i;
+            if (set->clip[i].fold == f && set->clip[i].cls == CM_CLASS_BACKGROUND &&
+                !set->clip[i].no_train)
+                j.beds[k++] = i;
         j.bed_cnt[f] = k - j.bed_off[f];
     }
     if (jobs < 1) jobs = 1;
@@ -675,7 +677,7 @@ cd_trainset *cd_trainset_build(const cd_set *set, int skip_fold, float silence_d
 {
     size_t tot = 0;
     for (size_t i = 0; i < set->n; i++)
-        if (set->clip[i].fold != skip_fold)
+        if (set->clip[i].fold != skip_fold && !set->clip[i].no_train)
             tot += set->clip[i].clean.n_win + set->clip[i].aug.n_win + set->clip[i].aug2.n_win;
     cd_trainset *t = calloc(1, sizeof *t);
     if (!t) return NULL;
@@ -691,7 +693,7 @@ cd_trainset *cd_trainset_build(const cd_set *set, int skip_fold, float silence_d
     size_t k = 0;
     for (size_t i = 0; i < set->n; i++) {
         const cd_clip *c = &set->clip[i];
-        if (c->fold == skip_fold) continue;
+        if (c->fold == skip_fold || c->no_train) continue;
         for (int v = 0; v < 3; v++) {
             const cd_feats *f = v == 2 ? &c->aug2 : v ? &c->aug : &c->clean;
             float top = -200.f;
@@ -799,7 +801,7 @@ cm_status cd_choose_cry_threshold(const cd_set *set, const float *s_clean, const
     }
     size_t m = 0;
     for (size_t i = 0; i < set->n; i++) {
-        if (set->clip[i].fold == skip_fold) continue;
+        if (set->clip[i].fold == skip_fold || set->clip[i].no_train) continue;
         int t = set->clip[i].cls == CM_CLASS_CRY;
         sc[m] = s_clean[i], pos[m++] = (uint8_t)t;
         if (s_aug && set->clip[i].aug.n_win && isfinite(s_aug[i])) sc[m] = s_aug[i], pos[m++] = (uint8_t)t;

@@ -46,6 +46,8 @@ typedef struct cd_clip {
     cd_feats aug2;   /* a second such copy (other bed, other SNR) when augmenting twice */
     double aug_snr_db;
     int labelled;    /* given on the command line with an Audacity label track */
+    int no_train;    /* scored but never trained on, nor used as a bed or for a threshold
+                        (evaluate --train-only: a recipe restricted to older data) */
     cm_span *sob;    /* its `sob` label spans (seconds, malloc'ed; NULL when none) */
     size_t n_sob;
 } cd_clip;
@@ -125,7 +127,8 @@ typedef struct cd_source_info {
 int cd_assign_source_folds(cd_set *set, double min_cry_share, unsigned max_folds, uint64_t seed,
                            cd_source_info **src, size_t *n_src);
 
-/* Training examples from the clips with fold != skip_fold (skip_fold < 0: all clips),
+/* Training examples from the clips with fold != skip_fold (skip_fold < 0: all clips) and
+ * no no_train flag,
  * clean windows and augmented ones, excluding windows quieter than silence_dbfs or more than
  * 30 dB below the clip's loudest window. Weights balance classes and, within a class, give
  * each group sqrt(its window count) in total so that the 500-clip digit speakers do not
@@ -146,7 +149,7 @@ void cd_trainset_free(cd_trainset *t);
 float cd_clip_score(const cm_model *m, const cd_feats *f, cm_class c);
 
 /* Chooses the cry threshold from out-of-fold clip scores of the clips whose fold is not
- * skip_fold (skip_fold < 0: all clips): the clean copies (s_clean) and, where a clip has one
+ * skip_fold (skip_fold < 0: all clips) and that are not no_train: the clean copies (s_clean) and, where a clip has one
  * and s_aug is not NULL, its copy mixed onto a background bed (s_aug, NaN for none), so that
  * the threshold also holds for crying in noise, the way the analyzer meets it. target as for
  * cm_choose_threshold. Returns its status; *thr NaN when nothing could be chosen. */

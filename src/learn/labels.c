@@ -34,7 +34,8 @@ int cm_label_to_class(const char *label, const char *hint, cm_class *out)
     static const char *const vocal[] = {"vocal", "speech", "laugh", "laughter", "cough",
                                         "sneeze", "breath", "breathing", "snore", "snoring",
                                         "scream", "moan", "yawn", "sigh", "voice",
-                                        "child_voice", "singing"};
+                                        "child_voice", "singing", "laugh_infant",
+                                        "laugh_child", "babble", "squeal"};
     static const char *const bg[] = {"background", "dog", "cat", "music", "noise", "silence",
                                      "animal", "bird", "rooster", "siren", "alarm", "bell",
                                      "home_noncry"};

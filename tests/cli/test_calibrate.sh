@@ -72,21 +72,22 @@ expect 0 "ROC AUC [01]\.[0-9]+" -- "$CRYMETER" evaluate --model "$T/ens.json" \
 expect 0 "ROC AUC [01]\.[0-9]+" -- "$CRYMETER" evaluate --manifest "$T/m.csv" \
     --data-root "$T/data" --cv 2 "${SMALL[@]}" --confirm 1/1 --smooth 1
 
-# Mixtures: every cry clip of a fold is placed (the bed loops to hold them), items 2-6 s
-# further apart than the cry merge gap (here 1 s), so each labelled cry is one bout.
+# Mixtures: every cry clip of a fold is placed in each of the three SNR bands' mixtures (the
+# bed loops to hold them), items 2-6 s further apart than the cry merge gap (here 1 s), so
+# each labelled cry is one bout.
 mkdir -p "$T/mix"
-expect 0 "0-20 dB SNR; 4 cry events" -- "$CRYMETER" evaluate --manifest "$T/m.csv" \
+expect 0 "-6..20 dB SNR in three bands of one mixture each; 12 cry events" -- "$CRYMETER" evaluate --manifest "$T/m.csv" \
     --data-root "$T/data" --cv 2 "${SMALL[@]}" --merge-gap-cry 1 --mix --mix-out "$T/mix"
 python3 - "$T/mix" <<'EOF' && ok || bad "mixture labels: cries missing or items closer than gap + 2 s"
 import glob, sys
 n = 0
-for p in sorted(glob.glob(sys.argv[1] + "/mix_fold*.txt")):
+for p in sorted(glob.glob(sys.argv[1] + "/mix_fold*_band*.txt")):
     ev = [l.split("\t") for l in open(p) if l.strip()]
     n += sum(e[2].startswith("cry") for e in ev)
     for a, b in zip(ev, ev[1:]):
         if float(b[0]) - float(a[1]) < 3.0 - 1e-3:
             sys.exit(1)
-sys.exit(0 if n == 4 else 1)
+sys.exit(0 if n == 12 else 1)
 EOF
 
 # Refused, with the option named (exit 2: usage).

@@ -89,7 +89,47 @@ cmp -s "$T/out" "$T/out1" && ok || bad "--cv source output differs between two r
 tr '\t' ',' < "$SRC/samples/labels.tsv" > "$T/nosrc.csv"
 expect_stderr 2 "--cv source: .*no source .*'source' column" -- "$CRYMETER" evaluate \
     --manifest "$T/nosrc.csv" --data-root "$SRC/samples" --cv source
-expect_stderr 2 "--mix is not supported with --cv source" -- "${EV[@]}" --cv source --mix
+expect_stderr 2 "--gate-out needs --cv" -- "${EV[@]}" --gate-out "$T/g.tsv"
+expect_stderr 2 "--train-only needs --cv" -- "${EV[@]}" --train-only "$T/m.csv"
+[ ! -e "$T/g.tsv" ] && ok || bad "a refused evaluate wrote --gate-out"
+
+# Mixtures under --cv source, one per SNR band, and the gate figures (issue 20). Fold B and C
+# each have background clips of their own to mix onto; A (kept) is dealt over both folds.
+# sneeze2 stands in for infant laughter: the laughter stream is its clip.
+sed 's/^\(clips\/sneeze2.flac\),sneeze,/\1,laugh_infant,/' "$T/m2.csv" > "$T/m4.csv"
+expect 0 "Mixtures .*-6..20 dB SNR in three bands" -- "${EV[@]}" --manifest "$T/m4.csv" \
+    --cv source --mix --gate-out "$T/g.tsv"
+grep -Eq '^Laughter stream \(laughter and babble clips back to back, 0\.[0-9] min\)' "$T/out" &&
+    ok || bad "laughter stream line: $(cat "$T/out")"
+grep -Eq '^    -6..0 dB +event P' "$T/out" && ok || bad "band line: $(cat "$T/out")"
+python3 - "$T/g.tsv" <<'EOF2' && ok || bad "gate file: $(cat "$T/g.tsv")"
+import sys
+rows = {l.split("\t")[0]: l.rstrip("\n").split("\t")[1:] for l in open(sys.argv[1])}
+need = ["clip_f1", "false_cry_episodes_per_h", "mix_event_f1_le0db", "mix_event_f1_0to10db",
+        "mix_event_f1_gt10db", "mix_event_f1", "laughter_stream_cry_time_share",
+        "flagged_laughter"]
+assert rows["flagged_laughter"][2] == "1", rows["flagged_laughter"]
+assert all(k in rows for k in need), rows
+# 4 cry clips in each of the three bands' mixtures: 12 cry events in all.
+assert rows["mix_event_f1"][2] == "12", rows["mix_event_f1"]
+assert rows["false_cry_episodes_per_h"][1] == "lower" and rows["clip_f1"][1] == "higher"
+for k, (v, better, n) in rows.items():
+    assert 0 <= float(v) and (k.endswith("per_h") or float(v) <= 1), (k, v)
+EOF2
+
+# --train-only: a manifest of every clip trains the same models (the same output); one
+# without source C's clips trains on 9 of the 12 and scores C all the same.
+expect 0 "" -- "${EV[@]}" --cv source --train-only "$T/m.csv"
+cmp -s "$T/out" "$T/out1" && ok || bad "--train-only with every clip changed the output"
+grep -q "12 of the 12 clips may be trained on" "$T/err" && ok || bad "train-only count: $(cat "$T/err")"
+grep -v ',C$' "$T/m.csv" > "$T/noC.csv"
+expect 0 "" -- "${EV[@]}" --cv source --train-only "$T/noC.csv"
+grep -q "9 of the 12 clips may be trained on" "$T/err" && ok || bad "train-only count: $(cat "$T/err")"
+grep -Eq '^  C +unseen +3 +0 +- +3 ' "$T/out" && ok || bad "row C with --train-only: $(cat "$T/out")"
+cp "$T/data/clips/sneeze2.flac" "$T/data/clips/extra.flac"
+printf 'path,label\nclips/extra.flac,sneeze\n' > "$T/none.csv"
+expect_stderr 1 "--train-only .*none.csv: none of its clips is in the manifest" -- "${EV[@]}" \
+    --cv source --train-only "$T/none.csv"
 expect_stderr 2 "--cv=sauce: .*'source'" -- "${EV[@]}" --cv sauce
 expect_stderr 2 "--cv=1: " -- "${EV[@]}" --cv 1
 # Only one source can be left out (A holds all the crying, B is the only other).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The training tools outside C (models/train/): augment.py's own checks (measured RT60 of
 # its room responses, AGC level spread, mix SNR, codec length and alignment, FLAC writer,
-# determinism across --jobs, the cache) and oof_report.py on four scored clips. They need
+# determinism across --jobs, the cache), oof_report.py on four scored clips and gate.py on
+# three small gate files. They need
 # Debian's python3 with numpy and ffmpeg.
 set -u
 SRC=${CM_SOURCE_DIR:?}
@@ -22,4 +23,18 @@ done
 printf 'x\t0\n' > "$T/bad.tsv"
 /usr/bin/python3 models/train/oof_report.py "$T/m.csv" "$T/bad.tsv" 2>&1 | grep -q "bad.tsv:1: 2 fields, expected 7" ||
     { echo "FAIL: oof_report.py: a short line is not named" >&2; fails=1; }
+# gate.py: a candidate better on one figure and worse on another fails and names the figure;
+# one at least as good everywhere passes; a malformed line is named.
+printf 'clip_f1\t0.80\thigher\t10\nfalse_cry_episodes_per_h\t12.0\tlower\t3\n' > "$T/b.tsv"
+printf 'clip_f1\t0.85\thigher\t10\nfalse_cry_episodes_per_h\t13.0\tlower\t3\n' > "$T/c1.tsv"
+printf 'clip_f1\t0.80\thigher\t10\nfalse_cry_episodes_per_h\t11.0\tlower\t3\n' > "$T/c2.tsv"
+out=$(/usr/bin/python3 models/train/gate.py -b base="$T/b.tsv" worse="$T/c1.tsv")
+[ $? = 1 ] && grep -qF "worse: FAIL, worse on 1: false_cry_episodes_per_h 13.000 vs base 12.000" <<< "$out" &&
+    grep -qF "| clip_f1 (10) | higher | 0.800 | 0.850 |" <<< "$out" ||
+    { echo "FAIL: gate.py on a worse candidate:" >&2; echo "$out" >&2; fails=1; }
+out=$(/usr/bin/python3 models/train/gate.py -b base="$T/b.tsv" good="$T/c2.tsv")
+[ $? = 0 ] && grep -qF "good: PASS" <<< "$out" || { echo "FAIL: gate.py on a passing candidate: $out" >&2; fails=1; }
+printf 'clip_f1\tx\thigher\t10\n' > "$T/bad2.tsv"
+/usr/bin/python3 models/train/gate.py -b base="$T/b.tsv" c="$T/bad2.tsv" 2>&1 | grep -q "bad2.tsv:1: value 'x'" ||
+    { echo "FAIL: gate.py: a bad value is not named" >&2; fails=1; }
 exit $fails
