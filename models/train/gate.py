@@ -3,9 +3,12 @@
 writes, and says whether a candidate is at least as good as every baseline on every figure.
 
     gate.py -b c86e9a9=w1.tsv -b 4e88dbc=w12.tsv candidate=cand.tsv [more=...]
+    gate.py -b old=o1.tsv,o2.tsv new=n1.tsv,n2.tsv      (several training seeds: their mean)
 
 Each file is one evaluate run on the same manifest, folds and seed (lines "key<TAB>value<TAB>
-higher|lower<TAB>count"). Prints one Markdown table (a row per figure, a column per recipe)
+higher|lower<TAB>count"). A recipe given several files (one per --train-seed) is their mean:
+one training seed moves the small figures a lot (cats flagged 0.25 or 0.33, adult crying
+recall 0.00 or 0.11, for the same recipe), so compare means where a figure is close. Prints one Markdown table (a row per figure, a column per recipe)
 and, for each candidate, PASS or the figures where it is worse than a baseline. A figure
 that a baseline has and the candidate lacks is a failure. Exit status: 0 when every
 candidate passes, 1 when one fails, 2 on a usage or file error.
@@ -48,8 +51,11 @@ def main(argv):
             a = argv[i]
         if "=" not in a:
             sys.exit(f"gate.py: {a!r}: expected NAME=FILE")
-        name, path = a.split("=", 1)
-        runs.append((name, read(path)))
+        name, paths = a.split("=", 1)
+        files = [read(p) for p in paths.split(",")]
+        keys = [k for k in files[0] if all(k in f for f in files)]
+        runs.append((name, {k: (sum(f[k][0] for f in files) / len(files), files[0][k][1],
+                                files[0][k][2]) for k in keys}))
         if is_base:
             base.append(len(runs) - 1)
         i += 1

@@ -23,8 +23,10 @@ W=${WORK:-build/train}
 PY=/usr/bin/python3      # Debian's, with python3-torch and numpy
 CM=./build/crymeter
 mkdir -p "$W"
-# The shared manifest minus its one 5 kHz clip (the reader takes 8-192 kHz).
-grep -v space__apollo_lander.flac "$DATA/manifest.csv" > "$W/manifest.csv"
+# The shared manifest minus its one 5 kHz clip (the reader takes 8-192 kHz) and minus the third
+# wave (audio/v3/): the shipped models are trained on the first two waves, 6,589 clips; no
+# recipe with the third wave has passed the model gate yet (models/README.md, "The gate").
+grep -v space__apollo_lander.flac "$DATA/manifest.csv" | grep -v -E '^"?audio/v3/' > "$W/manifest.csv"
 $CM calibrate --manifest "$W/manifest.csv" --data-root "$DATA" --seed 1 --folds-out "$W/folds.csv" \
     -o models/default.json --force
 $CM frames --manifest "$W/manifest.csv" --data-root "$DATA" -o "$W/frames" --force
