@@ -20,10 +20,11 @@ typedef enum cm_format {
     CM_FORMAT_TABLE = 0,
     CM_FORMAT_JSONL = 1,
     CM_FORMAT_CSV = 2,
-    CM_FORMAT_AUDACITY = 3
+    CM_FORMAT_AUDACITY = 3,
+    CM_FORMAT_RTTM = 4 /* SPEAKER lines, class as the speaker name (src/report/rttm.c) */
 } cm_format;
 
-/* "table", "jsonl", "csv", "audacity" (exact, lower case). Returns 0 and sets *out, or -1
+/* "table", "jsonl", "csv", "audacity", "rttm" (exact, lower case). Returns 0 and sets *out, or -1
  * and leaves *out alone. */
 int cm_format_parse(const char *name, cm_format *out);
 
@@ -31,7 +32,8 @@ int cm_format_parse(const char *name, cm_format *out);
  * (so a full disk or a closed pipe shows at the record it hit); CM_E_INVAL for a NULL f or
  * record or an unknown format/kind, with nothing written. file may be NULL (live input):
  * JSON null, empty CSV field, "-" or no prefix in the table. Records a format has no place
- * for are skipped with CM_OK: CSV and Audacity write END episodes only; summaries and
+ * for are skipped with CM_OK: CSV, Audacity and RTTM write END episodes only (RTTM not
+ * background ones); summaries and
  * errors go to JSONL and the table only. Numbers: times 3 decimals, levels 2, confidence 3,
  * f0 1 (Audacity times 6); non-finite is JSON null, an empty CSV field, "-inf"/"-" in the
  * table. '.' is the decimal point whatever the locale. One FILE per thread. */

@@ -38,7 +38,9 @@ static const char help[] =
     "\n"
     "Output:\n"
     "  -f, --format FMT     table (default on a terminal), jsonl (default otherwise),\n"
-    "                       csv, audacity (label track: start<TAB>end<TAB>label)\n"
+    "                       csv, audacity (label track: start<TAB>end<TAB>label), rttm\n"
+    "                       (SPEAKER lines for diarization scorers, the class as the\n"
+    "                       speaker; file id: base name, spaces as _)\n"
     "  -o, --output PATH    write records to PATH instead of standard output\n"
     "      --force          overwrite PATH if it exists\n"
     "      --progress       progress on stderr (default when stderr is a terminal)\n"
@@ -85,6 +87,7 @@ static const char help[] =
     "  crymeter analyze night.flac\n"
     "  crymeter analyze -f jsonl -j 2 -o episodes.jsonl rec/*.wav\n"
     "  crymeter analyze -f audacity night.flac > night.txt   # open beside it in Audacity\n"
+    "  crymeter analyze -f rttm rec/*.flac > hyp.rttm          # for dscore, pyannote.metrics\n"
     "  ffmpeg -i night.m4a -f wav - | crymeter analyze --name night.m4a -\n";
 
 typedef struct opts {
@@ -530,7 +533,7 @@ int cmd_analyze(int argc, char **argv)
         switch (c) {
         case 'f':
             if (cm_format_parse(optarg, &o.fmt) != 0) {
-                cli_err("--format=%s: expected table, jsonl, csv or audacity", optarg);
+                cli_err("--format=%s: expected table, jsonl, csv, audacity or rttm", optarg);
                 goto usage;
             }
             fmt_given = true;

@@ -16,6 +16,7 @@ static const struct {
     {"jsonl", CM_FORMAT_JSONL},
     {"csv", CM_FORMAT_CSV},
     {"audacity", CM_FORMAT_AUDACITY},
+    {"rttm", CM_FORMAT_RTTM},
 };
 
 int cm_format_parse(const char *name, cm_format *out)
@@ -75,7 +76,7 @@ cm_status cm_rep_finish(FILE *f)
 static int format_ok(cm_format fmt)
 {
     return fmt == CM_FORMAT_TABLE || fmt == CM_FORMAT_JSONL || fmt == CM_FORMAT_CSV ||
-           fmt == CM_FORMAT_AUDACITY;
+           fmt == CM_FORMAT_AUDACITY || fmt == CM_FORMAT_RTTM;
 }
 
 cm_status cm_report_begin(FILE *f, cm_format fmt)
@@ -105,6 +106,7 @@ cm_status cm_report_event_at(FILE *f, cm_format fmt, const char *file, const cm_
     case CM_FORMAT_JSONL: return cm_rep_jsonl_event(f, file, clk, clip, kind, ep);
     case CM_FORMAT_CSV: return cm_rep_csv_event(f, file, kind, ep);
     case CM_FORMAT_AUDACITY: return cm_rep_audacity_event(f, kind, ep);
+    case CM_FORMAT_RTTM: return cm_rep_rttm_event(f, file, kind, ep);
     }
     return CM_E_INVAL;
 }

@@ -53,6 +53,8 @@ cm_status cm_rep_csv_event(FILE *f, const char *file, cm_event_kind kind, const 
 
 cm_status cm_rep_audacity_event(FILE *f, cm_event_kind kind, const cm_episode *ep);
 
+cm_status cm_rep_rttm_event(FILE *f, const char *file, cm_event_kind kind, const cm_episode *ep);
+
 cm_status cm_rep_table_begin(FILE *f);
 cm_status cm_rep_table_event(FILE *f, const char *file, const cm_clock *clk,
                              cm_event_kind kind, const cm_episode *ep);

@@ -168,6 +168,25 @@ head -1 "$T/out" | grep -q '^file,id,class,start_s,end_s' && ok || bad "csv head
 [ "$(($(wc -l < "$T/out") - 1))" = "$(grep -c '"episode"' "$T/a.jsonl")" ] && ok || bad "csv rows"
 expect_stderr 0 "" -- "$CRYMETER" analyze -f audacity "$T/demo.flac"
 awk -F'\t' 'NF!=3 || $1>$2 {exit 1}' "$T/out" && ok || bad "audacity format"
+# RTTM through the test's own reader: one SPEAKER line per cry, sob or vocal episode of the
+# JSON Lines, same times; a name with spaces and UTF-8 gives a one-field file id.
+cp "$T/demo.flac" "$T/my night été.flac"
+expect_stderr 0 "" -- "$CRYMETER" analyze -f rttm "$T/demo.flac" "$T/my night été.flac"
+python3 - "$T/out" "$T/a.jsonl" <<'PY' && ok || bad "rttm: $(cat "$T/out")"
+import json, sys
+rows = [l.split() for l in open(sys.argv[1], encoding="utf-8")]
+assert all(len(r) == 10 and r[0] == "SPEAKER" and r[2] == "1" and r[5:7] == ["<NA>", "<NA>"]
+           and r[8:] == ["<NA>", "<NA>"] for r in rows), rows
+ep = [json.loads(l) for l in open(sys.argv[2]) if '"episode"' in l]
+ep = [e for e in ep if e["class"] != "background"]
+for fid in ("demo", "my_night_été"):
+    mine = [r for r in rows if r[1] == fid]
+    assert len(mine) == len(ep) > 0, (fid, mine)
+    for r, e in zip(mine, ep):
+        on, dur = float(r[3]), float(r[4])
+        assert r[7] == e["class"] and abs(on - e["start_s"]) < 6e-4, (r, e)
+        assert dur > 0 and abs(on + dur - e["end_s"]) < 2e-3, (r, e)
+PY
 expect_stderr 0 "" -- "$CRYMETER" analyze -f table "$T/demo.flac"
 grep -q "cry" "$T/out" && ok || bad "table has no cry row"
 

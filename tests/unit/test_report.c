@@ -640,6 +640,45 @@ START_TEST(test_audacity)
 }
 END_TEST
 
+/* RTTM: END episodes only, background never; the file id is the base name without its
+ * extension with whitespace as '_' (a field of a whitespace-separated line), UTF-8 kept;
+ * standard input is "stdin"; a non-finite time writes no line. */
+START_TEST(test_rttm)
+{
+    cm_episode e = sample_episode();
+    cm_episode q = silent_episode();
+    cm_summary s = sample_summary();
+    capture c;
+    FILE *f = cap_open(&c);
+    ck_assert_int_eq(cm_report_begin(f, CM_FORMAT_RTTM), CM_OK);
+    ck_assert_int_eq(cm_report_event(f, CM_FORMAT_RTTM, "/rec/a b\tc.night.wav", CM_EVENT_START,
+                                     &e), CM_OK);
+    ck_assert_int_eq(cm_report_event(f, CM_FORMAT_RTTM, "/rec/a b\tc.night.wav", CM_EVENT_END, &e),
+                     CM_OK);
+    ck_assert_int_eq(cm_report_event(f, CM_FORMAT_RTTM, "nuit \xc3\xa9t\xc3\xa9.flac",
+                                     CM_EVENT_END, &q), CM_OK);
+    ck_assert_int_eq(cm_report_event(f, CM_FORMAT_RTTM, NULL, CM_EVENT_END, &q), CM_OK);
+    ck_assert_int_eq(cm_report_event(f, CM_FORMAT_RTTM, "-", CM_EVENT_END, &q), CM_OK);
+    cm_episode b = q;
+    b.cls = CM_CLASS_BACKGROUND;
+    ck_assert_int_eq(cm_report_event(f, CM_FORMAT_RTTM, "a.wav", CM_EVENT_END, &b), CM_OK);
+    b = q;
+    b.end_s = NAN;
+    ck_assert_int_eq(cm_report_event(f, CM_FORMAT_RTTM, "a.wav", CM_EVENT_END, &b), CM_OK);
+    ck_assert_int_eq(cm_report_summary(f, CM_FORMAT_RTTM, "a.wav", &s), CM_OK);
+    ck_assert_int_eq(cm_report_error(f, CM_FORMAT_RTTM, "a.wav", "boom"), CM_OK);
+    char *out = cap_close(&c);
+    ck_assert_str_eq(out, "SPEAKER a_b_c.night 1 61.250 64.250 <NA> <NA> cry <NA> <NA>\n"
+                          "SPEAKER nuit_\xc3\xa9t\xc3\xa9 1 0.000 0.500 <NA> <NA> sob <NA> <NA>\n"
+                          "SPEAKER stdin 1 0.000 0.500 <NA> <NA> sob <NA> <NA>\n"
+                          "SPEAKER stdin 1 0.000 0.500 <NA> <NA> sob <NA> <NA>\n");
+    free(out);
+    cm_format fmt;
+    ck_assert_int_eq(cm_format_parse("rttm", &fmt), 0);
+    ck_assert_int_eq(fmt, CM_FORMAT_RTTM);
+}
+END_TEST
+
 START_TEST(test_table)
 {
     cm_episode e = sample_episode();
@@ -808,6 +847,7 @@ static Suite *report_suite(void)
     tcase_add_test(to, test_csv);
     tcase_add_test(to, test_shape_fields);
     tcase_add_test(to, test_audacity);
+    tcase_add_test(to, test_rttm);
     tcase_add_test(to, test_table);
     tcase_add_loop_test(to, test_dev_full, 0, (int)(sizeof full_cases / sizeof full_cases[0]));
     tcase_add_test(to, test_args);
