@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Where the mixture event errors are (models/README.md, row 40's analysis).
+"""Where the mixture event errors are (models/README.md, "What was tried and not kept").
 
 Usage: run the evaluate command of models/README.md with the developer dumps
     CM_EVAL_DUMP=d.tsv CM_EVAL_WIN=w.tsv ./build/crymeter evaluate ... --mix

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 """Would an episode-shape rule separate false cry episodes from true ones?
 
-Reads the developer dumps of `crymeter evaluate` (models/README.md, "Episode shape as a
-veto"): CM_EVAL_SHAPE (every cry episode of the false-alarm stream and of the mixtures, with
+Reads the developer dumps of `crymeter evaluate` (models/README.md, "What was tried and
+not kept": the episode-shape veto): CM_EVAL_SHAPE (every cry episode of the false-alarm stream and of the mixtures, with
 its cm_shape_result) and CM_EVAL_DUMP (the mixtures' reference events). A mixture episode is
 "matched" when the event metric's own rule pairs it with a reference cry (reference cries in
 onset order each take the first unmatched episode starting within 1 s of their onset). Every

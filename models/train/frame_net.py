@@ -17,7 +17,7 @@ Input: `crymeter frames --manifest M --data-root R -o PREFIX` (PREFIX.f32 + PREF
   frame_net.py train --frames PREFIX [--folds FOLDS.csv --fold F] -o NET.json
   frame_net.py oof   --frames PREFIX --folds FOLDS.csv -o DIR     (one net per fold)
 
-The NET.json is the model file's "frame_net" object (models/README.md, "Frame network").
+The NET.json is the model file's "frame_net" object (models/README.md, "Format", `frame_net`).
 Everything is seeded: the same inputs and --seed give the same weights on the same machine
 (torch on one thread).
 """

@@ -73,8 +73,11 @@ def main(argv):
         for _, r in runs:
             cells.append("-" if k not in r else f"{r[k][0]:.3f}" if not k.endswith("per_h")
                          else f"{r[k][0]:.1f}")
-        n = next(r[k][2] for _, r in runs if k in r)
-        print(f"| {k} ({n}) | {better} | " + " | ".join(cells) + " |")
+        # The count behind the figure (clips, events) when every run has the same; a count
+        # that varies (false episodes, for one) is the run's result, not its sample size.
+        ns = {r[k][2] for _, r in runs if k in r}
+        label = f"{k} ({ns.pop()})" if len(ns) == 1 else k
+        print(f"| {label} | {better} | " + " | ".join(cells) + " |")
     fails = 0
     for c in cand:
         name, r = runs[c]

@@ -10,8 +10,8 @@ threshold (recall for cry labels, share flagged for the rest), and the median an
 clip score beside the fold thresholds. Then clip cry F1 at the
 fold thresholds evaluate chose, and at one global threshold for each of 0.50, 0.55, ...
 0.95 and 0.97, with the best of them: does a different threshold close the gap, or is it
-the ranking? (models/README.md, "Seen or unseen source", was made with it.) Standard
-library only."""
+the ranking? (models/README.md's "Group-wise and unseen-source figures of the window
+classifier" were made with it.) Standard library only."""
 import argparse
 import csv
 import os

@@ -87,9 +87,11 @@ static const char help[] =
     "                        as for calibrate\n"
     "  --force               overwrite --plot output\n"
     "\n"
-    "Example (the figures in models/README.md):\n"
-    "  crymeter evaluate --manifest ../shared/data/manifest.csv --data-root ../shared/data \\\n"
-    "      --cv 5 --seed 1 --mix --plot pr.svg\n"
+    "Examples (models/README.md, \"The gate\"):\n"
+    "  crymeter evaluate --manifest all.csv --data-root ../shared/data --cv source \\\n"
+    "      --source-folds 6 --seed 1 --mix --gate-out cand.tsv\n"
+    "  crymeter evaluate ... --train-only older.csv --gate-out base.tsv   # an older recipe\n"
+    "  crymeter evaluate ... --cv 5 --mix --plot pr.svg   # group-wise folds\n"
     "\n"
     "Exit status: 0 ok, 1 a file or training failed, 2 usage error.\n";
 
@@ -122,7 +124,7 @@ typedef struct collect {
 
 /* Developer aid (CM_EVAL_SHAPE=FILE): every cry episode of the false-alarm stream ("fa") and
  * of the mixtures ("mix") with its shape description, to measure offline whether the shape
- * separates false from true cry episodes (models/README.md, "Episode shape as a veto"). The
+ * separates false from true cry episodes (models/README.md, "What was tried and not kept"). The
  * shape is the one the END record carries (cm_shape_end at the close, before the summary has
  * settled: what a veto at the END record would see). Lines:
  *   L fa fold seconds                                  the length of a fold's stream
