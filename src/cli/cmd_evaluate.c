@@ -85,7 +85,7 @@ static const char help[] =
     "  --confirm K/N, --hard-negative A, --f1-slack D, --onset-threshold P, --onset-max S,\n"
     "  --onset-gap S, --min-cry-windows N\n"
     "                        as for calibrate\n"
-    "  --force               overwrite --plot output\n"
+    "  --force               overwrite --plot and --gate-out output\n"
     "\n"
     "Examples (models/README.md, \"The gate\"):\n"
     "  crymeter evaluate --manifest all.csv --data-root ../shared/data --cv source \\\n"
@@ -825,6 +825,10 @@ static int parse(int argc, char **argv, opts *o)
     }
     if (o->plot && !o->force && access(o->plot, F_OK) == 0) {
         cli_err("evaluate: %s exists (use --force to overwrite)", o->plot);
+        return -1;
+    }
+    if (o->gate_out && !o->force && access(o->gate_out, F_OK) == 0) {
+        cli_err("evaluate: %s exists (use --force to overwrite)", o->gate_out);
         return -1;
     }
     return 0;

@@ -117,6 +117,10 @@ for k, (v, better, n) in rows.items():
     assert 0 <= float(v) and (k.endswith("per_h") or float(v) <= 1), (k, v)
 EOF2
 
+cp "$T/g.tsv" "$T/g1.tsv"
+expect_stderr 2 "g.tsv exists \(use --force" -- "${EV[@]}" --cv source --gate-out "$T/g.tsv"
+cmp -s "$T/g.tsv" "$T/g1.tsv" && ok || bad "a refused --gate-out changed the file"
+
 # --train-only: a manifest of every clip trains the same models (the same output); one
 # without source C's clips trains on 9 of the 12 and scores C all the same.
 expect 0 "" -- "${EV[@]}" --cv source --train-only "$T/m.csv"
