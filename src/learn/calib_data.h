@@ -127,10 +127,9 @@ typedef struct cd_source_info {
 int cd_assign_source_folds(cd_set *set, double min_cry_share, unsigned max_folds, uint64_t seed,
                            cd_source_info **src, size_t *n_src);
 
-/* Training examples from the clips with fold != skip_fold (skip_fold < 0: all clips) and
- * no no_train flag,
- * clean windows and augmented ones, excluding windows quieter than silence_dbfs or more than
- * 30 dB below the clip's loudest window. Weights balance classes and, within a class, give
+/* Training examples from the clips with fold != skip_fold (skip_fold < 0: all clips) and no
+ * no_train flag, clean windows and augmented ones, excluding windows quieter than
+ * silence_dbfs or more than 30 dB below the clip's loudest window. Weights balance classes and, within a class, give
  * each group sqrt(its window count) in total so that the 500-clip digit speakers do not
  * drown the rest. Returns a malloc'ed set (free with cd_trainset_free) or NULL. */
 typedef struct cd_trainset {
@@ -149,10 +148,10 @@ void cd_trainset_free(cd_trainset *t);
 float cd_clip_score(const cm_model *m, const cd_feats *f, cm_class c);
 
 /* Chooses the cry threshold from out-of-fold clip scores of the clips whose fold is not
- * skip_fold (skip_fold < 0: all clips) and that are not no_train: the clean copies (s_clean) and, where a clip has one
- * and s_aug is not NULL, its copy mixed onto a background bed (s_aug, NaN for none), so that
- * the threshold also holds for crying in noise, the way the analyzer meets it. target as for
- * cm_choose_threshold. Returns its status; *thr NaN when nothing could be chosen. */
+ * skip_fold (skip_fold < 0: all clips) and that are not no_train: the clean copies (s_clean)
+ * and, where a clip has one and s_aug is not NULL, its copy mixed onto a background bed
+ * (s_aug, NaN for none), so that the threshold also holds for crying in noise, the way the
+ * analyzer meets it. target as for cm_choose_threshold. Returns its status; *thr NaN when nothing could be chosen. */
 cm_status cd_choose_cry_threshold(const cd_set *set, const float *s_clean, const float *s_aug,
                                   int skip_fold, double target, float *thr, double *p,
                                   double *r, double *f1);
