@@ -21,10 +21,11 @@ typedef enum cm_format {
     CM_FORMAT_JSONL = 1,
     CM_FORMAT_CSV = 2,
     CM_FORMAT_AUDACITY = 3,
-    CM_FORMAT_RTTM = 4 /* SPEAKER lines, class as the speaker name (src/report/rttm.c) */
+    CM_FORMAT_RTTM = 4, /* SPEAKER lines, class as the speaker name (src/report/rttm.c) */
+    CM_FORMAT_TEXTGRID = 5 /* Praat TextGrid: one document per recording (cm_report_document) */
 } cm_format;
 
-/* "table", "jsonl", "csv", "audacity", "rttm" (exact, lower case). Returns 0 and sets *out, or -1
+/* "table", "jsonl", "csv", "audacity", "rttm", "textgrid" (exact, lower case). Returns 0 and sets *out, or -1
  * and leaves *out alone. */
 int cm_format_parse(const char *name, cm_format *out);
 
@@ -49,6 +50,35 @@ CM_NODISCARD cm_status cm_report_summary(FILE *f, cm_format fmt, const char *fil
                                          const cm_summary *s);
 CM_NODISCARD cm_status cm_report_error(FILE *f, cm_format fmt, const char *file,
                                        const char *message);
+
+/* ---- whole-recording documents (Praat TextGrid) --------------------------------------------- */
+
+/* 1 for a format written as one document per recording (CM_FORMAT_TEXTGRID): its header
+ * needs the recording's duration. cm_report_begin, _event, _summary and _error write nothing
+ * for it (CM_OK); the caller collects the END episodes with cm_doc_add and writes the
+ * document with cm_report_document once the summary is known. */
+int cm_format_is_document(cm_format fmt);
+
+typedef struct cm_doc_span {
+    double start_s, end_s;
+    cm_class cls;
+    unsigned excessive; /* CM_EXCESS_* bits */
+} cm_doc_span;
+typedef struct cm_doc {
+    cm_doc_span *v; /* malloc'ed */
+    size_t n, cap;
+} cm_doc;              /* zero-initialise; free with cm_doc_free */
+
+/* Keeps a cry, sob or vocal episode (background and spans without a finite positive length
+ * are skipped: CM_OK). CM_E_NOMEM when it cannot grow; CM_E_INVAL for NULL. */
+CM_NODISCARD cm_status cm_doc_add(cm_doc *d, const cm_episode *ep);
+void cm_doc_free(cm_doc *d);
+/* Writes the whole document for one recording of duration_s seconds (NAN or 0 when unknown:
+ * the last episode's end is used; at least 1 ms). TextGrid: an interval tier per class (cry,
+ * sob, vocal) and one of the excessive reasons, each tiling 0..duration. CM_E_INVAL for a
+ * format that is not a document format. */
+CM_NODISCARD cm_status cm_report_document(FILE *f, cm_format fmt, const char *file,
+                                          double duration_s, const cm_doc *d);
 
 /* ---- wall-clock time ------------------------------------------------------------------- */
 

@@ -40,7 +40,8 @@ static const char help[] =
     "  -f, --format FMT     table (default on a terminal), jsonl (default otherwise),\n"
     "                       csv, audacity (label track: start<TAB>end<TAB>label), rttm\n"
     "                       (SPEAKER lines for diarization scorers, the class as the\n"
-    "                       speaker; file id: base name, spaces as _)\n"
+    "                       speaker; file id: base name, spaces as _), textgrid (Praat:\n"
+    "                       a tier per class and one of excessive episodes; one file)\n"
     "  -o, --output PATH    write records to PATH instead of standard output\n"
     "      --force          overwrite PATH if it exists\n"
     "      --progress       progress on stderr (default when stderr is a terminal)\n"
@@ -88,6 +89,7 @@ static const char help[] =
     "  crymeter analyze -f jsonl -j 2 -o episodes.jsonl rec/*.wav\n"
     "  crymeter analyze -f audacity night.flac > night.txt   # open beside it in Audacity\n"
     "  crymeter analyze -f rttm rec/*.flac > hyp.rttm          # for dscore, pyannote.metrics\n"
+    "  crymeter analyze -f textgrid -o night.TextGrid night.wav   # open both in Praat\n"
     "  ffmpeg -i night.m4a -f wav - | crymeter analyze --name night.m4a -\n";
 
 typedef struct opts {
@@ -140,6 +142,7 @@ typedef struct file_ctx {
     cm_clock clk;
     cm_level_acc lacc;
     cm_night_stats stats;
+    cm_doc doc;          /* the episodes of a document format (-f textgrid) */
 } file_ctx;
 
 static double now_s(void)
@@ -214,7 +217,9 @@ static void on_event(void *user, cm_event_kind kind, const cm_episode *ep)
         pthread_mutex_lock(&sh->tty_mx);
         bar_clear(sh);
     }
-    fc->write_st = cm_report_event_at(fc->out, sh->o->fmt, fc->name, &fc->clk, NULL, kind, ep);
+    fc->write_st = cm_format_is_document(sh->o->fmt)
+                       ? cm_doc_add(&fc->doc, ep)
+                       : cm_report_event_at(fc->out, sh->o->fmt, fc->name, &fc->clk, NULL, kind, ep);
     if (direct) {
         bar_redraw(sh);
         pthread_mutex_unlock(&sh->tty_mx);
@@ -379,7 +384,9 @@ static int analyze_file(file_ctx *fc)
     cm_summary s;
     cm_analyzer_summary(an, &s);
     if (fc->write_st == CM_OK)
-        fc->write_st = cm_report_summary_at(fc->out, o->fmt, fc->name, &fc->clk, &s);
+        fc->write_st = cm_format_is_document(o->fmt)
+                           ? cm_report_document(fc->out, o->fmt, fc->name, s.duration_s, &fc->doc)
+                           : cm_report_summary_at(fc->out, o->fmt, fc->name, &fc->clk, &s);
     if (fc->rep && fc->write_st == CM_OK)
         fc->write_st = cm_report_summary_at(fc->rep, CM_FORMAT_JSONL, fc->name, &fc->clk, &s);
     fc->stats.duration_s = s.duration_s;
@@ -439,6 +446,7 @@ fail:
     rc = 1;
 done:
     free(buf);
+    cm_doc_free(&fc->doc);
     cm_analyzer_destroy(an);
     cm_reader_close(rd);
     return rc;
@@ -533,7 +541,8 @@ int cmd_analyze(int argc, char **argv)
         switch (c) {
         case 'f':
             if (cm_format_parse(optarg, &o.fmt) != 0) {
-                cli_err("--format=%s: expected table, jsonl, csv, audacity or rttm", optarg);
+                cli_err("--format=%s: expected table, jsonl, csv, audacity, rttm or textgrid",
+                        optarg);
                 goto usage;
             }
             fmt_given = true;
@@ -619,6 +628,12 @@ int cmd_analyze(int argc, char **argv)
     const bool to_file = o.output && strcmp(o.output, "-") != 0;
     cm_format fmt = fmt_given ? o.fmt
                     : !to_file && isatty(STDOUT_FILENO) ? CM_FORMAT_TABLE : CM_FORMAT_JSONL;
+    if (cm_format_is_document(fmt) && argc - optind > 1) {
+        cli_err("-f textgrid writes one TextGrid per recording: give one file (for a folder, "
+                "one run per file: for f in *.wav; do crymeter analyze -f textgrid -o "
+                "\"${f%%.*}.TextGrid\" \"$f\"; done)");
+        goto usage;
+    }
     if (o.level_step > 0 && fmt != CM_FORMAT_JSONL && !o.level_csv) {
         cli_err("--level-step: level records go to JSON Lines (-f jsonl) or to --level-csv PATH");
         goto usage;

@@ -187,6 +187,42 @@ for fid in ("demo", "my_night_été"):
         assert r[7] == e["class"] and abs(on - e["start_s"]) < 6e-4, (r, e)
         assert dur > 0 and abs(on + dur - e["end_s"]) < 2e-3, (r, e)
 PY
+# TextGrid, read by Debian's Praat: its tiers and labelled intervals are the episodes of the
+# JSON Lines (cry, sob, vocal, excessive), for a name with spaces and UTF-8 and for 100
+# demos back to back (400 episodes); two files at once are refused.
+command -v praat > /dev/null || bad "praat is not installed (make check installs it)"
+cat > "$T/tg.praat" <<'PRAAT'
+form Read
+    sentence path
+endform
+Read from file: path$
+n = Get number of tiers
+for i to n
+    name$ = Get tier name: i
+    k = Count intervals where: i, "is not equal to", ""
+    appendInfoLine: name$, " ", k
+endfor
+total = Get total duration
+appendInfoLine: "duration ", fixed$ (total, 3)
+PRAAT
+sox "$T/demo.flac" "$T/long.flac" repeat 99
+"$CRYMETER" analyze -f jsonl "$T/long.flac" > "$T/long.jsonl" 2> /dev/null
+for f in "my night été" long; do
+    expect_stderr 0 "" -- "$CRYMETER" analyze -f textgrid -o "$T/$f.TextGrid" "$T/$f.flac"
+    j="$T/a.jsonl"; [ "$f" = long ] && j="$T/long.jsonl"
+    praat --run "$T/tg.praat" "$T/$f.TextGrid" > "$T/tg.out" 2>&1
+    python3 - "$T/tg.out" "$j" <<'PY' && ok || bad "textgrid $f: $(cat "$T/tg.out")"
+import json, sys
+got = dict(l.split() for l in open(sys.argv[1]) if l.strip())
+recs = [json.loads(l) for l in open(sys.argv[2])]
+ep = [r for r in recs if r["type"] == "episode"]
+want = {c: str(sum(e["class"] == c for e in ep)) for c in ("cry", "sob", "vocal")}
+want["excessive"] = str(sum(bool(e["excessive"]["flag"]) for e in ep))
+want["duration"] = "%.3f" % next(r["duration_s"] for r in recs if r["type"] == "summary")
+assert got == want and int(want["cry"]) > 0, (got, want)
+PY
+done
+expect_stderr 2 "one TextGrid per recording" -- "$CRYMETER" analyze -f textgrid "$T/demo.flac" "$T/demo.flac"
 expect_stderr 0 "" -- "$CRYMETER" analyze -f table "$T/demo.flac"
 grep -q "cry" "$T/out" && ok || bad "table has no cry row"
 

@@ -679,6 +679,71 @@ START_TEST(test_rttm)
 }
 END_TEST
 
+/* TextGrid: a tier per class and one of excessive reasons, each tiling 0..duration; spans
+ * sorted by start, overlaps clipped, background, NaN and zero-length spans left out. */
+START_TEST(test_textgrid)
+{
+    cm_episode e = sample_episode(); /* cry 61.25..125.5, loud+long */
+    cm_episode q = silent_episode(); /* sob 0..0.5 */
+    cm_doc d = {0};
+    ck_assert_int_eq(cm_doc_add(&d, &e), CM_OK);
+    ck_assert_int_eq(cm_doc_add(&d, &q), CM_OK);
+    cm_episode o = e; /* a cry overlapping the first: clipped to start at 125.5 */
+    o.start_s = 100.0, o.end_s = 130.0, o.excessive = 0;
+    ck_assert_int_eq(cm_doc_add(&d, &o), CM_OK);
+    cm_episode b = q;
+    b.cls = CM_CLASS_BACKGROUND;
+    ck_assert_int_eq(cm_doc_add(&d, &b), CM_OK);
+    b = q;
+    b.end_s = NAN;
+    ck_assert_int_eq(cm_doc_add(&d, &b), CM_OK);
+    ck_assert_uint_eq(d.n, 3);
+    ck_assert(cm_format_is_document(CM_FORMAT_TEXTGRID) && !cm_format_is_document(CM_FORMAT_RTTM));
+    capture c;
+    FILE *f = cap_open(&c);
+    /* The events and the summary write nothing for a document format. */
+    ck_assert_int_eq(cm_report_begin(f, CM_FORMAT_TEXTGRID), CM_OK);
+    ck_assert_int_eq(cm_report_event(f, CM_FORMAT_TEXTGRID, "a.wav", CM_EVENT_END, &e), CM_OK);
+    ck_assert_int_eq(cm_report_summary(f, CM_FORMAT_TEXTGRID, "a.wav", &(cm_summary){0}), CM_OK);
+    ck_assert_int_eq(cm_report_document(f, CM_FORMAT_TEXTGRID, "a.wav", 200.0, &d), CM_OK);
+    char *out = cap_close(&c);
+    ck_assert_ptr_nonnull(strstr(out, "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n\n"
+                                      "xmin = 0\nxmax = 200.000\ntiers? <exists>\nsize = 4\n"));
+    ck_assert_ptr_nonnull(strstr(out, "        name = \"cry\"\n        xmin = 0\n        xmax = "
+                                      "200.000\n        intervals: size = 4\n"
+                                      "        intervals [1]:\n            xmin = 0.000\n"
+                                      "            xmax = 61.250\n            text = \"\"\n"
+                                      "        intervals [2]:\n            xmin = 61.250\n"
+                                      "            xmax = 125.500\n            text = \"cry\"\n"
+                                      "        intervals [3]:\n            xmin = 125.500\n"
+                                      "            xmax = 130.000\n            text = \"cry\"\n"
+                                      "        intervals [4]:\n            xmin = 130.000\n"
+                                      "            xmax = 200.000\n            text = \"\"\n"));
+    ck_assert_ptr_nonnull(strstr(out, "        name = \"sob\"\n        xmin = 0\n        xmax = "
+                                      "200.000\n        intervals: size = 2\n"
+                                      "        intervals [1]:\n            xmin = 0.000\n"
+                                      "            xmax = 0.500\n            text = \"sob\"\n"));
+    ck_assert_ptr_nonnull(strstr(out, "        name = \"vocal\"\n        xmin = 0\n        xmax = "
+                                      "200.000\n        intervals: size = 1\n"));
+    ck_assert_ptr_nonnull(strstr(out, "        name = \"excessive\"\n        xmin = 0\n"
+                                      "        xmax = 200.000\n        intervals: size = 3\n"));
+    ck_assert_ptr_nonnull(strstr(out, "            xmax = 125.500\n            text = \"loud+long\"\n"));
+    free(out);
+    /* Nothing at all in a recording of unknown length: one empty interval of 1 ms per tier. */
+    cm_doc none = {0};
+    f = cap_open(&c);
+    ck_assert_int_eq(cm_report_document(f, CM_FORMAT_TEXTGRID, NULL, NAN, &none), CM_OK);
+    out = cap_close(&c);
+    ck_assert_ptr_nonnull(strstr(out, "xmax = 0.001\ntiers? <exists>\nsize = 4\n"));
+    ck_assert_ptr_nonnull(strstr(out, "intervals: size = 1\n        intervals [1]:\n"
+                                      "            xmin = 0.000\n            xmax = 0.001\n"));
+    free(out);
+    ck_assert_int_eq(cm_report_document(stdout, CM_FORMAT_JSONL, NULL, 1.0, &none), CM_E_INVAL);
+    cm_doc_free(&d);
+    ck_assert_ptr_null(d.v);
+}
+END_TEST
+
 START_TEST(test_table)
 {
     cm_episode e = sample_episode();
@@ -848,6 +913,7 @@ static Suite *report_suite(void)
     tcase_add_test(to, test_shape_fields);
     tcase_add_test(to, test_audacity);
     tcase_add_test(to, test_rttm);
+    tcase_add_test(to, test_textgrid);
     tcase_add_test(to, test_table);
     tcase_add_loop_test(to, test_dev_full, 0, (int)(sizeof full_cases / sizeof full_cases[0]));
     tcase_add_test(to, test_args);
