@@ -22,10 +22,11 @@ typedef enum cm_format {
     CM_FORMAT_CSV = 2,
     CM_FORMAT_AUDACITY = 3,
     CM_FORMAT_RTTM = 4, /* SPEAKER lines, class as the speaker name (src/report/rttm.c) */
-    CM_FORMAT_TEXTGRID = 5 /* Praat TextGrid: one document per recording (cm_report_document) */
+    CM_FORMAT_TEXTGRID = 5, /* Praat TextGrid: one document per recording (cm_report_document) */
+    CM_FORMAT_EAF = 6       /* ELAN EAF 3.0: the same */
 } cm_format;
 
-/* "table", "jsonl", "csv", "audacity", "rttm", "textgrid" (exact, lower case). Returns 0 and sets *out, or -1
+/* "table", "jsonl", "csv", "audacity", "rttm", "textgrid", "eaf" (exact, lower case). Returns 0 and sets *out, or -1
  * and leaves *out alone. */
 int cm_format_parse(const char *name, cm_format *out);
 
@@ -51,10 +52,10 @@ CM_NODISCARD cm_status cm_report_summary(FILE *f, cm_format fmt, const char *fil
 CM_NODISCARD cm_status cm_report_error(FILE *f, cm_format fmt, const char *file,
                                        const char *message);
 
-/* ---- whole-recording documents (Praat TextGrid) --------------------------------------------- */
+/* ---- whole-recording documents (Praat TextGrid, ELAN EAF) ---------------------------------- */
 
-/* 1 for a format written as one document per recording (CM_FORMAT_TEXTGRID): its header
- * needs the recording's duration. cm_report_begin, _event, _summary and _error write nothing
+/* 1 for a format written as one document per recording (CM_FORMAT_TEXTGRID, CM_FORMAT_EAF):
+ * its header needs the recording's duration. cm_report_begin, _event, _summary and _error write nothing
  * for it (CM_OK); the caller collects the END episodes with cm_doc_add and writes the
  * document with cm_report_document once the summary is known. */
 int cm_format_is_document(cm_format fmt);
@@ -75,8 +76,10 @@ CM_NODISCARD cm_status cm_doc_add(cm_doc *d, const cm_episode *ep);
 void cm_doc_free(cm_doc *d);
 /* Writes the whole document for one recording of duration_s seconds (NAN or 0 when unknown:
  * the last episode's end is used; at least 1 ms). TextGrid: an interval tier per class (cry,
- * sob, vocal) and one of the excessive reasons, each tiling 0..duration. CM_E_INVAL for a
- * format that is not a document format. */
+ * sob, vocal) and one of the excessive reasons, each tiling 0..duration. EAF: the same tiers
+ * with an annotation per episode, time slots in ms in ascending order, the media file named
+ * by `file` (an absolute file:// URL and one relative to the .eaf; none for NULL or "-") and
+ * DATE the time of writing. CM_E_INVAL for a format that is not a document format. */
 CM_NODISCARD cm_status cm_report_document(FILE *f, cm_format fmt, const char *file,
                                           double duration_s, const cm_doc *d);
 

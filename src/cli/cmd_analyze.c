@@ -41,7 +41,8 @@ static const char help[] =
     "                       csv, audacity (label track: start<TAB>end<TAB>label), rttm\n"
     "                       (SPEAKER lines for diarization scorers, the class as the\n"
     "                       speaker; file id: base name, spaces as _), textgrid (Praat:\n"
-    "                       a tier per class and one of excessive episodes; one file)\n"
+    "                       a tier per class and one of excessive episodes; one file),\n"
+    "                       eaf (ELAN: the same tiers, the audio file named; one file)\n"
     "  -o, --output PATH    write records to PATH instead of standard output\n"
     "      --force          overwrite PATH if it exists\n"
     "      --progress       progress on stderr (default when stderr is a terminal)\n"
@@ -90,6 +91,7 @@ static const char help[] =
     "  crymeter analyze -f audacity night.flac > night.txt   # open beside it in Audacity\n"
     "  crymeter analyze -f rttm rec/*.flac > hyp.rttm          # for dscore, pyannote.metrics\n"
     "  crymeter analyze -f textgrid -o night.TextGrid night.wav   # open both in Praat\n"
+    "  crymeter analyze -f eaf -o night.eaf night.wav             # open in ELAN\n"
     "  ffmpeg -i night.m4a -f wav - | crymeter analyze --name night.m4a -\n";
 
 typedef struct opts {
@@ -541,8 +543,8 @@ int cmd_analyze(int argc, char **argv)
         switch (c) {
         case 'f':
             if (cm_format_parse(optarg, &o.fmt) != 0) {
-                cli_err("--format=%s: expected table, jsonl, csv, audacity, rttm or textgrid",
-                        optarg);
+                cli_err("--format=%s: expected table, jsonl, csv, audacity, rttm, textgrid or "
+                        "eaf", optarg);
                 goto usage;
             }
             fmt_given = true;
@@ -629,9 +631,11 @@ int cmd_analyze(int argc, char **argv)
     cm_format fmt = fmt_given ? o.fmt
                     : !to_file && isatty(STDOUT_FILENO) ? CM_FORMAT_TABLE : CM_FORMAT_JSONL;
     if (cm_format_is_document(fmt) && argc - optind > 1) {
-        cli_err("-f textgrid writes one TextGrid per recording: give one file (for a folder, "
-                "one run per file: for f in *.wav; do crymeter analyze -f textgrid -o "
-                "\"${f%%.*}.TextGrid\" \"$f\"; done)");
+        const char *ext = fmt == CM_FORMAT_EAF ? "eaf" : "TextGrid";
+        const char *nm = fmt == CM_FORMAT_EAF ? "eaf" : "textgrid";
+        cli_err("-f %s writes one document per recording: give one file (for a folder, one "
+                "run per file: for f in *.wav; do crymeter analyze -f %s -o \"${f%%.*}.%s\" "
+                "\"$f\"; done)", nm, nm, ext);
         goto usage;
     }
     if (o.level_step > 0 && fmt != CM_FORMAT_JSONL && !o.level_csv) {

@@ -18,6 +18,7 @@ static const struct {
     {"audacity", CM_FORMAT_AUDACITY},
     {"rttm", CM_FORMAT_RTTM},
     {"textgrid", CM_FORMAT_TEXTGRID},
+    {"eaf", CM_FORMAT_EAF},
 };
 
 int cm_format_parse(const char *name, cm_format *out)
@@ -77,7 +78,8 @@ cm_status cm_rep_finish(FILE *f)
 static int format_ok(cm_format fmt)
 {
     return fmt == CM_FORMAT_TABLE || fmt == CM_FORMAT_JSONL || fmt == CM_FORMAT_CSV ||
-           fmt == CM_FORMAT_AUDACITY || fmt == CM_FORMAT_RTTM || fmt == CM_FORMAT_TEXTGRID;
+           fmt == CM_FORMAT_AUDACITY || fmt == CM_FORMAT_RTTM ||
+           cm_format_is_document(fmt);
 }
 
 cm_status cm_report_begin(FILE *f, cm_format fmt)
@@ -108,7 +110,8 @@ cm_status cm_report_event_at(FILE *f, cm_format fmt, const char *file, const cm_
     case CM_FORMAT_CSV: return cm_rep_csv_event(f, file, kind, ep);
     case CM_FORMAT_AUDACITY: return cm_rep_audacity_event(f, kind, ep);
     case CM_FORMAT_RTTM: return cm_rep_rttm_event(f, file, kind, ep);
-    case CM_FORMAT_TEXTGRID: return CM_OK; /* a document: cm_doc_add, cm_report_document */
+    case CM_FORMAT_TEXTGRID:
+    case CM_FORMAT_EAF: return CM_OK; /* a document: cm_doc_add, cm_report_document */
     }
     return CM_E_INVAL;
 }

@@ -55,6 +55,10 @@ cm_status cm_rep_audacity_event(FILE *f, cm_event_kind kind, const cm_episode *e
 
 cm_status cm_rep_rttm_event(FILE *f, const char *file, cm_event_kind kind, const cm_episode *ep);
 
+/* Whole-recording documents (document.c sorts d by start and sets xmax >= 1 ms). */
+cm_status cm_rep_textgrid(FILE *f, const cm_doc *d, double xmax);
+cm_status cm_rep_eaf(FILE *f, const char *file, const cm_doc *d, double xmax);
+
 cm_status cm_rep_table_begin(FILE *f);
 cm_status cm_rep_table_event(FILE *f, const char *file, const cm_clock *clk,
                              cm_event_kind kind, const cm_episode *ep);

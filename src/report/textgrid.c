@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Praat TextGrid reporter: one whole document per recording (Praat's "long" text format, as
+/* Praat TextGrid writer (document.c collects and sorts the episodes): one whole document per
+ * recording (Praat's "long" text format, as
  * Praat itself writes it: File type = "ooTextFile", Object class = "TextGrid"), written when
  * the recording's summary is known, since the header needs the recording's duration and a
  * tier must tile 0..duration with intervals. Tiers: one interval tier per class (cry, sob,
@@ -11,39 +12,7 @@
  * Times 3 decimals, '.' whatever the locale, as printed in the other formats. */
 #include "report_internal.h"
 
-#include <math.h>
-#include <stdlib.h>
 #include <string.h>
-
-int cm_format_is_document(cm_format fmt)
-{
-    return fmt == CM_FORMAT_TEXTGRID;
-}
-
-cm_status cm_doc_add(cm_doc *d, const cm_episode *ep)
-{
-    if (!d || !ep) return CM_E_INVAL;
-    if (ep->cls == CM_CLASS_BACKGROUND || !isfinite(ep->start_s) || !isfinite(ep->end_s) ||
-        !(ep->end_s > ep->start_s))
-        return CM_OK;
-    if (d->n == d->cap) {
-        size_t nc = d->cap ? 2 * d->cap : 64;
-        cm_doc_span *v = realloc(d->v, nc * sizeof *v);
-        if (!v) return CM_E_NOMEM;
-        d->v = v;
-        d->cap = nc;
-    }
-    d->v[d->n++] = (cm_doc_span){ep->start_s, ep->end_s, ep->cls, ep->excessive};
-    return CM_OK;
-}
-
-void cm_doc_free(cm_doc *d)
-{
-    if (!d) return;
-    free(d->v);
-    d->v = NULL;
-    d->n = d->cap = 0;
-}
 
 static void num(FILE *f, double v)
 {
@@ -113,28 +82,8 @@ static const char *class_text(const cm_doc_span *s, int tier)
     return s->excessive ? cm_rep_reasons(s->excessive) : NULL;
 }
 
-static int by_start(const void *a, const void *b)
+cm_status cm_rep_textgrid(FILE *f, const cm_doc *d, double xmax)
 {
-    const cm_doc_span *x = a, *y = b;
-    return x->start_s < y->start_s ? -1 : x->start_s > y->start_s;
-}
-
-cm_status cm_report_document(FILE *f, cm_format fmt, const char *file, double duration_s,
-                             const cm_doc *in)
-{
-    (void)file;
-    if (!f || !in || fmt != CM_FORMAT_TEXTGRID) return CM_E_INVAL;
-    /* Episodes arrive in the order they end; a tier is written in the order they start. */
-    cm_doc sorted = {NULL, in->n, in->n};
-    if (in->n && !(sorted.v = malloc(in->n * sizeof *sorted.v))) return CM_E_NOMEM;
-    if (in->n) memcpy(sorted.v, in->v, in->n * sizeof *sorted.v);
-    if (in->n) qsort(sorted.v, in->n, sizeof *sorted.v, by_start);
-    const cm_doc *d = &sorted;
-    double xmax = isfinite(duration_s) && duration_s > 0 ? duration_s : 0.0;
-    for (size_t i = 0; i < d->n; i++)
-        if (d->v[i].end_s > xmax) xmax = d->v[i].end_s;
-    /* Praat needs xmax > xmin: a recording shorter than the printed millisecond gets one. */
-    if (xmax < 0.001) xmax = 0.001;
     fputs("File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n\nxmin = 0\nxmax = ", f);
     num(f, xmax);
     fprintf(f, "\ntiers? <exists>\nsize = %d\nitem []:\n", N_CLASS_TIERS + 1);
@@ -147,6 +96,5 @@ cm_status cm_report_document(FILE *f, cm_format fmt, const char *file, double du
         fprintf(f, "\n        intervals: size = %zu\n", n);
         tier_intervals(f, d, tier, class_text, xmax, 1);
     }
-    free(sorted.v);
     return cm_rep_finish(f);
 }

@@ -222,7 +222,40 @@ want["duration"] = "%.3f" % next(r["duration_s"] for r in recs if r["type"] == "
 assert got == want and int(want["cry"]) > 0, (got, want)
 PY
 done
-expect_stderr 2 "one TextGrid per recording" -- "$CRYMETER" analyze -f textgrid "$T/demo.flac" "$T/demo.flac"
+expect_stderr 2 "one document per recording" -- "$CRYMETER" analyze -f textgrid "$T/demo.flac" "$T/demo.flac"
+# EAF (ELAN 3.0) for the same two recordings: well-formed, time slots in ascending order,
+# every annotation inside the recording, the tiers' annotations the JSON Lines' episodes, the
+# media file named (percent-encoded absolute and relative URLs).
+for f in "my night été" long; do
+    expect_stderr 0 "" -- "$CRYMETER" analyze -f eaf -o "$T/$f.eaf" "$T/$f.flac"
+    j="$T/a.jsonl"; [ "$f" = long ] && j="$T/long.jsonl"
+    python3 - "$T/$f.eaf" "$j" "$T/$f.flac" <<'PY' && ok || bad "eaf $f: $(head -c 3000 "$T/$f.eaf")"
+import json, sys, urllib.parse, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "ANNOTATION_DOCUMENT" and root.get("FORMAT") == "3.0", root.attrib
+md = root.find("HEADER/MEDIA_DESCRIPTOR")
+assert urllib.parse.unquote(md.get("MEDIA_URL")) == "file://" + sys.argv[3], md.attrib
+assert urllib.parse.unquote(md.get("RELATIVE_MEDIA_URL")) == "./" + sys.argv[3].split("/")[-1]
+slots = [(s.get("TIME_SLOT_ID"), int(s.get("TIME_VALUE"))) for s in root.iter("TIME_SLOT")]
+assert [v for _, v in slots] == sorted(v for _, v in slots), "slots not ordered"
+ms = dict(slots)
+recs = [json.loads(l) for l in open(sys.argv[2])]
+ep = [r for r in recs if r["type"] == "episode"]
+dur = next(r["duration_s"] for r in recs if r["type"] == "summary") * 1000
+got, want = {}, {c: sum(e["class"] == c for e in ep) for c in ("cry", "sob", "vocal")}
+want["excessive"] = sum(bool(e["excessive"]["flag"]) for e in ep)
+for tier in root.findall("TIER"):
+    anns = list(tier.iter("ALIGNABLE_ANNOTATION"))
+    got[tier.get("TIER_ID")] = len(anns)
+    end = 0
+    for a in anns:
+        x, y = ms[a.get("TIME_SLOT_REF1")], ms[a.get("TIME_SLOT_REF2")]
+        assert end <= x < y <= dur + 1, (tier.get("TIER_ID"), x, y, end, dur)
+        end = y
+assert got == want and want["cry"] > 0, (got, want)
+PY
+done
+expect_stderr 2 "-f eaf writes one document" -- "$CRYMETER" analyze -f eaf "$T/demo.flac" "$T/demo.flac"
 expect_stderr 0 "" -- "$CRYMETER" analyze -f table "$T/demo.flac"
 grep -q "cry" "$T/out" && ok || bad "table has no cry row"
 

@@ -739,6 +739,34 @@ START_TEST(test_textgrid)
                                       "            xmin = 0.000\n            xmax = 0.001\n"));
     free(out);
     ck_assert_int_eq(cm_report_document(stdout, CM_FORMAT_JSONL, NULL, 1.0, &none), CM_E_INVAL);
+
+    /* EAF of the same spans: slots in ascending order, the overlapping cry clipped to start
+     * where the first ends, the excessive tier; the media named with %-encoding and XML
+     * escapes; no media for standard input. */
+    f = cap_open(&c);
+    ck_assert_int_eq(cm_report_document(f, CM_FORMAT_EAF, "/rec/a b&\xc3\xa9.wav", 200.0, &d),
+                     CM_OK);
+    out = cap_close(&c);
+    ck_assert_ptr_nonnull(strstr(out, "<MEDIA_DESCRIPTOR MEDIA_URL=\"file:///rec/a%20b%26%C3%A9.wav\" "
+                                      "MIME_TYPE=\"audio/x-wav\" RELATIVE_MEDIA_URL=\"./a%20b%26%C3%A9.wav\"/>"));
+    ck_assert_ptr_nonnull(strstr(out, "<TIME_SLOT TIME_SLOT_ID=\"ts1\" TIME_VALUE=\"0\"/>\n"
+                                      "        <TIME_SLOT TIME_SLOT_ID=\"ts2\" TIME_VALUE=\"500\"/>\n"
+                                      "        <TIME_SLOT TIME_SLOT_ID=\"ts3\" TIME_VALUE=\"61250\"/>\n"
+                                      "        <TIME_SLOT TIME_SLOT_ID=\"ts4\" TIME_VALUE=\"61250\"/>\n"));
+    ck_assert_ptr_nonnull(strstr(out, "TIME_VALUE=\"130000\"/>\n    </TIME_ORDER>\n"));
+    ck_assert_ptr_nonnull(strstr(out, "<TIER LINGUISTIC_TYPE_REF=\"crymeter\" TIER_ID=\"excessive\">\n"
+                                      "        <ANNOTATION>\n            <ALIGNABLE_ANNOTATION "
+                                      "ANNOTATION_ID=\"a4\""));
+    ck_assert_ptr_nonnull(strstr(out, "<ANNOTATION_VALUE>loud+long</ANNOTATION_VALUE>"));
+    ck_assert_ptr_nonnull(strstr(out, "<PROPERTY NAME=\"lastUsedAnnotationId\">4</PROPERTY>"));
+    ck_assert_ptr_nonnull(strstr(out, "</ANNOTATION_DOCUMENT>\n"));
+    free(out);
+    f = cap_open(&c);
+    ck_assert_int_eq(cm_report_document(f, CM_FORMAT_EAF, "-", 1.0, &none), CM_OK);
+    out = cap_close(&c);
+    ck_assert_ptr_null(strstr(out, "MEDIA_DESCRIPTOR"));
+    ck_assert_ptr_nonnull(strstr(out, "<TIME_ORDER>\n    </TIME_ORDER>\n"));
+    free(out);
     cm_doc_free(&d);
     ck_assert_ptr_null(d.v);
 }
