@@ -2,23 +2,19 @@
 /* ELAN EAF 3.0 writer (document.c collects and sorts the episodes): one annotation document
  * per recording, as ELAN writes it (EAFv3.0.xsd): a HEADER naming the media file (an absolute
  * file:// URL and a relative one beside the .eaf, percent-encoded), TIME_ORDER with the time
- * slots in milliseconds in ascending order, then one TIER per class (cry, sob, vocal) and one
- * "excessive" tier whose annotations carry the reasons (loud, long, loud+long). Within a tier
- * annotations never overlap (an episode that starts before the previous one ends is clipped,
- * one of 0 ms after rounding is dropped) and none passes the recording's end. DATE is the
+ * slots in milliseconds in ascending order, then the tiers document.c gives both formats
+ * (cm_rep_doc_tier: cry, sob, vocal, excessive), an ALIGNABLE_ANNOTATION each. DATE is the
  * time of writing, as ELAN sets it. */
 #include "report_internal.h"
 
 #include <limits.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 typedef struct ann {
-    long long a_ms, b_ms;
+    cm_doc_ann span;
     int tier;
-    const char *label;
     size_t slot_a, slot_b; /* 1-based ids in TIME_ORDER */
 } ann;
 
@@ -26,9 +22,6 @@ typedef struct slot {
     long long ms;
     size_t ann, end; /* which annotation, and whether its end */
 } slot;
-
-static const cm_class tier_class[] = {CM_CLASS_CRY, CM_CLASS_SOB, CM_CLASS_VOCAL};
-enum { N_CLASS_TIERS = sizeof tier_class / sizeof tier_class[0] };
 
 static int by_time(const void *x, const void *y)
 {
@@ -96,35 +89,24 @@ static void media(FILE *f, const char *file)
     fputs("\"/>\n", f);
 }
 
-cm_status cm_rep_eaf(FILE *f, const char *file, const cm_doc *d, double xmax)
+cm_status cm_rep_eaf(FILE *f, const char *file, const cm_doc *d, long long end_ms)
 {
-    long long end_ms = llround(xmax * 1000.0);
-    ann *an = malloc((4 * d->n + 1) * sizeof *an);
-    slot *sl = malloc((8 * d->n + 1) * sizeof *sl);
-    if (!an || !sl) {
-        free(an), free(sl);
+    ann *an = malloc((CM_DOC_TIERS * d->n + 1) * sizeof *an);
+    cm_doc_ann *tier_an = malloc((d->n + 1) * sizeof *tier_an);
+    slot *sl = malloc((2 * CM_DOC_TIERS * d->n + 1) * sizeof *sl);
+    if (!an || !tier_an || !sl) {
+        free(an), free(tier_an), free(sl);
         return CM_E_NOMEM;
     }
     size_t na = 0;
-    for (int tier = 0; tier <= N_CLASS_TIERS; tier++) {
-        long long t = 0;
-        for (size_t i = 0; i < d->n; i++) {
-            const cm_doc_span *s = &d->v[i];
-            const char *label = tier < N_CLASS_TIERS
-                                    ? (s->cls == tier_class[tier] ? cm_class_name(s->cls) : NULL)
-                                    : (s->excessive ? cm_rep_reasons(s->excessive) : NULL);
-            if (!label) continue;
-            long long a = llround(s->start_s * 1000.0), b = llround(s->end_s * 1000.0);
-            if (a < t) a = t;
-            if (b > end_ms) b = end_ms;
-            if (b <= a) continue;
-            an[na++] = (ann){a, b, tier, label, 0, 0};
-            t = b;
-        }
+    for (int tier = 0; tier < CM_DOC_TIERS; tier++) {
+        size_t k = cm_rep_doc_tier(d, tier, end_ms, tier_an);
+        for (size_t i = 0; i < k; i++) an[na++] = (ann){tier_an[i], tier, 0, 0};
     }
+    free(tier_an);
     for (size_t i = 0; i < na; i++) {
-        sl[2 * i] = (slot){an[i].a_ms, i, 0};
-        sl[2 * i + 1] = (slot){an[i].b_ms, i, 1};
+        sl[2 * i] = (slot){an[i].span.a_ms, i, 0};
+        sl[2 * i + 1] = (slot){an[i].span.b_ms, i, 1};
     }
     qsort(sl, 2 * na, sizeof *sl, by_time);
     for (size_t k = 0; k < 2 * na; k++) {
@@ -147,16 +129,16 @@ cm_status cm_rep_eaf(FILE *f, const char *file, const cm_doc *d, double xmax)
         fprintf(f, "        <TIME_SLOT TIME_SLOT_ID=\"ts%zu\" TIME_VALUE=\"%lld\"/>\n", k + 1,
                 sl[k].ms);
     fputs("    </TIME_ORDER>\n", f);
-    for (int tier = 0; tier <= N_CLASS_TIERS; tier++) {
-        const char *name = tier < N_CLASS_TIERS ? cm_class_name(tier_class[tier]) : "excessive";
-        fprintf(f, "    <TIER LINGUISTIC_TYPE_REF=\"crymeter\" TIER_ID=\"%s\">\n", name);
+    for (int tier = 0; tier < CM_DOC_TIERS; tier++) {
+        fprintf(f, "    <TIER LINGUISTIC_TYPE_REF=\"crymeter\" TIER_ID=\"%s\">\n",
+                cm_rep_doc_tier_name(tier));
         for (size_t i = 0; i < na; i++) {
             if (an[i].tier != tier) continue;
             fprintf(f, "        <ANNOTATION>\n            <ALIGNABLE_ANNOTATION ANNOTATION_ID="
                        "\"a%zu\" TIME_SLOT_REF1=\"ts%zu\" TIME_SLOT_REF2=\"ts%zu\">\n"
                        "                <ANNOTATION_VALUE>",
                     i + 1, an[i].slot_a, an[i].slot_b);
-            xml_text(f, an[i].label);
+            xml_text(f, an[i].span.label);
             fputs("</ANNOTATION_VALUE>\n            </ALIGNABLE_ANNOTATION>\n"
                   "        </ANNOTATION>\n", f);
         }

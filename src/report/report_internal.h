@@ -55,9 +55,21 @@ cm_status cm_rep_audacity_event(FILE *f, cm_event_kind kind, const cm_episode *e
 
 cm_status cm_rep_rttm_event(FILE *f, const char *file, cm_event_kind kind, const cm_episode *ep);
 
-/* Whole-recording documents (document.c sorts d by start and sets xmax >= 1 ms). */
-cm_status cm_rep_textgrid(FILE *f, const cm_doc *d, double xmax);
-cm_status cm_rep_eaf(FILE *f, const char *file, const cm_doc *d, double xmax);
+/* Whole-recording documents. Both formats have the same tiers: cry, sob, vocal, then the
+ * excessive reasons. A tier's annotations, in whole milliseconds as the other formats print
+ * the times (3 decimals), in order, never overlapping (an episode that starts before the one
+ * before it ends is clipped to start there), none of 0 ms, none past end_ms. */
+enum { CM_DOC_TIERS = 4 };
+typedef struct cm_doc_ann {
+    long long a_ms, b_ms;
+    const char *label;
+} cm_doc_ann;
+const char *cm_rep_doc_tier_name(int tier);
+/* Fills out (room for d->n) from d sorted by start; returns the count. */
+size_t cm_rep_doc_tier(const cm_doc *d, int tier, long long end_ms, cm_doc_ann *out);
+/* The writers: d sorted by start, end_ms >= 1 the recording's end. */
+cm_status cm_rep_textgrid(FILE *f, const cm_doc *d, long long end_ms);
+cm_status cm_rep_eaf(FILE *f, const char *file, const cm_doc *d, long long end_ms);
 
 cm_status cm_rep_table_begin(FILE *f);
 cm_status cm_rep_table_event(FILE *f, const char *file, const cm_clock *clk,
