@@ -144,7 +144,7 @@ typedef struct file_ctx {
     cm_clock clk;
     cm_level_acc lacc;
     cm_night_stats stats;
-    cm_doc doc;          /* the episodes of a document format (-f textgrid) */
+    cm_doc doc;          /* the episodes of a document format (-f textgrid, -f eaf) */
 } file_ctx;
 
 static double now_s(void)

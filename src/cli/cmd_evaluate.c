@@ -514,25 +514,20 @@ typedef struct mix_result {
  * its own crying bout, the unit the analyzer reports, so the per-clip event labels and the
  * product agree; as in DCASE 2017 task 2's mixtures, which hold one target event per 30 s)
  * on the fold's background clips, looped to hold every item, each item at an SNR drawn in
- * the band. Models see only beds of sources they never trained on under --cv source. */
+ * the band. Models see only beds of sources they never trained on under --cv source. bed0
+ * (nb0 samples) is the fold's background clips back to back, read once for all bands. */
 static int mix_fold(const opts *o, const cd_set *set, const cm_model *m, unsigned f, int band,
-                    FILE *shape_df, mix_result *res)
+                    const float *bed0, size_t nb0, FILE *shape_df, mix_result *res)
 {
     float *bed = NULL;
-    size_t nb = 0, cap = 0;
-    for (size_t i = 0; i < set->n; i++)
-        if (set->clip[i].fold == (int)f && set->clip[i].cls == CM_CLASS_BACKGROUND &&
-            append_clip(set->clip[i].path, &bed, &nb, &cap) != 0) {
-            free(bed);
-            return -1;
-        }
+    size_t nb = nb0;
     size_t *idx = malloc((set->n + 1) * sizeof *idx), ni = 0, ncry = 0;
     for (size_t i = 0; idx && i < set->n; i++)
         if (set->clip[i].fold == (int)f && set->clip[i].cls == CM_CLASS_CRY) idx[ni++] = i;
     ncry = ni;
     if (idx && nb == 0) { /* a fold of sources without background clips: nothing to mix onto */
         if (band == 0) res->skipped_cry += ncry;
-        free(idx), free(bed);
+        free(idx);
         return 0;
     }
     uint64_t rng = o->seed + 1000u * (f + 1) + 7919u * (uint64_t)band;
@@ -550,7 +545,7 @@ static int mix_fold(const opts *o, const cd_set *set, const cm_model *m, unsigne
     float *mix = NULL;
     size_t ne = 0;
     cm_diag why = {{0}};
-    int bad = !idx || !items || !evs || !bed;
+    int bad = !idx || !items || !evs;
     for (size_t i = 0; !bad && i < ni; i++) {
         float *x;
         size_t n;
@@ -560,16 +555,12 @@ static int mix_fold(const opts *o, const cd_set *set, const cm_model *m, unsigne
     const double gap = cm_model_params(m)->merge_gap_s[CM_CLASS_CRY];
     cm_mix_config mc = {CM_FRONT_RATE_HZ, bands[band].lo_db, bands[band].hi_db, gap + 2.0,
                         gap + 6.0, rng};
-    if (!bad) {
+    if (!bad) { /* the bed, looped to hold every item */
         size_t need = (size_t)((gap + 6.0) * CM_FRONT_RATE_HZ) * (ni + 1);
         for (size_t i = 0; i < ni; i++) need += items[i].n;
-        if (need > nb) {
-            float *nbed = realloc(bed, need * sizeof *bed);
-            if (nbed) bed = nbed;
-            else bad = 1;
-            for (size_t k = nb; !bad && k < need; k++) bed[k] = bed[k - nb];
-            if (!bad) nb = need;
-        }
+        if (need > nb) nb = need;
+        if (!(bed = malloc(nb * sizeof *bed))) bad = 1;
+        for (size_t k = 0; !bad && k < nb; k++) bed[k] = bed0[k % nb0];
     }
     if (!bad && !(mix = malloc(nb * sizeof *mix))) bad = 1;
     if (!bad && cm_mix_generate(&mc, bed, nb, items, ni, mix, evs, ni, &ne, &why) != CM_OK) {
@@ -634,11 +625,14 @@ static int is_laughter(const char *label)
     return 0;
 }
 
-static int laughter_stream(const cd_set *set, cm_model *const *fm, unsigned K, double *secs,
-                           double *cry_secs, size_t *episodes)
+typedef struct stream_result {
+    double secs, cry_secs; /* the stream's length; its time inside cry episodes */
+    size_t episodes;       /* cry episodes */
+} stream_result;
+
+static int laughter_stream(const cd_set *set, cm_model *const *fm, unsigned K, stream_result *r)
 {
-    *secs = *cry_secs = 0;
-    *episodes = 0;
+    *r = (stream_result){0, 0, 0};
     for (unsigned f = 0; f < K; f++) {
         float *buf = NULL;
         size_t n = 0, cap = 0;
@@ -651,9 +645,9 @@ static int laughter_stream(const cd_set *set, cm_model *const *fm, unsigned K, d
         collect est = {0};
         int rc = n ? run_analyzer(fm[f], buf, n, &est) : 0;
         for (size_t e = 0; rc == 0 && e < est.n; e++)
-            *cry_secs += est.v[e].offset_s - est.v[e].onset_s;
-        *episodes += est.n;
-        *secs += (double)n / CM_FRONT_RATE_HZ;
+            r->cry_secs += est.v[e].offset_s - est.v[e].onset_s;
+        r->episodes += est.n;
+        r->secs += (double)n / CM_FRONT_RATE_HZ;
         free(est.v), free(est.conf), free(est.a), free(buf);
         if (rc) return -1;
     }
@@ -672,22 +666,19 @@ static const confuser confusers[] = {
 };
 
 /* Gate figures: one line each, "key<TAB>value<TAB>higher|lower<TAB>count", to stdout under a
- * heading and, with --gate-out, to a file that models/train/gate.py compares across recipes. */
-typedef struct gate {
-    FILE *f;
-} gate;
-
-static void gate_put(gate *g, const char *key, double v, const char *better, size_t n)
+ * heading and, with --gate-out, to g (NULL: none), which models/train/gate.py compares
+ * across recipes. */
+static void gate_put(FILE *g, const char *key, double v, const char *better, size_t n)
 {
     printf("  %-40s %8.3f  %-6s (%zu)\n", key, v, better, n);
-    if (g->f) fprintf(g->f, "%s\t%.4f\t%s\t%zu\n", key, v, better, n);
+    if (g) fprintf(g, "%s\t%.4f\t%s\t%zu\n", key, v, better, n);
 }
 
 #define GATE_MIN_CRY 10 /* cry sources with fewer clips are in the per-source table only */
 
-static void print_gate(gate *g, const cd_set *set, const cd_source_info *src, size_t n_src,
+static void print_gate(FILE *g, const cd_set *set, const cd_source_info *src, size_t n_src,
                        const float *sc, const float *thr, cm_counts clip, double fa_per_h,
-                       size_t fa_n, const double laugh[3], const mix_result *mr)
+                       size_t fa_n, const stream_result *laugh, const mix_result *mr)
 {
     printf("Gate figures (out of fold; models/train/gate.py compares recipes):\n");
     gate_put(g, "clip_f1", cm_f1(clip), "higher", clip.tp + clip.fn);
@@ -710,11 +701,11 @@ static void print_gate(gate *g, const cd_set *set, const cd_source_info *src, si
                     n++, fl += sc[i] >= thr[set->clip[i].fold];
         if (n) gate_put(g, confusers[k].key, (double)fl / n, "lower", n);
     }
-    if (laugh[0] > 0) {
-        gate_put(g, "laughter_stream_cry_time_share", laugh[1] / laugh[0], "lower",
-                 (size_t)laugh[0]);
-        gate_put(g, "laughter_stream_cry_episodes_per_h", laugh[2] / (laugh[0] / 3600.0),
-                 "lower", (size_t)laugh[2]);
+    if (laugh->secs > 0) {
+        gate_put(g, "laughter_stream_cry_time_share", laugh->cry_secs / laugh->secs, "lower",
+                 (size_t)laugh->secs);
+        gate_put(g, "laughter_stream_cry_episodes_per_h",
+                 (double)laugh->episodes / (laugh->secs / 3600.0), "lower", laugh->episodes);
     }
     if (mr) {
         static const char *const key[] = {"mix_event_f1_le0db", "mix_event_f1_0to10db",
@@ -1136,9 +1127,18 @@ int cmd_evaluate(int argc, char **argv)
     if (o.mix) {
         mr = calloc(1, sizeof *mr);
         if (!mr) goto out_thr;
-        for (unsigned f = 0; f < K; f++)
-            for (int band = 0; band < N_BANDS; band++)
-                if (mix_fold(&o, &set, fm[f], f, band, shape_df, mr) != 0) goto out_thr;
+        for (unsigned f = 0; f < K; f++) {
+            float *bed = NULL;
+            size_t nb = 0, cap = 0;
+            int bad = 0;
+            for (size_t i = 0; i < set.n && !bad; i++)
+                if (set.clip[i].fold == (int)f && set.clip[i].cls == CM_CLASS_BACKGROUND)
+                    bad = append_clip(set.clip[i].path, &bed, &nb, &cap) != 0;
+            for (int band = 0; band < N_BANDS && !bad; band++)
+                bad = mix_fold(&o, &set, fm[f], f, band, bed, nb, shape_df, mr) != 0;
+            free(bed);
+            if (bad) goto out_thr;
+        }
         size_t n_ev = 0;
         for (int band = 0; band < N_BANDS; band++) n_ev += mr->n_ev[band];
         cm_counts ev = counts_sum(mr->ev, N_BANDS), seg = counts_sum(mr->seg, N_BANDS);
@@ -1167,22 +1167,20 @@ int cmd_evaluate(int argc, char **argv)
         }
     }
     if (o.cv) {
-        double laugh[3];
-        size_t le = 0;
-        if (laughter_stream(&set, fm, K, &laugh[0], &laugh[1], &le) != 0) goto out_thr;
-        laugh[2] = (double)le;
-        if (laugh[0] > 0)
+        stream_result laugh;
+        if (laughter_stream(&set, fm, K, &laugh) != 0) goto out_thr;
+        if (laugh.secs > 0)
             printf("Laughter stream (laughter and babble clips back to back, %.1f min): %.1f %% "
-                   "of its time in %zu cry episodes\n", laugh[0] / 60.0,
-                   100.0 * laugh[1] / laugh[0], le);
-        gate g = {NULL};
-        if (o.gate_out && !(g.f = fopen(o.gate_out, "w"))) {
+                   "of its time in %zu cry episodes\n", laugh.secs / 60.0,
+                   100.0 * laugh.cry_secs / laugh.secs, laugh.episodes);
+        FILE *g = NULL;
+        if (o.gate_out && !(g = fopen(o.gate_out, "w"))) {
             cli_err("%s: cannot create", o.gate_out);
             goto out_thr;
         }
-        print_gate(&g, &set, src, n_src, sc, thr, all, fa_secs > 0 ? fa_n / (fa_secs / 3600.0) : 0,
-                   fa_n, laugh, mr);
-        if (g.f && fclose(g.f) != 0) {
+        print_gate(g, &set, src, n_src, sc, thr, all, fa_secs > 0 ? fa_n / (fa_secs / 3600.0) : 0,
+                   fa_n, &laugh, mr);
+        if (g && fclose(g) != 0) {
             cli_err("%s: write failed", o.gate_out);
             goto out_thr;
         }

@@ -430,7 +430,11 @@ static void *worker(void *arg)
         }
         c->duration_s = (double)n / CM_FRONT_RATE_HZ;
         int rc = cd_window_feats(x, n, j->fc, cd_keep_frame_inputs, &c->clean);
-        for (int a = 0; rc == 0 && a < j->augment && a < 2 && c->cls != CM_CLASS_BACKGROUND; a++)
+        /* Mixed copies are training examples (and threshold evidence): none for a clip that
+         * is never trained on. */
+        for (int a = 0; rc == 0 && a < j->augment && a < 2 && c->cls != CM_CLASS_BACKGROUND &&
+                        !c->no_train;
+             a++)
             rc = make_aug(j, i, x, n, a);
         free(x);
         if (rc != 0) {

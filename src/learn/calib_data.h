@@ -46,7 +46,7 @@ typedef struct cd_clip {
     cd_feats aug2;   /* a second such copy (other bed, other SNR) when augmenting twice */
     double aug_snr_db;
     int labelled;    /* given on the command line with an Audacity label track */
-    int no_train;    /* scored but never trained on, nor used as a bed or for a threshold
+    int no_train;    /* scored but never trained on, mixed, used as a bed or for a threshold
                         (evaluate --train-only: a recipe restricted to older data) */
     cm_span *sob;    /* its `sob` label spans (seconds, malloc'ed; NULL when none) */
     size_t n_sob;
