@@ -95,6 +95,12 @@ const cm_framenet *cm_model_frame_net(const cm_model *m);
  * window probabilities are then blended with the window classifier's. CM_E_FORMAT when the
  * model's front end does not have CM_FN_N_MEL mel bands. */
 CM_NODISCARD cm_status cm_model_set_frame_net(cm_model *m, cm_framenet *fn, cm_diag *why);
+/* The model's home layer ("home" object, written by `crymeter adapt`; crymeter/home.h), or
+ * NULL when it has none. */
+const struct cm_home *cm_model_home(const cm_model *m);
+/* Gives m a copy of the home layer h (NULL removes it): every window's probabilities are
+ * then corrected by it after the classifiers. CM_E_NOMEM, the model unchanged. */
+CM_NODISCARD cm_status cm_model_set_home(cm_model *m, const struct cm_home *h, cm_diag *why);
 /* Sets the blend weight of m's frame network (0..1; CM_E_STATE when m has none). */
 CM_NODISCARD cm_status cm_model_set_frame_net_weight(cm_model *m, float w, cm_diag *why);
 

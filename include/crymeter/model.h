@@ -146,6 +146,8 @@ CM_NODISCARD cm_status cm_model_create_ensemble(const cm_net *net, const cm_tree
                                                 unsigned smooth_windows, float silence_dbfs,
                                                 const char *provenance_json, cm_model **out,
                                                 cm_diag *why);
+/* The provenance object as JSON text, or NULL when the model has none. */
+const char *cm_model_provenance(const cm_model *m);
 /* Replaces the provenance object (JSON object text). */
 CM_NODISCARD cm_status cm_model_set_provenance(cm_model *m, const char *provenance_json,
                                                cm_diag *why);

@@ -17,6 +17,7 @@ int cmd_analyze(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
+int cmd_adapt(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_frames(int argc, char **argv);

@@ -21,6 +21,7 @@ static const char usage[] =
     "  monitor            listen to a live input device and report episodes as they happen\n"
     "  devices            list audio input devices\n"
     "  calibrate          train or re-threshold the classifier from labelled clips\n"
+    "  adapt              learn your home from your corrections (a home model)\n"
     "  evaluate           measure precision and recall of a model on labelled clips\n"
     "  report RECORDS...  draw analyze/monitor records as one HTML page (night report)\n"
     "  frames             write the frame features of labelled clips (for training scripts)\n"
@@ -41,8 +42,8 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {
         {"analyze", cmd_analyze},     {"monitor", cmd_monitor},   {"devices", cmd_devices},
-        {"calibrate", cmd_calibrate}, {"evaluate", cmd_evaluate},   {"report", cmd_report},
-        {"frames", cmd_frames},
+        {"calibrate", cmd_calibrate}, {"adapt", cmd_adapt},       {"evaluate", cmd_evaluate},
+        {"report", cmd_report},       {"frames", cmd_frames},
     };
     if (argc < 2) {
         fputs(usage, stderr);

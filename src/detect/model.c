@@ -21,6 +21,7 @@
 #include <cjson/cJSON.h>
 
 #include "crymeter/framenet.h"
+#include "crymeter/home.h"
 #include "crymeter/model.h"
 #include "detect/framenet_internal.h"
 #include "detect/model_internal.h"
@@ -44,6 +45,7 @@ struct cm_model {
     float silence_dbfs;
     char *provenance; /* JSON object text or NULL */
     cm_framenet *fnet; /* "frame_net" object, or NULL: window classifier alone */
+    cm_home *home;     /* "home" object (crymeter adapt), or NULL */
 };
 
 void cm_model_destroy(cm_model *m)
@@ -53,10 +55,25 @@ void cm_model_destroy(cm_model *m)
     cm_trees_free(m->trees);
     free(m->provenance);
     cm_framenet_destroy(m->fnet);
+    cm_home_free(m->home);
     free(m);
 }
 
 const cm_framenet *cm_model_frame_net(const cm_model *m) { return m->fnet; }
+
+const cm_home *cm_model_home(const cm_model *m) { return m->home; }
+
+const char *cm_model_provenance(const cm_model *m) { return m->provenance; }
+
+cm_status cm_model_set_home(cm_model *m, const cm_home *h, cm_diag *why)
+{
+    if (!m) return cm_diag_fail(why, CM_E_INVAL, "model: NULL");
+    cm_home *c = NULL;
+    if (h && !(c = cm_home_copy(h))) return cm_diag_fail(why, CM_E_NOMEM, "home: out of memory");
+    cm_home_free(m->home);
+    m->home = c;
+    return CM_OK;
+}
 
 cm_status cm_model_set_frame_net_weight(cm_model *m, float w, cm_diag *why)
 {
@@ -653,6 +670,95 @@ static cm_status parse_trees(const cJSON *root, cm_model *m, cm_diag *why)
     return check_trees(t, why);
 }
 
+/* A "home" array of exactly n finite numbers into dst (NULL: count only, *n_out set). */
+static cm_status home_floats(const cJSON *a, const char *name, size_t n, float *dst,
+                             cm_diag *why)
+{
+    if (!cJSON_IsArray(a))
+        return cm_diag_fail(why, CM_E_FORMAT, "home.%s: expected an array", name);
+    if ((size_t)cJSON_GetArraySize(a) != n)
+        return cm_diag_fail(why, CM_E_FORMAT, "home.%s: %d values, expected %zu", name,
+                            cJSON_GetArraySize(a), n);
+    size_t i = 0;
+    for (const cJSON *e = a->child; e; e = e->next, i++) {
+        if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble) || !isfinite((float)e->valuedouble))
+            return cm_diag_fail(why, CM_E_FORMAT, "home.%s[%zu]: not a finite number", name, i);
+        dst[i] = (float)e->valuedouble;
+    }
+    return CM_OK;
+}
+
+/* The "home" object (crymeter/home.h; models/README.md, "Home models"). */
+static cm_status parse_home(const cJSON *o, cm_home **out, cm_diag *why)
+{
+    cm_status st;
+    unsigned u;
+    double d;
+    cJSON *it;
+    if (!cJSON_IsObject(o)) return cm_diag_fail(why, CM_E_FORMAT, "home: expected an object");
+    if ((st = get_item(o, "version", "home.", &it, why)) != CM_OK) return st;
+    if (!cJSON_IsNumber(it) || it->valuedouble != CM_HOME_VERSION)
+        return cm_diag_fail(why, CM_E_FORMAT,
+                            "home.version=%g: this crymeter reads home layers of version %u "
+                            "(run crymeter adapt again with this version)",
+                            cJSON_IsNumber(it) ? it->valuedouble : NAN, CM_HOME_VERSION);
+    if ((st = get_uint(o, "feature_version", "home.", 0, 1000000, &u, why)) != CM_OK) return st;
+    if (u != CM_WF_VERSION)
+        return cm_diag_fail(why, CM_E_FORMAT,
+                            "home.feature_version=%u: this crymeter computes window features of "
+                            "version %u (run crymeter adapt again with this version)",
+                            u, CM_WF_VERSION);
+    cm_home_params p;
+    if ((st = get_uint(o, "k", "home.", 1, CM_HOME_MAX_K, &p.k, why)) != CM_OK) return st;
+    if ((st = get_num(o, "radius", "home.", 1e-6, 1e6, &d, why)) != CM_OK) return st;
+    p.radius = (float)d;
+    if ((st = get_num(o, "gain", "home.", 0, CM_HOME_MAX_GAIN, &d, why)) != CM_OK) return st;
+    p.gain = (float)d;
+    float mean[CM_WF_DIM], sd[CM_WF_DIM];
+    if ((st = get_item(o, "mean", "home.", &it, why)) != CM_OK ||
+        (st = home_floats(it, "mean", CM_WF_DIM, mean, why)) != CM_OK)
+        return st;
+    if ((st = get_item(o, "std", "home.", &it, why)) != CM_OK ||
+        (st = home_floats(it, "std", CM_WF_DIM, sd, why)) != CM_OK)
+        return st;
+    cJSON *cry, *ex;
+    if ((st = get_item(o, "cry", "home.", &cry, why)) != CM_OK) return st;
+    if ((st = get_item(o, "examples", "home.", &ex, why)) != CM_OK) return st;
+    if (!cJSON_IsArray(cry) || !cJSON_IsArray(ex))
+        return cm_diag_fail(why, CM_E_FORMAT, "home.%s: expected an array",
+                            cJSON_IsArray(cry) ? "examples" : "cry");
+    size_t n = (size_t)cJSON_GetArraySize(ex);
+    if (n < 1 || n > CM_HOME_MAX_EXAMPLES)
+        return cm_diag_fail(why, CM_E_FORMAT, "home.examples: %zu rows, expected 1..%u", n,
+                            CM_HOME_MAX_EXAMPLES);
+    if ((size_t)cJSON_GetArraySize(cry) != n)
+        return cm_diag_fail(why, CM_E_FORMAT, "home.cry: %d values, expected %zu (one per "
+                            "example)", cJSON_GetArraySize(cry), n);
+    float *x = malloc(n * CM_WF_DIM * sizeof *x);
+    uint8_t *y = malloc(n);
+    if (!x || !y) {
+        free(x), free(y);
+        return cm_diag_fail(why, CM_E_NOMEM, "home: out of memory");
+    }
+    size_t i = 0;
+    st = CM_OK;
+    for (const cJSON *e = cry->child; e && st == CM_OK; e = e->next, i++) {
+        if (!cJSON_IsNumber(e) || (e->valuedouble != 0 && e->valuedouble != 1))
+            st = cm_diag_fail(why, CM_E_FORMAT, "home.cry[%zu]: expected 0 or 1", i);
+        else
+            y[i] = (uint8_t)e->valuedouble;
+    }
+    i = 0;
+    for (const cJSON *e = ex->child; e && st == CM_OK; e = e->next, i++) {
+        char name[40];
+        snprintf(name, sizeof name, "examples[%zu]", i);
+        st = home_floats(e, name, CM_WF_DIM, x + i * CM_WF_DIM, why);
+    }
+    if (st == CM_OK) st = cm_home_create(&p, mean, sd, x, y, n, out, why);
+    free(x), free(y);
+    return st;
+}
+
 static cm_status parse_model(const cJSON *root, cm_model *m, cm_diag *why)
 {
     cm_status st;
@@ -805,6 +911,8 @@ static cm_status parse_model(const cJSON *root, cm_model *m, cm_diag *why)
         if ((st = cm_framenet_from_cjson(it, &fn, why)) != CM_OK) return st;
         if ((st = cm_model_set_frame_net(m, fn, why)) != CM_OK) return st;
     }
+    it = cJSON_GetObjectItemCaseSensitive(root, "home");
+    if (it && (st = parse_home(it, &m->home, why)) != CM_OK) return st;
     it = cJSON_GetObjectItemCaseSensitive(root, "provenance");
     if (it) {
         if (!cJSON_IsObject(it))
@@ -1036,6 +1144,35 @@ char *cm_model_to_json(const cm_model *m)
         cJSON_AddItemToObject(fo, "weight", num(cm_framenet_weight(m->fnet)));
         cJSON_AddItemToObject(r, "frame_net", fo);
     }
+    if (m->home) {
+        const cm_home *h = m->home;
+        cm_home_params hp = cm_home_get_params(h);
+        cJSON *ho = cJSON_AddObjectToObject(r, "home");
+        cJSON *cry = cJSON_CreateArray(), *ex = cJSON_CreateArray();
+        if (!ho || !cry || !ex) {
+            cJSON_Delete(cry), cJSON_Delete(ex), cJSON_Delete(r);
+            return NULL;
+        }
+        cJSON_AddNumberToObject(ho, "version", CM_HOME_VERSION);
+        cJSON_AddNumberToObject(ho, "feature_version", CM_WF_VERSION);
+        cJSON_AddNumberToObject(ho, "k", hp.k);
+        cJSON_AddItemToObject(ho, "radius", num_short(hp.radius));
+        cJSON_AddItemToObject(ho, "gain", num_short(hp.gain));
+        cJSON *mv = cJSON_AddArrayToObject(ho, "mean"), *sv = cJSON_AddArrayToObject(ho, "std");
+        for (size_t j = 0; mv && sv && j < CM_WF_DIM; j++) {
+            cJSON_AddItemToArray(mv, num_short(cm_home_mean(h)[j]));
+            cJSON_AddItemToArray(sv, num_short(cm_home_std(h)[j]));
+        }
+        for (size_t i = 0; i < cm_home_n(h); i++) {
+            cJSON_AddItemToArray(cry, cJSON_CreateNumber(cm_home_is_cry(h, i)));
+            cJSON *row = cJSON_CreateArray();
+            for (size_t j = 0; row && j < CM_WF_DIM; j++)
+                cJSON_AddItemToArray(row, num_short(cm_home_example(h, i)[j]));
+            cJSON_AddItemToArray(ex, row);
+        }
+        cJSON_AddItemToObject(ho, "cry", cry);
+        cJSON_AddItemToObject(ho, "examples", ex);
+    }
     if (m->provenance) {
         cJSON *p = cJSON_Parse(m->provenance);
         if (p) cJSON_AddItemToObject(r, "provenance", p);
@@ -1064,6 +1201,9 @@ void cm_model_window_probs(const cm_model *m, const float *feat, float peak_dbfs
         float a = cm_framenet_weight(m->fnet);
         for (unsigned c = 0; c < CM_FN_CLASSES; c++) p[c] = (1.f - a) * p[c] + a * fn_p[c];
     }
+    /* Last, so that the household's corrections act on what the detector would have
+     * reported, whatever the classifiers inside. */
+    if (m->home) cm_home_apply(m->home, feat, p);
 }
 
 size_t cm_model_frame_net_windows(const cm_model *m, const float *fin, size_t n_frames,

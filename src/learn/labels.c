@@ -38,7 +38,7 @@ int cm_label_to_class(const char *label, const char *hint, cm_class *out)
                                         "laugh_child", "babble", "squeal"};
     static const char *const bg[] = {"background", "dog", "cat", "music", "noise", "silence",
                                      "animal", "bird", "rooster", "siren", "alarm", "bell",
-                                     "home_noncry"};
+                                     "home_noncry", "tv", "television", "radio"};
     /* Non-human sounds the shared data files under "other" (ESC rooster and chirping birds,
      * a humpback whale song): without this they would teach "vocal" on animal calls. */
     static const char *const animals[] = {"rooster", "bird", "whale", "animal", "dog", "cat",

@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""What `crymeter adapt` buys a home, measured on the shared data (issue 21).
+
+    home_eval.py --crymeter build/crymeter --data ../shared/data --work DIR [--model M]
+
+Each home is a source or group of the manifest: every cat of the CatMeows corpus, every
+family of the home phone audio (home_noncry), the toddler recordings, every donateacry
+family with enough crying, and troywang's internet cries. For each home, its clips in path
+order are cut at 30 % of its audio (at most 5 minutes): the first part is sorted into a
+clip folder (DIR/cry/ or DIR/<label>/) as a parent would sort monitor clips, and
+`crymeter adapt` makes a home model from it; the rest is played as one stream (the clips
+back to back, 1 s of digital silence between them) through `crymeter analyze`, with the
+shipped model and with the home model. A cry episode overlapping a non-cry clip is a false
+alarm; a cry clip overlapped by a cry episode is found. Crying of every other home is one
+more stream (all cry clips of the manifest, each home's own left out when scoring it), so
+that forgetting shows.
+
+Prints one Markdown table (a row per home) and a summary: the median over confuser homes of
+the false-alarm ratio (before / after), the homes' crying found before and after, and the
+largest loss of other homes' crying. Needs ffmpeg (decoding) and the crymeter binary; the
+work directory keeps the streams and models (about 1 GB for the whole shared data).
+"""
+import argparse
+import csv
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import wave
+from collections import defaultdict
+
+RATE = 16000
+GAP_S = 1.0
+ADAPT_SHARE = 0.30
+ADAPT_MAX_S = 300.0
+NONCRY_MAX_S = 1800.0
+
+
+def decode(path, cache):
+    """16 kHz mono s16 of path, kept in cache (a directory) across runs."""
+    key = os.path.join(cache, hashlib.sha1(path.encode()).hexdigest() + ".s16")
+    if not os.path.exists(key):
+        out = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", path, "-ac", "1",
+                              "-ar", str(RATE), "-f", "s16le", "-"], capture_output=True)
+        if out.returncode != 0:
+            sys.exit(f"home_eval.py: {path}: ffmpeg: {out.stderr.decode(errors='replace')}")
+        with open(key + ".tmp", "wb") as f:
+            f.write(out.stdout)
+        os.replace(key + ".tmp", key)
+    with open(key, "rb") as f:
+        return f.read()
+
+
+def write_stream(wav, clips, data, cache):
+    """Clips back to back with GAP_S of silence between; returns [(start_s, end_s, row)]."""
+    gap = b"\0\0" * int(GAP_S * RATE)
+    spans, t = [], 0.0
+    with wave.open(wav, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        for r in clips:
+            pcm = decode(os.path.join(data, r["path"]), cache)
+            d = len(pcm) / 2 / RATE
+            spans.append((t, t + d, r))
+            w.writeframes(pcm + gap)
+            t += d + GAP_S
+    return spans
+
+
+def cry_episodes(crymeter, wav, model):
+    cmd = [crymeter, "analyze", "-f", "jsonl", "--no-progress", wav]
+    if model:
+        cmd[2:2] = ["--model", model]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"home_eval.py: {' '.join(cmd)}: {out.stderr}")
+    eps = []
+    for line in out.stdout.splitlines():
+        rec = json.loads(line)
+        if rec.get("type") == "episode" and rec.get("class") == "cry":
+            eps.append((rec["start_s"], rec["end_s"]))
+    return eps
+
+
+def score(spans, eps, is_cry):
+    """(cry clips found, cry clips, false alarm episodes, {label: false alarms})."""
+    found = sum(1 for a, b, r in spans if is_cry(r) and any(s < b and e > a for s, e in eps))
+    n_cry = sum(1 for a, b, r in spans if is_cry(r))
+    fa, by = 0, defaultdict(int)
+    for s, e in eps:
+        hit = [r for a, b, r in spans if s < b and e > a]
+        if hit and not any(is_cry(r) for r in hit):
+            fa += 1
+            by[hit[0]["label"]] += 1
+    return found, n_cry, fa, by
+
+
+def homes(rows):
+    by = defaultdict(list)
+    for r in rows:
+        src, g, lab = r["source"], r["group"], r["label"]
+        if src == "Cat-Meow-Classification":
+            by["cat " + g.replace("catmeows-", "")].append(r)
+        elif src == "donateacry-unverified" and lab == "home_noncry":
+            by["home " + g.split(":")[-1][:8]].append(r)
+        elif src == "jamiely_toddler":
+            by["toddler"].append(r)
+        elif src == "donateacry" and lab == "cry_infant":
+            by["cry " + g.split(":")[-1][:8]].append(r)
+        elif src == "troywang_babycrydetector":
+            by["troywang"].append(r)
+    keep = {}
+    for k, v in by.items():
+        dur = sum(float(r["duration_s"]) for r in v)
+        # Enough to adapt on and to test: 20 s of audio and 6 clips.
+        if dur >= 20 and len(v) >= 6:
+            keep[k] = sorted(v, key=lambda r: r["path"])
+    return keep
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--crymeter", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--model", default=None, help="model to start from (default: built-in)")
+    ap.add_argument("--only", default=None, help="comma-separated home names")
+    ap.add_argument("--fold-models", default=None,
+                    help="directory of fold{F}.json, each trained without fold F's sources")
+    ap.add_argument("--path-fold", default=None, help="CSV lines path,fold (manifest paths)")
+    a = ap.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+    rows = list(csv.DictReader(open(os.path.join(a.data, "manifest.csv"), encoding="utf-8")))
+    cry = lambda r: r["label"] in ("cry_infant", "cry_adult")
+    cache = os.path.join(a.work, "pcm")
+    os.makedirs(cache, exist_ok=True)
+    hs = homes(rows)
+    if a.only:
+        hs = {k: v for k, v in hs.items() if k in a.only.split(",")}
+    # Fold models: each home is scored by the model of the fold that left its source out,
+    # and forgetting is measured on that fold's other clips (all unseen by that model).
+    fold = {}
+    if a.fold_models:
+        for line in open(a.path_fold, encoding="utf-8"):
+            p, f = line.rstrip("\n").rsplit(",", 1)
+            fold[p] = int(f)
+    def base_model(clips):
+        if not a.fold_models:
+            return a.model, None
+        fs = {fold.get(r["path"], -1) for r in clips}
+        if len(fs) != 1 or -1 in fs:
+            return None, None
+        f = fs.pop()
+        return os.path.join(a.fold_models, f"fold{f}.json"), f
+    others = {}
+    def other_streams(f):
+        """(cry wav, spans, non-cry wav, spans) of fold f's clips (all clips: f None)."""
+        if f in others:
+            return others[f]
+        pick = [r for r in rows if f is None or fold.get(r["path"]) == f]
+        cr = [r for r in pick if cry(r)]
+        nc = [r for r in pick if not cry(r)]
+        dur = sum(float(r["duration_s"]) for r in nc)
+        stride = max(1, int(dur / NONCRY_MAX_S))
+        nc = nc[::stride]
+        tag = "all" if f is None else f"fold{f}"
+        cw, nw = os.path.join(a.work, f"cry_{tag}.wav"), os.path.join(a.work, f"noncry_{tag}.wav")
+        others[f] = (cw, write_stream(cw, cr, a.data, cache), nw,
+                     write_stream(nw, nc, a.data, cache))
+        return others[f]
+    base_eps = {}
+    def episodes(wav, model):
+        if (wav, model) not in base_eps:
+            base_eps[(wav, model)] = cry_episodes(a.crymeter, wav, model)
+        return base_eps[(wav, model)]
+
+    print("| home | adapt s (clips) | test clips | false alarms before -> after | crying found "
+          "before -> after | other homes' crying before -> after | other homes' false alarms "
+          "per hour before -> after | adapt |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    ratios, losses, found_b, found_a, fah = [], [], [0, 0], [0, 0], []
+    for name, clips in sorted(hs.items()):
+        total = sum(float(r["duration_s"]) for r in clips)
+        budget = min(ADAPT_SHARE * total, ADAPT_MAX_S)
+        part, t = [], 0.0
+        for r in clips:
+            if part and t + float(r["duration_s"]) > budget:
+                break
+            part.append(r)
+            t += float(r["duration_s"])
+        test = clips[len(part):]
+        d = os.path.join(a.work, name.replace(" ", "_"))
+        folder = os.path.join(d, "clips")
+        subprocess.run(["rm", "-rf", d], check=True)
+        for r in part:
+            sub = os.path.join(folder, "cry" if cry(r) else r["label"])
+            os.makedirs(sub, exist_ok=True)
+            src = os.path.abspath(os.path.join(a.data, r["path"]))
+            os.symlink(src, os.path.join(sub, os.path.basename(r["path"])))
+        base, f = base_model(clips)
+        if a.fold_models and base is None:
+            print(f"| {name} | | | | | | | not in one fold |", flush=True)
+            continue
+        home_model = os.path.join(d, "home.json")
+        cmd = [a.crymeter, "adapt", "-o", home_model, folder]
+        if base:
+            cmd[2:2] = ["--model", base]
+        ad = subprocess.run(cmd, capture_output=True, text=True)
+        adapted = ad.returncode == 0
+        if ad.returncode not in (0, 1):
+            sys.exit(f"home_eval.py: {' '.join(cmd)}: {ad.stderr}")
+        model = home_model if adapted else base
+        wav = os.path.join(d, "test.wav")
+        spans = write_stream(wav, test, a.data, cache)
+        fb, nc, fab, byb = score(spans, episodes(wav, base), cry)
+        fa_, _, faa, bya = score(spans, episodes(wav, model), cry)
+        # Other homes' crying and other sounds: this home's own clips left out.
+        cw, cspans, nw, nspans = other_streams(f)
+        own = {r["path"] for r in clips}
+        keep = [s for s in cspans if s[2]["path"] not in own]
+        ob, on, _, _ = score(keep, episodes(cw, base), cry)
+        oa, _, _, _ = score(keep, episodes(cw, model), cry)
+        keep = [s for s in nspans if s[2]["path"] not in own]
+        hours = sum(b - a for a, b, _ in keep) / 3600
+        _, _, nfb, _ = score(keep, episodes(nw, base), cry)
+        _, _, nfa, _ = score(keep, episodes(nw, model), cry)
+        fah.append((nfb / hours, nfa / hours))
+        if nc:
+            found_b[0] += fb
+            found_b[1] += nc
+            found_a[0] += fa_
+            found_a[1] += nc
+        if len(test) - nc > 0 and fab > 0:
+            ratios.append(fab / max(faa, 0.5))
+        if on:
+            losses.append((ob - oa) / on)
+        other = f"{ob / on:.3f} -> {oa / on:.3f}" if on else "-"
+        why = "yes" if adapted else ad.stderr.strip().split("adapt: ")[-1][:60]
+        print(f"| {name} | {t:.0f} ({len(part)}) | {len(test)} | {fab} -> {faa} | "
+              f"{fb}/{nc} -> {fa_}/{nc} | {other} | {nfb / hours:.1f} -> {nfa / hours:.1f} | {why} |", flush=True)
+    print()
+    if ratios:
+        print(f"false-alarm ratio before/after, median over {len(ratios)} homes with false "
+              f"alarms: {statistics.median(ratios):.1f} (after 0 counted as 0.5)")
+    if found_b[1]:
+        print(f"homes' own crying found: {found_b[0]}/{found_b[1]} -> {found_a[0]}/{found_a[1]}")
+    if losses:
+        print(f"other homes' crying: largest loss {100 * max(losses):.1f} points, median "
+              f"{100 * statistics.median(losses):.1f}")
+    if fah:
+        print(f"other homes' false alarms per hour: largest rise "
+              f"{max(a - b for b, a in fah):+.1f}, median {statistics.median(a - b for b, a in fah):+.1f}")
+
+
+if __name__ == "__main__":
+    main()
