@@ -85,6 +85,17 @@ def cry_episodes(crymeter, wav, model):
     return eps
 
 
+def cry_share(spans, eps, is_cry):
+    """Share of the non-cry clips' time inside cry episodes (0 when there are none)."""
+    tot = inside = 0.0
+    for a, b, r in spans:
+        if is_cry(r):
+            continue
+        tot += b - a
+        inside += sum(max(0.0, min(b, e) - max(a, s)) for s, e in eps)
+    return inside / tot if tot else 0.0
+
+
 def score(spans, eps, is_cry):
     """(cry clips found, cry clips, false alarm episodes, {label: false alarms})."""
     found = sum(1 for a, b, r in spans if is_cry(r) and any(s < b and e > a for s, e in eps))
@@ -131,6 +142,9 @@ def main():
     ap.add_argument("--fold-models", default=None,
                     help="directory of fold{F}.json, each trained without fold F's sources")
     ap.add_argument("--path-fold", default=None, help="CSV lines path,fold (manifest paths)")
+    ap.add_argument("--anchor-source", default=None,
+                    help="adapt --anchors: the cry clips of these manifest sources "
+                         "(comma-separated) outside the home's fold (default: adapt's built-in)")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     rows = list(csv.DictReader(open(os.path.join(a.data, "manifest.csv"), encoding="utf-8")))
@@ -177,11 +191,12 @@ def main():
             base_eps[(wav, model)] = cry_episodes(a.crymeter, wav, model)
         return base_eps[(wav, model)]
 
-    print("| home | adapt s (clips) | test clips | false alarms before -> after | crying found "
+    print("| home | adapt s (clips) | test clips | false alarms before -> after (% of its other "
+          "sounds' time in cry episodes) | crying found "
           "before -> after | other homes' crying before -> after | other homes' false alarms "
           "per hour before -> after | adapt |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    ratios, losses, found_b, found_a, fah = [], [], [0, 0], [0, 0], []
+    ratios, losses, found_b, found_a, fah, shares = [], [], [0, 0], [0, 0], [], []
     for name, clips in sorted(hs.items()):
         total = sum(float(r["duration_s"]) for r in clips)
         budget = min(ADAPT_SHARE * total, ADAPT_MAX_S)
@@ -206,6 +221,17 @@ def main():
             continue
         home_model = os.path.join(d, "home.json")
         cmd = [a.crymeter, "adapt", "-o", home_model, folder]
+        if a.anchor_source:
+            ad_dir = os.path.join(a.work, f"anchors_{f}")
+            if not os.path.isdir(ad_dir):
+                os.makedirs(ad_dir)
+                for r in rows:
+                    if (cry(r) and r["source"] in a.anchor_source.split(",") and
+                            (f is None or fold.get(r["path"]) != f)):
+                        src = os.path.abspath(os.path.join(a.data, r["path"]))
+                        os.symlink(src, os.path.join(ad_dir, r["source"] + "__" +
+                                                     os.path.basename(r["path"])))
+            cmd[2:2] = ["--anchors", ad_dir]
         if base:
             cmd[2:2] = ["--model", base]
         ad = subprocess.run(cmd, capture_output=True, text=True)
@@ -217,6 +243,10 @@ def main():
         spans = write_stream(wav, test, a.data, cache)
         fb, nc, fab, byb = score(spans, episodes(wav, base), cry)
         fa_, _, faa, bya = score(spans, episodes(wav, model), cry)
+        shb = cry_share(spans, episodes(wav, base), cry)
+        sha = cry_share(spans, episodes(wav, model), cry)
+        if len(test) - nc > 0 and shb > 0:
+            shares.append((shb, sha))
         # Other homes' crying and other sounds: this home's own clips left out.
         cw, cspans, nw, nspans = other_streams(f)
         own = {r["path"] for r in clips}
@@ -239,12 +269,16 @@ def main():
             losses.append((ob - oa) / on)
         other = f"{ob / on:.3f} -> {oa / on:.3f}" if on else "-"
         why = "yes" if adapted else ad.stderr.strip().split("adapt: ")[-1][:60]
-        print(f"| {name} | {t:.0f} ({len(part)}) | {len(test)} | {fab} -> {faa} | "
+        print(f"| {name} | {t:.0f} ({len(part)}) | {len(test)} | {fab} -> {faa} ({100 * shb:.0f} -> {100 * sha:.0f} %) | "
               f"{fb}/{nc} -> {fa_}/{nc} | {other} | {nfb / hours:.1f} -> {nfa / hours:.1f} | {why} |", flush=True)
     print()
     if ratios:
         print(f"false-alarm ratio before/after, median over {len(ratios)} homes with false "
               f"alarms: {statistics.median(ratios):.1f} (after 0 counted as 0.5)")
+    if shares:
+        r = [b / max(a, 0.005) for b, a in shares]
+        print(f"share of the home's other sounds in cry episodes, ratio before/after, median "
+              f"over {len(r)} homes: {statistics.median(r):.1f} (after 0 counted as 0.5 %)")
     if found_b[1]:
         print(f"homes' own crying found: {found_b[0]}/{found_b[1]} -> {found_a[0]}/{found_a[1]}")
     if losses:

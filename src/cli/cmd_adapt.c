@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* crymeter adapt: a household's corrections -> a home model. Reads corrected Audacity label
  * tracks of recordings and clip folders sorted into cry/ and not-cry/, cuts them into
- * labelled stretches, and adds to the model a home layer (crymeter/home.h) built from those
- * stretches' windows. Its neighbourhood size is chosen by cross-validation over the
- * stretches, and the before/after figures it prints are that cross-validation's: each
- * stretch scored by a layer built without it. Nothing is written unless the layer makes
- * fewer errors than the model it starts from, without missing more crying. */
+ * labelled stretches, and adds to the model a home layer (crymeter/home.h) fitted on those
+ * stretches' windows and on anchors (crying recorded elsewhere, models/anchors.json). Its
+ * gain, decay and radius are chosen by cross-validation over the stretches, and the
+ * before/after figures it prints are that cross-validation's: each stretch scored by a
+ * layer fitted without it. A candidate may not miss crying the model finds, add false
+ * alarms, or lower more than 2 % of held-out anchor windows; nothing is written unless one
+ * scores the stretches better than the model it starts from. */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -28,24 +30,26 @@
 #include "crymeter/model_file.h"
 #include "learn/calib_data.h"
 
+
 static const char help[] =
     "Usage: crymeter adapt [options] -o HOME.json INPUT...\n"
     "\n"
-    "Teaches the detector your home from your own corrections: the cries it missed and the\n"
-    "sounds it took for crying (your cat, your television, your other children). It writes\n"
-    "a home model: the shipped model (or --model) plus a layer that moves each window's\n"
-    "cry probability toward what you said about the windows most like it. Sounds far from\n"
-    "everything you corrected are scored exactly as before, so crying you never labelled\n"
-    "is found as before.\n"
+    "Teaches the detector the sounds of your home that it takes for crying (your cat, your\n"
+    "television, a toy, your other children), from your own corrections. It writes a home\n"
+    "model: the shipped model (or --model) plus a layer that lowers the cry probability of\n"
+    "sounds like the ones you said were not crying. Sounds far from everything you\n"
+    "corrected are scored exactly as before, so crying elsewhere is found as before. It\n"
+    "does not make the detector find crying it misses (for that, lower the threshold:\n"
+    "calibrate --threshold-only); the crying you label keeps the layer off your own baby.\n"
     "\n"
     "INPUT is either\n"
     "  a recording with its corrected label track beside it (night.flac + night.txt): make\n"
     "      the track with `crymeter analyze -f audacity night.flac > night.txt`, open the\n"
-    "      recording in Audacity, File > Import > Labels, then delete the labels that are\n"
-    "      not crying or rename them to what they were (cat, laugh, tv, speech, dog, music,\n"
-    "      not-cry, ...), add `cry` labels where crying was missed, and File > Export >\n"
-    "      Export Labels over night.txt. Labels still named cry or sob are crying; burst:\n"
-    "      and rhythm: labels are ignored. Unlabelled time is not used unless --rest not-cry.\n"
+    "      recording in Audacity, File > Import > Labels, rename each wrong label to what\n"
+    "      it was (cat, laugh, tv, speech, dog, music, not-cry, ...), add `cry` labels where\n"
+    "      crying was missed, and File > Export > Export Labels over night.txt. Labels still\n"
+    "      named cry or sob are crying; burst: and rhythm: labels are ignored. Unlabelled\n"
+    "      time is not used unless --rest not-cry (then deleting a wrong label is enough).\n"
     "  a clip folder (monitor --clips DIR): move each clip into DIR/cry/ or DIR/not-cry/\n"
     "      (or a folder named after the sound: DIR/cat/, DIR/tv/, ...). Clips left in DIR\n"
     "      itself are not used.\n"
@@ -59,13 +63,21 @@ static const char help[] =
     "                      unlabelled time is not used)\n"
     "  --folds K           cross-validation folds over the labelled stretches, 2..10\n"
     "                      (default 5, fewer when there are fewer stretches)\n"
+    "  --anchors DIR       crying recorded elsewhere (audio files in DIR and its folders)\n"
+    "                      to hold your corrections against, instead of the built-in\n"
+    "                      anchors (1,205 windows of crying from many families and phones;\n"
+    "                      models/README.md); `none`: only the crying you labelled\n"
+    "  --write-anchors FILE  with --anchors DIR: write its windows as an anchors file (how\n"
+    "                      models/anchors.json is made) and stop\n"
     "\n"
     "It prints, on your own labelled audio, how many crying stretches were found and how\n"
-    "many other stretches were flagged as crying, before and after; each stretch is scored\n"
-    "by a home layer built without it, so the figures are what to expect on new nights.\n"
-    "When the corrections are too few, or do not make fewer mistakes, it says so and\n"
-    "writes nothing (exit 1). Use the result with --model HOME.json, or `model = HOME.json`\n"
-    "in the monitor's config file (then restart the crymeter-monitor unit).\n"
+    "many other stretches were flagged as crying, before and after, and their mean cry\n"
+    "score; each stretch is scored by a home layer fitted without it, so the figures are\n"
+    "what to expect on new nights. It also prints the share of held-out anchor windows (other\n"
+    "homes' crying) the layer lowers noticeably; a layer that lowers more than 2 % is not\n"
+    "kept. When the corrections are too few, or do not score better, it says so and writes\n"
+    "nothing (exit 1). Use the result with --model HOME.json, or `model = HOME.json` in the\n"
+    "monitor's config file (then restart the crymeter-monitor unit).\n"
     "\n"
     "Exit status: 0 written, 1 nothing written (bad input, or no improvement), 2 usage.\n";
 
@@ -76,11 +88,15 @@ static const char help[] =
 #define REST_PIECE_S 10.0
 /* A label may end this far past the recording (rounding in an editor), seconds. */
 #define END_SLACK_S 0.5
-/* Radii tried, in units of the typical distance between the corrections' windows (the
- * median distance from a window to the nearest window of another stretch), and gains. */
-static const float radius_mult[] = {1.0f, 1.5f, 2.0f, 3.0f};
+/* The layer's settings tried (every pair), chosen by the cross-validation: the largest
+ * lowering of the cry log-odds, and the regression's weight decay (both verdicts weigh 1/2:
+ * 0.01 lets 57 weights fit a cat closely, 1 keeps them near zero). */
 static const float gains[] = {2.0f, 4.0f, 8.0f};
-#define HOME_K 8u
+static const float l2s[] = {0.01f, 0.1f};
+/* The gate's radius, standard deviations of the training data (the shipped network's scale):
+ * a cat's meows lie about 0.4 apart, and radii up to 0.8 kept other homes' crying within 2.5
+ * points on the shared data (models/README.md, "Home models"). */
+static const float radii[] = {0.4f, 0.6f, 0.8f};
 
 typedef struct item {
     char name[CM_LABEL_TEXT]; /* "cry", "cat", "not-cry", "rest", ... */
@@ -92,7 +108,7 @@ typedef struct item {
 } item;
 
 typedef struct opts {
-    const char *out, *model;
+    const char *out, *model, *anchors, *write_anchors;
     int force, rest_not_cry;
     unsigned folds;
     char **inputs;
@@ -204,8 +220,6 @@ static int cmp_span(const void *p, const void *q)
 static int read_recording(const char *path, const opts *o, const cm_front_config *fc,
                           int keep_fin, items *s)
 {
-    cd_labels lb; /* only for the track's path */
-    memset(&lb, 0, sizeof lb);
     size_t la = strlen(path);
     const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
     size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - path) : la;
@@ -456,6 +470,172 @@ out:
     return rc;
 }
 
+typedef struct pool {
+    float *x;
+    uint8_t *y;
+    size_t n;
+} pool;
+
+static void pool_free(pool *p)
+{
+    free(p->x), free(p->y);
+    memset(p, 0, sizeof *p);
+}
+
+/* Most anchor windows kept (every stride-th of a larger set): 1280, of which every fifth is
+ * held out to check that a layer does not lose other homes' crying and the rest join the
+ * regression, leaving 3072 examples for a home's own corrections. */
+#define ANCHORS_MAX 1280u
+/* A layer may lower the cry log-odds of at most this share of the held-out anchor windows
+ * by more than ANCHOR_SHIFT nats (e^1: the odds of crying divided by 2.7). */
+#define ANCHOR_LOSS_MAX 0.02
+#define ANCHOR_SHIFT 1.0f
+/* Anchor windows the model scores below this cry probability are left out. */
+#define ANCHOR_MIN_P 0.5f
+
+#define ANCHORS_FORMAT "crymeter-anchors"
+extern const unsigned char cm_anchors_json[];
+extern const size_t cm_anchors_json_len;
+
+static int add_window(pool *p, size_t *cap, const float *x, uint8_t y)
+{
+    if (p->n == *cap) {
+        size_t c = *cap ? 2 * *cap : 1024;
+        float *nx = realloc(p->x, c * CM_WF_DIM * sizeof *nx);
+        if (!nx) return -1;
+        p->x = nx;
+        uint8_t *ny = realloc(p->y, c);
+        if (!ny) return -1;
+        p->y = ny;
+        *cap = c;
+    }
+    memcpy(p->x + p->n * CM_WF_DIM, x, CM_WF_DIM * sizeof(float));
+    p->y[p->n++] = y;
+    return 0;
+}
+
+/* The windows of every audio file in dir and its subfolders (one level), all crying, thinned
+ * to ANCHORS_MAX, appended to p as crying. */
+static int read_anchors(const char *dir, const cm_front_config *fc, float silence, pool *p)
+{
+    pool all;
+    memset(&all, 0, sizeof all);
+    size_t cap = 0;
+    char **names;
+    size_t nn;
+    if (list_dir(dir, &names, &nn) != 0) return -1;
+    int rc = -1;
+    for (size_t i = 0; i < nn; i++) {
+        char *path = fmt("%s/%s", dir, names[i]);
+        if (!path) goto out;
+        char **sub = NULL;
+        size_t ns = 0;
+        int d = is_dir(path);
+        if (d && list_dir(path, &sub, &ns) != 0) {
+            free(path);
+            goto out;
+        }
+        for (size_t j = 0; j < (d ? ns : 1); j++) {
+            const char *base = d ? sub[j] : names[i];
+            if (!is_audio_name(base)) continue;
+            char *f = d ? fmt("%s/%s", path, base) : strdup(path);
+            float *x = NULL;
+            size_t n = 0;
+            unsigned rate = 0;
+            cd_feats ft;
+            memset(&ft, 0, sizeof ft);
+            int bad = !f || cd_read_front(f, &x, &n, &rate) != 0 ||
+                      cd_window_feats(x, n, fc, 0, &ft) != 0;
+            for (size_t w = 0; !bad && w < ft.n_win; w++)
+                if (ft.peak[w] >= silence) bad = add_window(&all, &cap, ft.x + w * CM_WF_DIM, 1);
+            free(x), free(ft.x), free(ft.peak), free(f);
+            if (bad) {
+                free_list(sub, ns), free(path);
+                goto out;
+            }
+        }
+        free_list(sub, ns);
+        free(path);
+    }
+    if (all.n == 0) {
+        cli_err("--anchors %s: no audio with sound in it", dir);
+        goto out;
+    }
+    size_t stride = (all.n + ANCHORS_MAX - 1) / ANCHORS_MAX;
+    size_t pc = p->n;
+    for (size_t i = 0; i < all.n; i += stride)
+        if (add_window(p, &pc, all.x + i * CM_WF_DIM, 1) != 0) goto out;
+    rc = 0;
+out:
+    free_list(names, nn);
+    pool_free(&all);
+    return rc;
+}
+
+/* Anchors as written by --write-anchors: {"format": "crymeter-anchors", "version": 1,
+ * "feature_version": CM_WF_VERSION, "source": TEXT, "examples": [[CM_WF_DIM numbers]...]}. */
+static int parse_anchors(const char *text, size_t len, const char *name, pool *p)
+{
+    cJSON *r = cJSON_ParseWithLength(text, len);
+    const cJSON *f = r ? cJSON_GetObjectItemCaseSensitive(r, "format") : NULL;
+    const cJSON *fv = r ? cJSON_GetObjectItemCaseSensitive(r, "feature_version") : NULL;
+    const cJSON *ex = r ? cJSON_GetObjectItemCaseSensitive(r, "examples") : NULL;
+    const char *bad = !r ? "not JSON"
+                      : !cJSON_IsString(f) || strcmp(f->valuestring, ANCHORS_FORMAT) != 0
+                          ? "format: expected \"" ANCHORS_FORMAT "\""
+                      : !cJSON_IsNumber(fv) || fv->valuedouble != CM_WF_VERSION
+                          ? "feature_version: another crymeter version wrote these anchors"
+                      : !cJSON_IsArray(ex) || cJSON_GetArraySize(ex) < 1 ? "examples: expected rows"
+                                                                           : NULL;
+    size_t cap = p->n, row = 0;
+    for (const cJSON *e = bad ? NULL : ex->child; e && !bad; e = e->next, row++) {
+        float x[CM_WF_DIM];
+        size_t j = 0;
+        if (cJSON_IsArray(e) && cJSON_GetArraySize(e) == (int)CM_WF_DIM)
+            for (const cJSON *v = e->child; v && cJSON_IsNumber(v) && isfinite(v->valuedouble);
+                 v = v->next)
+                x[j++] = (float)v->valuedouble;
+        if (j != CM_WF_DIM) bad = "examples: a row is not CM_WF_DIM finite numbers";
+        else if (add_window(p, &cap, x, 1) != 0) bad = "out of memory";
+    }
+    if (bad) cli_err("%s: %s%s", name, bad, row ? " (row shown by its index in the file)" : "");
+    cJSON_Delete(r);
+    return bad ? -1 : 0;
+}
+
+static int write_anchors(const char *path, const char *source, const pool *p, int force)
+{
+    FILE *f = cli_open_output(path, force);
+    if (!f) return -1;
+    fprintf(f, "{\"format\": \"%s\", \"version\": 1, \"feature_version\": %u,\n",
+            ANCHORS_FORMAT, CM_WF_VERSION);
+    cJSON *src = cJSON_CreateString(source);
+    char *js = src ? cJSON_PrintUnformatted(src) : NULL;
+    fprintf(f, " \"source\": %s,\n \"examples\": [\n", js ? js : "\"\"");
+    free(js);
+    cJSON_Delete(src);
+    for (size_t i = 0; i < p->n; i++) {
+        fputs("  [", f);
+        for (size_t j = 0; j < CM_WF_DIM; j++) {
+            /* The fewest digits that read back to the same float. */
+            char b[40];
+            float v = p->x[i * CM_WF_DIM + j];
+            for (int d = 1; d <= 9; d++) {
+                snprintf(b, sizeof b, "%.*g", d, (double)v);
+                if ((float)strtod(b, NULL) == v) break;
+            }
+            fprintf(f, "%s%s", j ? ", " : "", b);
+        }
+        fprintf(f, "]%s\n", i + 1 < p->n ? "," : "");
+    }
+    fputs(" ]\n}\n", f);
+    if (fclose(f) != 0) {
+        cli_err("%s: write failed: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- examples, scoring and the cross-validation ---------------------------------------- */
 
 /* The scale distances are measured in: the shipped network's standardisation (the spread of
@@ -463,34 +643,34 @@ out:
  * not among this home's few), or the corrections' own when the model has no network. */
 static const float *g_mean, *g_std;
 
-typedef struct pool {
-    float *x;
-    uint8_t *y;
-    size_t n;
-} pool;
+/* The examples every layer keeps whole: the starting model's own corrections, and the
+ * anchors (crying recorded elsewhere) when it had none. Set once by cmd_adapt. */
+static pool g_fixed;
+/* Held-out anchor windows: crying a layer must not lower below the threshold. */
+static pool g_check;
 
-/* The windows of the items with fold != skip (skip < 0: all) that pass the silence gate,
- * after the base model's own examples, every stride-th one so that at most
- * CM_HOME_MAX_EXAMPLES remain. */
-static int make_pool(const items *s, int skip, const cm_home *old, float silence, pool *p)
+/* g_fixed, then the windows of the items with fold != skip (skip < 0: all) that pass the
+ * silence gate, every stride-th one so that at most CM_HOME_MAX_EXAMPLES remain in all. */
+static int make_pool(const items *s, int skip, float silence, pool *p)
 {
-    size_t n_old = old ? cm_home_n(old) : 0, n = n_old;
+    size_t n = 0, room = CM_HOME_MAX_EXAMPLES - g_fixed.n;
     for (size_t i = 0; i < s->n; i++)
         if (s->v[i].fold != skip)
             for (size_t w = 0; w < s->v[i].f.n_win; w++) n += s->v[i].f.peak[w] >= silence;
-    size_t stride = (n + CM_HOME_MAX_EXAMPLES - 1) / CM_HOME_MAX_EXAMPLES;
+    size_t stride = room ? (n + room - 1) / room : 1;
     if (stride < 1) stride = 1;
-    p->x = malloc((n / stride + 1) * CM_WF_DIM * sizeof *p->x);
-    p->y = malloc(n / stride + 1);
+    size_t cap = g_fixed.n + n / stride + 1;
+    p->x = malloc(cap * CM_WF_DIM * sizeof *p->x);
+    p->y = malloc(cap);
     p->n = 0;
     if (!p->x || !p->y) return -1;
+    if (g_fixed.n) {
+        memcpy(p->x, g_fixed.x, g_fixed.n * CM_WF_DIM * sizeof *p->x);
+        memcpy(p->y, g_fixed.y, g_fixed.n);
+        p->n = g_fixed.n;
+    }
     size_t k = 0;
-    for (size_t i = 0; i < n_old; i++, k++)
-        if (k % stride == 0 && p->n < CM_HOME_MAX_EXAMPLES) {
-            memcpy(p->x + p->n * CM_WF_DIM, cm_home_example(old, i), CM_WF_DIM * sizeof(float));
-            p->y[p->n++] = (uint8_t)cm_home_is_cry(old, i);
-        }
-    for (size_t i = 0; i < s->n; i++) {
+    for (size_t i = 0; i < s->n && room; i++) {
         const item *it = &s->v[i];
         if (it->fold == skip) continue;
         for (size_t w = 0; w < it->f.n_win; w++) {
@@ -505,114 +685,65 @@ static int make_pool(const items *s, int skip, const cm_home *old, float silence
     return 0;
 }
 
-static void pool_free(pool *p)
-{
-    free(p->x), free(p->y);
-    memset(p, 0, sizeof *p);
-}
-
-/* The typical distance between windows of different stretches, in the pool's own standard
- * deviations: the median over (up to 400) windows of the distance to the nearest window of
- * another stretch. 0 when it cannot be measured. */
-static float typical_distance(const items *s, float silence)
-{
-    cm_home_params hp = {1, 1.f, 1.f};
-    pool p;
-    memset(&p, 0, sizeof p);
-    if (make_pool(s, -2, NULL, silence, &p) != 0 || p.n < 2) {
-        pool_free(&p);
-        return 0.f;
-    }
-    cm_home *h = NULL;
-    cm_diag why;
-    if (cm_home_create(&hp, g_mean, g_std, p.x, p.y, p.n, &h, &why) != CM_OK) {
-        pool_free(&p);
-        return 0.f;
-    }
-    const float *mu = cm_home_mean(h), *sd = cm_home_std(h);
-    /* Owner (stretch) of every window of the pool, in the pool's order (all folds, so the
-     * stride is 1 when the pool was not thinned; thinned pools use a subset the same way). */
-    size_t total = 0;
-    for (size_t i = 0; i < s->n; i++)
-        for (size_t w = 0; w < s->v[i].f.n_win; w++) total += s->v[i].f.peak[w] >= silence;
-    size_t stride = (total + CM_HOME_MAX_EXAMPLES - 1) / CM_HOME_MAX_EXAMPLES;
-    if (stride < 1) stride = 1;
-    size_t *owner = malloc((p.n + 1) * sizeof *owner);
-    float *d = malloc(401 * sizeof *d);
-    float med = 0.f;
-    if (owner && d) {
-        size_t k = 0, q = 0;
-        for (size_t i = 0; i < s->n; i++)
-            for (size_t w = 0; w < s->v[i].f.n_win; w++)
-                if (s->v[i].f.peak[w] >= silence && k++ % stride == 0 && q < p.n) owner[q++] = i;
-        size_t step = p.n / 400 + 1, nd = 0;
-        for (size_t a = 0; a < p.n && nd < 400; a += step) {
-            double best = INFINITY;
-            for (size_t b = 0; b < p.n; b++) {
-                if (owner[b] == owner[a]) continue;
-                double s2 = 0;
-                for (size_t j = 0; j < CM_WF_DIM; j++) {
-                    double z = (p.x[a * CM_WF_DIM + j] - p.x[b * CM_WF_DIM + j]) / sd[j];
-                    s2 += z * z;
-                }
-                if (s2 < best) best = s2;
-            }
-            if (isfinite(best)) d[nd++] = (float)sqrt(best / CM_WF_DIM);
-        }
-        (void)mu;
-        if (nd) {
-            /* Insertion sort: at most 400 values. */
-            for (size_t i = 1; i < nd; i++)
-                for (size_t j = i; j > 0 && d[j - 1] > d[j]; j--) {
-                    float t = d[j];
-                    d[j] = d[j - 1], d[j - 1] = t;
-                }
-            med = d[nd / 2];
-        }
-    }
-    free(owner), free(d);
-    cm_home_free(h);
-    pool_free(&p);
-    return med;
-}
-
+/* What a model does on the stretches: the verdicts, and the mean cry score (a stretch's
+ * highest smoothed cry probability, as clip scoring has it) of the not-crying ones and of the
+ * crying ones. A stretch below the threshold can still hold a cry episode in a stream, where
+ * the windows before it count too, so the scores say more than the verdicts. */
 typedef struct tally {
     size_t cry_found, n_cry, false_alarms, n_other;
+    double score_other, score_cry; /* means; 0 when there are none */
 } tally;
 
-static int flagged(const cm_model *m, const item *it)
+static tally measure(const cm_model *m, const items *s, const float *score)
 {
-    return cd_clip_score(m, &it->f, CM_CLASS_CRY) >= cm_model_params(m)->threshold[CM_CLASS_CRY];
-}
-
-static void count(const item *it, int flag, tally *t)
-{
-    if (it->cry) {
-        t->n_cry++;
-        t->cry_found += flag;
-    } else {
-        t->n_other++;
-        t->false_alarms += flag;
+    tally t = {0, 0, 0, 0, 0.0, 0.0};
+    float thr = cm_model_params(m)->threshold[CM_CLASS_CRY];
+    for (size_t i = 0; i < s->n; i++) {
+        int flag = score[i] >= thr;
+        if (s->v[i].cry) {
+            t.n_cry++;
+            t.cry_found += flag;
+            t.score_cry += score[i];
+        } else {
+            t.n_other++;
+            t.false_alarms += flag;
+            t.score_other += score[i];
+        }
     }
+    if (t.n_cry) t.score_cry /= (double)t.n_cry;
+    if (t.n_other) t.score_other /= (double)t.n_other;
+    return t;
 }
 
-static size_t errors(const tally *t) { return t->n_cry - t->cry_found + t->false_alarms; }
+/* The cross-validation's loss: the not-crying stretches' mean cry score plus how far the
+ * crying ones fall below certainty. */
+static double loss(const tally *t) { return t->score_other + (t->n_cry ? 1.0 - t->score_cry : 0.0); }
 
-/* Out-of-fold verdicts of every item under params hp: fold f's items scored by m carrying a
- * layer built from the other folds (and the base model's own corrections). flag[i] out. */
-static int cross_validate(cm_model *m, const cm_home *old, const items *s, unsigned folds,
-                          const cm_home_params *hp, float silence, uint8_t *flag)
+/* The share of the held-out anchor windows whose cry log-odds layer h lowers by more than
+ * ANCHOR_SHIFT (nats). A shift, not a threshold crossing: crying is found over several
+ * windows well above the threshold, and a window just above it says little on its own. */
+static double anchors_lowered(const cm_home *h)
+{
+    size_t low = 0;
+    for (size_t i = 0; i < g_check.n; i++) low += cm_home_shift(h, g_check.x + i * CM_WF_DIM) < -ANCHOR_SHIFT;
+    return g_check.n ? (double)low / (double)g_check.n : 0.0;
+}
+
+/* Out-of-fold cry scores of every item under params hp: fold f's items scored by m carrying
+ * a layer fitted without them (with the fixed examples). score[i] out. */
+static int cross_validate(cm_model *m, const items *s, unsigned folds,
+                          const cm_home_params *hp, float silence, float *score)
 {
     for (unsigned f = 0; f < folds; f++) {
         pool p;
         memset(&p, 0, sizeof p);
         cm_home *h = NULL;
         cm_diag why = {{0}};
-        if (make_pool(s, (int)f, old, silence, &p) != 0) {
+        if (make_pool(s, (int)f, silence, &p) != 0) {
             pool_free(&p);
             return -1;
         }
-        cm_status st = p.n ? cm_home_create(hp, g_mean, g_std, p.x, p.y, p.n, &h, &why) : CM_OK;
+        cm_status st = cm_home_fit(hp, g_mean, g_std, p.x, p.y, p.n, &h, &why);
         pool_free(&p);
         if (st != CM_OK || cm_model_set_home(m, h, &why) != CM_OK) {
             cli_err("adapt: %s", why.msg);
@@ -621,23 +752,25 @@ static int cross_validate(cm_model *m, const cm_home *old, const items *s, unsig
         }
         cm_home_free(h);
         for (size_t i = 0; i < s->n; i++)
-            if (s->v[i].fold == (int)f) flag[i] = (uint8_t)flagged(m, &s->v[i]);
+            if (s->v[i].fold == (int)f) score[i] = cd_clip_score(m, &s->v[i].f, CM_CLASS_CRY);
     }
     return 0;
 }
 
 /* "cat 7 -> 0, tv 2 -> 1": false alarms per name that had any, before and after. */
-static void print_names(const items *s, const uint8_t *before, const uint8_t *after)
+static void print_names(const items *s, float thr, const float *before, const float *after)
 {
     int first = 1;
     for (size_t i = 0; i < s->n; i++) {
         if (s->v[i].cry) continue;
         int seen = 0;
-        for (size_t j = 0; j < i && !seen; j++) seen = !s->v[j].cry && !strcmp(s->v[j].name, s->v[i].name);
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = !s->v[j].cry && !strcmp(s->v[j].name, s->v[i].name);
         if (seen) continue;
         size_t b = 0, a = 0;
         for (size_t j = i; j < s->n; j++)
-            if (!s->v[j].cry && !strcmp(s->v[j].name, s->v[i].name)) b += before[j], a += after[j];
+            if (!s->v[j].cry && !strcmp(s->v[j].name, s->v[i].name))
+                b += before[j] >= thr, a += after[j] >= thr;
         if (b == 0 && a == 0) continue;
         printf("%s%s %zu -> %zu", first ? "   (" : ", ", s->v[i].name, b, a);
         first = 0;
@@ -651,11 +784,13 @@ static int parse(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
     o->folds = 5;
-    enum { O_FORCE = 256, O_MODEL, O_REST, O_FOLDS };
+    enum { O_FORCE = 256, O_MODEL, O_REST, O_FOLDS, O_ANCHORS, O_WRITE_ANCHORS };
     static const struct option lo[] = {
         {"output", required_argument, 0, 'o'}, {"force", no_argument, 0, O_FORCE},
         {"model", required_argument, 0, O_MODEL}, {"rest", required_argument, 0, O_REST},
-        {"folds", required_argument, 0, O_FOLDS}, {0, 0, 0, 0}};
+        {"folds", required_argument, 0, O_FOLDS}, {"anchors", required_argument, 0, O_ANCHORS},
+        {"write-anchors", required_argument, 0, O_WRITE_ANCHORS},
+        {0, 0, 0, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
@@ -671,11 +806,20 @@ static int parse(int argc, char **argv, opts *o)
             }
             o->rest_not_cry = 1;
             break;
+        case O_ANCHORS: o->anchors = optarg; break;
+        case O_WRITE_ANCHORS: o->write_anchors = optarg; break;
         case O_FOLDS:
             if (cli_parse_uint("--folds", optarg, 2, 10, &o->folds) != 0) return -1;
             break;
         default: return -1;
         }
+    }
+    if (o->write_anchors) {
+        if (!o->anchors || !strcmp(o->anchors, "none")) {
+            cli_err("adapt: --write-anchors needs --anchors DIR (the crying to take them from)");
+            return -1;
+        }
+        return 0;
     }
     if (!o->out) {
         cli_err("adapt: -o HOME.json is required (the home model to write)");
@@ -706,9 +850,9 @@ static char *provenance(const cm_model *m, const opts *o, const items *s, const 
         cJSON_AddItemToArray(in, cJSON_CreateString(o->inputs[i]));
     cJSON_AddStringToObject(ad, "base", o->model ? o->model : "built-in");
     cJSON_AddNumberToObject(ad, "stretches", (double)s->n);
-    cJSON_AddNumberToObject(ad, "k", hp->k);
-    cJSON_AddNumberToObject(ad, "radius", hp->radius);
     cJSON_AddNumberToObject(ad, "gain", hp->gain);
+    cJSON_AddNumberToObject(ad, "l2", hp->l2);
+    cJSON_AddNumberToObject(ad, "radius", hp->radius);
     char buf[160];
     snprintf(buf, sizeof buf, "cry found %zu/%zu -> %zu/%zu, false alarms %zu/%zu -> %zu/%zu "
              "(cross-validated within the home)", b->cry_found, b->n_cry, a->cry_found,
@@ -734,7 +878,7 @@ int cmd_adapt(int argc, char **argv)
         fputs("Try 'crymeter adapt --help'.\n", stderr);
         return CM_EXIT_USAGE;
     }
-    if (!o.force && access(o.out, F_OK) == 0) {
+    if (o.out && !o.force && access(o.out, F_OK) == 0) {
         cli_err("%s exists; use --force to overwrite it", o.out);
         return CM_EXIT_FAIL;
     }
@@ -748,7 +892,7 @@ int cmd_adapt(int argc, char **argv)
     int rc = CM_EXIT_FAIL;
     items s;
     memset(&s, 0, sizeof s);
-    uint8_t *before = NULL, *after = NULL, *best = NULL;
+    float *before = NULL, *after = NULL, *best = NULL;
     cm_home *old = cm_model_home(m) ? cm_home_copy(cm_model_home(m)) : NULL;
     cm_home *final = NULL;
     const cm_front_config fc = cm_model_front_config(m);
@@ -759,6 +903,64 @@ int cmd_adapt(int argc, char **argv)
     g_mean = net ? net->mean : NULL;
     g_std = net ? net->std : NULL;
 
+    /* The anchors: built in, --anchors DIR, or none. Every fifth window is held out to
+     * check forgetting (g_check); the rest join a first adaptation's regression. */
+    pool anchors;
+    memset(&anchors, 0, sizeof anchors);
+    if (!o.anchors) {
+        if (cm_anchors_json_len == 0) {
+            cli_err("adapt: this crymeter was built without models/anchors.json; give "
+                    "--anchors DIR (recordings of crying) or --anchors none");
+            goto out;
+        }
+        if (parse_anchors((const char *)cm_anchors_json, cm_anchors_json_len,
+                          "built-in anchors", &anchors) != 0)
+            goto out;
+    } else if (strcmp(o.anchors, "none") != 0 &&
+               read_anchors(o.anchors, &fc, silence, &anchors) != 0) {
+        pool_free(&anchors);
+        goto out;
+    }
+    if (o.write_anchors) {
+        if (write_anchors(o.write_anchors, o.anchors, &anchors, o.force) == 0) {
+            printf("wrote %s: %zu windows of crying from %s\n", o.write_anchors, anchors.n,
+                   o.anchors);
+            rc = CM_EXIT_OK;
+        }
+        pool_free(&anchors);
+        goto out;
+    }
+    {
+        size_t cf = 0, cc = 0;
+        pool fixed;
+        memset(&fixed, 0, sizeof fixed);
+        /* Only the windows the model itself calls crying: a cry clip's pauses and breaths
+         * sound like any room, and a layer that lowers them loses no crying. */
+        for (size_t i = 0, k = 0; i < anchors.n; i++) {
+            float pr[CM_N_CLASSES] = {0};
+            cm_model_forward(m, anchors.x + i * CM_WF_DIM, pr);
+            if (pr[CM_CLASS_CRY] < ANCHOR_MIN_P) continue;
+            int chk = k++ % 5 == 4;
+            if (add_window(chk ? &g_check : &fixed, chk ? &cc : &cf, anchors.x + i * CM_WF_DIM,
+                           1) != 0) {
+                pool_free(&anchors), pool_free(&fixed);
+                goto out;
+            }
+        }
+        pool_free(&anchors);
+        if (old)
+            pool_free(&fixed);
+        else
+            g_fixed = fixed;
+    }
+    /* Earlier corrections are kept whole (their anchors among them). */
+    if (old) {
+        size_t cap = 0;
+        for (size_t i = 0; i < cm_home_n(old); i++)
+            if (add_window(&g_fixed, &cap, cm_home_example(old, i),
+                           (uint8_t)cm_home_is_cry(old, i)) != 0)
+                goto out;
+    }
     for (int i = 0; i < o.n_inputs; i++) {
         if (tty) fprintf(stderr, "\rcrymeter: reading %d/%d %.60s\033[K", i + 1, o.n_inputs,
                          o.inputs[i]);
@@ -771,96 +973,113 @@ int cmd_adapt(int argc, char **argv)
     }
     if (tty) fputs("\r\033[K", stderr);
 
-    tally tb = {0, 0, 0, 0};
     size_t n_win = 0;
     double secs = 0;
-    before = calloc(s.n + 1, 1), after = calloc(s.n + 1, 1), best = calloc(s.n + 1, 1);
+    before = calloc(s.n + 1, sizeof *before), after = calloc(s.n + 1, sizeof *after);
+    best = calloc(s.n + 1, sizeof *best);
     if (!before || !after || !best) goto out;
     /* What the starting model does on each stretch (its own home layer included). */
     for (size_t i = 0; i < s.n; i++) {
-        before[i] = (uint8_t)flagged(m, &s.v[i]);
-        count(&s.v[i], before[i], &tb);
+        before[i] = cd_clip_score(m, &s.v[i].f, CM_CLASS_CRY);
         for (size_t w = 0; w < s.v[i].f.n_win; w++) n_win += s.v[i].f.peak[w] >= silence;
         secs += s.v[i].dur_s;
     }
+    tally tb = measure(m, &s, before);
     printf("Your corrections: %zu recording%s, %zu clip folder%s: %zu crying and %zu other "
            "stretches, %.1f min (%zu windows above the silence gate)\n",
            s.n_recordings, s.n_recordings == 1 ? "" : "s", s.n_folders,
            s.n_folders == 1 ? "" : "s", tb.n_cry, tb.n_other, secs / 60.0, n_win);
-    if (s.n < 3 || n_win < 8) {
+    if (tb.n_other == 0) {
+        cli_err("adapt: your corrections hold no sound that is not crying, and the home layer "
+                "learns from those (it lowers the cry probability of your home's other "
+                "sounds; for crying the model misses, lower its threshold with calibrate "
+                "--threshold-only): keeping the model, nothing written");
+        goto out;
+    }
+    if (s.n < 2 || n_win < 8) {
         cli_err("adapt: too few corrections to learn from (%zu stretches, %zu windows; need "
-                "at least 3 stretches and 2 s of sound): keeping the model, nothing written",
+                "at least 2 stretches and 2 s of sound): keeping the model, nothing written",
                 s.n, n_win);
+        goto out;
+    }
+    if (g_fixed.n == 0 && tb.n_cry == 0) {
+        cli_err("adapt: --anchors none and no crying among your corrections: the layer needs "
+                "crying to tell your home's sounds from; keeping the model, nothing written");
         goto out;
     }
     unsigned folds = o.folds < s.n ? o.folds : (unsigned)s.n;
     for (size_t i = 0; i < s.n; i++) s.v[i].fold = (int)(i % folds);
 
-    float scale = typical_distance(&s, silence);
-    if (getenv("CM_ADAPT_DEBUG")) fprintf(stderr, "adapt: typical distance %.3f\n", (double)scale);
-    if (!(scale > 0.f)) {
-        cli_err("adapt: the corrected stretches all sound the same (no distance between "
-                "them): keeping the model, nothing written");
-        goto out;
-    }
-    cm_home_params hp_best = {HOME_K, 0.f, 0.f};
+    cm_home_params hp_best = {0.f, 0.f, 1.f};
     tally t_best = tb;
     int have = 0;
-    size_t n_try = sizeof radius_mult / sizeof radius_mult[0] * (sizeof gains / sizeof gains[0]);
+    const size_t n_check = g_check.n;
+    double low_best = 0.0;
+    const size_t n_g = sizeof gains / sizeof gains[0], n_l = sizeof l2s / sizeof l2s[0];
+    const size_t n_r = sizeof radii / sizeof radii[0];
     size_t tried = 0;
-    /* Smaller gains first, then smaller radii: a tie keeps the change closer to the
-     * shipped model. */
-    for (size_t g = 0; g < sizeof gains / sizeof gains[0]; g++)
-        for (size_t r = 0; r < sizeof radius_mult / sizeof radius_mult[0]; r++) {
-            cm_home_params hp = {HOME_K, radius_mult[r] * scale, gains[g]};
-            if (getenv("CM_ADAPT_RMAX") && hp.radius > atof(getenv("CM_ADAPT_RMAX")))
-                hp.radius = (float)atof(getenv("CM_ADAPT_RMAX"));
-            if (tty) fprintf(stderr, "\rcrymeter: cross-validating %zu/%zu\033[K", ++tried, n_try);
-            if (cross_validate(m, old, &s, folds, &hp, silence, after) != 0) goto out;
-            tally t = {0, 0, 0, 0};
-            for (size_t i = 0; i < s.n; i++) count(&s.v[i], after[i], &t);
-            /* Never trade found crying for quiet: the misses may not grow. */
-            if (t.cry_found < tb.cry_found) continue;
-            if (errors(&t) < errors(&t_best) ||
-                (have && errors(&t) == errors(&t_best) && t.cry_found > t_best.cry_found)) {
-                t_best = t, hp_best = hp, have = 1;
-                memcpy(best, after, s.n);
+    /* Smaller gains, radii and stronger decay first: a tie keeps the change closer to the
+     * shipped model. A candidate may neither miss crying the model finds nor add false alarms. */
+    for (size_t g = 0; g < n_g; g++)
+        for (size_t r = 0; r < n_r; r++)
+        for (size_t l = n_l; l-- > 0;) {
+            cm_home_params hp = {gains[g], l2s[l], radii[r]};
+            if (tty)
+                fprintf(stderr, "\rcrymeter: cross-validating %zu/%zu\033[K", ++tried,
+                        n_g * n_l * n_r);
+            if (cross_validate(m, &s, folds, &hp, silence, after) != 0) goto out;
+            tally t = measure(m, &s, after);
+            if (t.cry_found < tb.cry_found || t.false_alarms > tb.false_alarms) continue;
+            if (!(loss(&t) < loss(have ? &t_best : &tb) - 1e-3)) continue;
+            /* Other homes' crying: the layer fitted on everything must keep the held-out
+             * anchors above the threshold. */
+            double low = 0.0;
+            if (n_check) {
+                pool p;
+                memset(&p, 0, sizeof p);
+                cm_home *h = NULL;
+                if (make_pool(&s, -1, silence, &p) != 0 ||
+                    cm_home_fit(&hp, g_mean, g_std, p.x, p.y, p.n, &h, &why) != CM_OK) {
+                    pool_free(&p);
+                    cli_err("adapt: %s", why.msg[0] ? why.msg : "out of memory");
+                    goto out;
+                }
+                pool_free(&p);
+                low = anchors_lowered(h);
+                cm_home_free(h);
+                if (low > ANCHOR_LOSS_MAX) continue;
             }
+            t_best = t, hp_best = hp, have = 1, low_best = low;
+            memcpy(best, after, s.n * sizeof *best);
         }
     if (tty) fputs("\r\033[K", stderr);
-    printf("On your labelled audio, each stretch scored by a home model built without it "
+    printf("On your labelled audio, each stretch scored by a home model fitted without it "
            "(%u-fold):\n", folds);
-    if (!have && errors(&tb) == 0) {
-        printf("  crying found  %zu/%zu\n  false alarms  %zu/%zu\n", tb.cry_found, tb.n_cry,
-               tb.false_alarms, tb.n_other);
-        cli_err("adapt: the model already gets every corrected stretch right: nothing to "
-                "learn, nothing written");
-        goto out;
-    }
+    const tally *ta = have ? &t_best : &tb;
+    printf("  crying found  %zu/%zu -> %zu/%zu\n", tb.cry_found, tb.n_cry, ta->cry_found,
+           ta->n_cry);
+    printf("  false alarms  %zu/%zu -> %zu/%zu", tb.false_alarms, tb.n_other, ta->false_alarms,
+           ta->n_other);
+    print_names(&s, cm_model_params(m)->threshold[CM_CLASS_CRY], before, have ? best : before);
+    printf("\n  mean cry score of the other sounds  %.2f -> %.2f (threshold %.2f)\n",
+           tb.score_other, ta->score_other, (double)cm_model_params(m)->threshold[CM_CLASS_CRY]);
+    if (n_check && have)
+        printf("  crying from other homes lowered by the layer  %.1f%% of %zu held-out windows "
+               "(at most %.0f%%)\n", 100.0 * low_best, n_check, 100.0 * ANCHOR_LOSS_MAX);
     if (!have) {
-        printf("  crying found  %zu/%zu\n  false alarms  %zu/%zu\n", tb.cry_found, tb.n_cry,
-               tb.false_alarms, tb.n_other);
-        cli_err("adapt: no home layer made fewer mistakes on your corrections than the model "
-                "alone (%zu missed cries, %zu false alarms); they may be too few, or contradict "
-                "each other: keeping the model, nothing written", tb.n_cry - tb.cry_found,
-                tb.false_alarms);
+        cli_err("adapt: no home layer scored your corrections better than the model alone; "
+                "they may be too few, or contradict each other: keeping the model, nothing "
+                "written");
         goto out;
     }
-    printf("  crying found  %zu/%zu -> %zu/%zu\n", tb.cry_found, tb.n_cry, t_best.cry_found,
-           t_best.n_cry);
-    printf("  false alarms  %zu/%zu -> %zu/%zu", tb.false_alarms, tb.n_other,
-           t_best.false_alarms, t_best.n_other);
-    print_names(&s, before, best);
-    putchar('\n');
-
     {
         pool p;
         memset(&p, 0, sizeof p);
-        if (make_pool(&s, -1, old, silence, &p) != 0) {
+        if (make_pool(&s, -1, silence, &p) != 0) {
             pool_free(&p);
             goto out;
         }
-        st = cm_home_create(&hp_best, g_mean, g_std, p.x, p.y, p.n, &final, &why);
+        st = cm_home_fit(&hp_best, g_mean, g_std, p.x, p.y, p.n, &final, &why);
         pool_free(&p);
         if (st != CM_OK || cm_model_set_home(m, final, &why) != CM_OK) {
             cli_err("adapt: %s", why.msg);
@@ -876,9 +1095,9 @@ int cmd_adapt(int argc, char **argv)
         goto out;
     }
     free(prov);
-    printf("Home layer: %zu windows (%zu crying), %u neighbours, radius %.2f SD, gain %.0f\n",
-           cm_home_n(final), cm_home_n_cry(final), hp_best.k, (double)hp_best.radius,
-           (double)hp_best.gain);
+    printf("Home layer: %zu windows (%zu crying), gain %g, l2 %g, radius %g SD\n",
+           cm_home_n(final), cm_home_n_cry(final), (double)hp_best.gain, (double)hp_best.l2,
+           (double)hp_best.radius);
     printf("wrote %s: use it with --model %s (or `model = %s` in a config file)\n", o.out,
            o.out, o.out);
     rc = CM_EXIT_OK;
@@ -886,6 +1105,8 @@ out:
     free(before), free(after), free(best);
     cm_home_free(old);
     cm_home_free(final);
+    pool_free(&g_fixed);
+    pool_free(&g_check);
     items_free(&s);
     cm_model_destroy(m);
     return rc;

@@ -709,18 +709,24 @@ static cm_status parse_home(const cJSON *o, cm_home **out, cm_diag *why)
                             "version %u (run crymeter adapt again with this version)",
                             u, CM_WF_VERSION);
     cm_home_params p;
-    if ((st = get_uint(o, "k", "home.", 1, CM_HOME_MAX_K, &p.k, why)) != CM_OK) return st;
-    if ((st = get_num(o, "radius", "home.", 1e-6, 1e6, &d, why)) != CM_OK) return st;
-    p.radius = (float)d;
     if ((st = get_num(o, "gain", "home.", 0, CM_HOME_MAX_GAIN, &d, why)) != CM_OK) return st;
     p.gain = (float)d;
-    float mean[CM_WF_DIM], sd[CM_WF_DIM];
+    if ((st = get_num(o, "l2", "home.", 0, 1e6, &d, why)) != CM_OK) return st;
+    p.l2 = (float)d;
+    if ((st = get_num(o, "radius", "home.", 1e-9, 1e3, &d, why)) != CM_OK) return st;
+    p.radius = (float)d;
+    float mean[CM_WF_DIM], sd[CM_WF_DIM], w[CM_WF_DIM];
     if ((st = get_item(o, "mean", "home.", &it, why)) != CM_OK ||
         (st = home_floats(it, "mean", CM_WF_DIM, mean, why)) != CM_OK)
         return st;
     if ((st = get_item(o, "std", "home.", &it, why)) != CM_OK ||
         (st = home_floats(it, "std", CM_WF_DIM, sd, why)) != CM_OK)
         return st;
+    if ((st = get_item(o, "w", "home.", &it, why)) != CM_OK ||
+        (st = home_floats(it, "w", CM_WF_DIM, w, why)) != CM_OK)
+        return st;
+    if ((st = get_num(o, "b", "home.", -1e30, 1e30, &d, why)) != CM_OK) return st;
+    float b = (float)d;
     cJSON *cry, *ex;
     if ((st = get_item(o, "cry", "home.", &cry, why)) != CM_OK) return st;
     if ((st = get_item(o, "examples", "home.", &ex, why)) != CM_OK) return st;
@@ -728,8 +734,8 @@ static cm_status parse_home(const cJSON *o, cm_home **out, cm_diag *why)
         return cm_diag_fail(why, CM_E_FORMAT, "home.%s: expected an array",
                             cJSON_IsArray(cry) ? "examples" : "cry");
     size_t n = (size_t)cJSON_GetArraySize(ex);
-    if (n < 1 || n > CM_HOME_MAX_EXAMPLES)
-        return cm_diag_fail(why, CM_E_FORMAT, "home.examples: %zu rows, expected 1..%u", n,
+    if (n < 2 || n > CM_HOME_MAX_EXAMPLES)
+        return cm_diag_fail(why, CM_E_FORMAT, "home.examples: %zu rows, expected 2..%u", n,
                             CM_HOME_MAX_EXAMPLES);
     if ((size_t)cJSON_GetArraySize(cry) != n)
         return cm_diag_fail(why, CM_E_FORMAT, "home.cry: %d values, expected %zu (one per "
@@ -754,7 +760,7 @@ static cm_status parse_home(const cJSON *o, cm_home **out, cm_diag *why)
         snprintf(name, sizeof name, "examples[%zu]", i);
         st = home_floats(e, name, CM_WF_DIM, x + i * CM_WF_DIM, why);
     }
-    if (st == CM_OK) st = cm_home_create(&p, mean, sd, x, y, n, out, why);
+    if (st == CM_OK) st = cm_home_create(&p, mean, sd, w, b, x, y, n, out, why);
     free(x), free(y);
     return st;
 }
@@ -1155,14 +1161,17 @@ char *cm_model_to_json(const cm_model *m)
         }
         cJSON_AddNumberToObject(ho, "version", CM_HOME_VERSION);
         cJSON_AddNumberToObject(ho, "feature_version", CM_WF_VERSION);
-        cJSON_AddNumberToObject(ho, "k", hp.k);
-        cJSON_AddItemToObject(ho, "radius", num_short(hp.radius));
         cJSON_AddItemToObject(ho, "gain", num_short(hp.gain));
+        cJSON_AddItemToObject(ho, "l2", num_short(hp.l2));
+        cJSON_AddItemToObject(ho, "radius", num_short(hp.radius));
         cJSON *mv = cJSON_AddArrayToObject(ho, "mean"), *sv = cJSON_AddArrayToObject(ho, "std");
-        for (size_t j = 0; mv && sv && j < CM_WF_DIM; j++) {
+        cJSON *wv = cJSON_AddArrayToObject(ho, "w");
+        for (size_t j = 0; mv && sv && wv && j < CM_WF_DIM; j++) {
             cJSON_AddItemToArray(mv, num_short(cm_home_mean(h)[j]));
             cJSON_AddItemToArray(sv, num_short(cm_home_std(h)[j]));
+            cJSON_AddItemToArray(wv, num_short(cm_home_weights(h)[j]));
         }
+        cJSON_AddItemToObject(ho, "b", num_short(cm_home_intercept(h)));
         for (size_t i = 0; i < cm_home_n(h); i++) {
             cJSON_AddItemToArray(cry, cJSON_CreateNumber(cm_home_is_cry(h, i)));
             cJSON *row = cJSON_CreateArray();

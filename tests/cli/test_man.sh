@@ -25,7 +25,7 @@ section() { # CMD -> the page from '.SS "crymeter CMD' to the next .SS or .SH, d
         awk -v h=".SS \"crymeter $1" 'index($0, h) == 1 { on = 1; next }
             on && /^\.S[SH] / { on = 0 } on'
 }
-for cmd in analyze monitor calibrate evaluate frames; do
+for cmd in analyze monitor calibrate adapt evaluate frames; do
     sec=$(section "$cmd")
     [ -n "$sec" ] && ok || bad "no section for $cmd"
     for o in $("$CRYMETER" $cmd --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The home layer (crymeter/home.h): the shift's value against a brute-force reference, its
- * locality (nothing beyond the radius, nothing from crying examples), the probability
- * update, and the model file's "home" object (round trip, every damage refused by name). */
+/* The home layer (crymeter/home.h): the regression separates, deterministically; the shift
+ * against its definition, one-sided and bounded; the probability update; refusals by field;
+ * and the model file's "home" object (round trip, every damage refused by name). */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,104 +16,115 @@
 
 #define N_EX 300
 
+/* Two clusters: crying (every third example) around -1.5, not crying around +1.5, on every
+ * feature, with unit noise scaled up feature by feature. */
 static void examples(uint64_t seed, float *x, uint8_t *y, size_t n)
 {
     uint64_t s = seed;
     for (size_t i = 0; i < n; i++) {
         y[i] = (uint8_t)(i % 3 == 0);
         for (size_t j = 0; j < CM_WF_DIM; j++)
-            x[i * CM_WF_DIM + j] = (float)(tu_gauss(&s) * (1.0 + (double)j / 10) + (y[i] ? 2 : 0));
+            x[i * CM_WF_DIM + j] =
+                (float)(tu_gauss(&s) * (1.0 + (double)j / 10) + (y[i] ? -1.5 : 1.5));
     }
 }
 
-/* The definition, written out: every example's distance, sorted, the k nearest within the
- * radius voting -w for not-crying and 0 for crying. */
-static double reference_shift(const float *x, const uint8_t *y, size_t n, const float *mean,
-                              const float *sd, const cm_home_params *p, const float *q)
+/* The definition, written out in double from the layer's own scale, weights and examples. */
+static double reference_shift(const cm_home *h, const float *q)
 {
-    double *d = malloc(n * sizeof *d);
-    size_t *ix = malloc(n * sizeof *ix);
-    for (size_t i = 0; i < n; i++) {
+    const float *mu = cm_home_mean(h), *sd = cm_home_std(h);
+    double a = cm_home_intercept(h), dmin = INFINITY;
+    for (size_t j = 0; j < CM_WF_DIM; j++) a += cm_home_weights(h)[j] * ((double)q[j] - mu[j]) / sd[j];
+    for (size_t i = 0; i < cm_home_n(h); i++) {
+        if (cm_home_is_cry(h, i)) continue;
         double s2 = 0;
         for (size_t j = 0; j < CM_WF_DIM; j++) {
-            double a = ((double)q[j] - mean[j]) / sd[j], b = ((double)x[i * CM_WF_DIM + j] - mean[j]) / sd[j];
-            s2 += (a - b) * (a - b);
+            double d = ((double)q[j] - mu[j]) / sd[j] - ((double)cm_home_example(h, i)[j] - mu[j]) / sd[j];
+            s2 += d * d;
         }
-        d[i] = sqrt(s2 / CM_WF_DIM);
-        ix[i] = i;
+        if (s2 < dmin) dmin = s2;
     }
-    for (size_t i = 1; i < n; i++) /* stable insertion sort by distance */
-        for (size_t j = i; j > 0 && d[ix[j - 1]] > d[ix[j]]; j--) {
-            size_t t = ix[j];
-            ix[j] = ix[j - 1], ix[j - 1] = t;
-        }
-    double vote = 0;
-    for (size_t q2 = 0; q2 < p->k && q2 < n; q2++) {
-        double di = d[ix[q2]];
-        if (di >= p->radius) break;
-        if (!y[ix[q2]]) vote -= 1.0 - di / p->radius;
-    }
-    free(d), free(ix);
-    return p->gain * vote / p->k;
+    cm_home_params p = cm_home_get_params(h);
+    double d = sqrt(dmin / CM_WF_DIM);
+    if (d >= p.radius) return 0.0;
+    return -p.gain * (1 - d / p.radius) / (1.0 + exp(-a));
 }
 
-START_TEST(shift_matches_definition)
+START_TEST(fit_separates)
 {
-    static float x[N_EX * CM_WF_DIM], q[CM_WF_DIM], mean[CM_WF_DIM], sd[CM_WF_DIM];
+    static float x[N_EX * CM_WF_DIM], q[CM_WF_DIM];
     static uint8_t y[N_EX];
     uint64_t s = tu_seed() + (uint64_t)_i;
     examples(s, x, y, N_EX);
-    for (size_t j = 0; j < CM_WF_DIM; j++) mean[j] = (float)tu_gauss(&s), sd[j] = (float)(1 + tu_uniform(&s));
-    cm_home_params p = {1u + (unsigned)(_i % CM_HOME_MAX_K), (float)(0.6 + 0.3 * (_i % 4)), 4.f};
-    cm_home *h = NULL;
+    /* A radius far beyond the clusters: the regression alone decides (gate near 1). */
+    cm_home_params p = {4.f, _i % 2 ? 1.f : 0.01f, 100.f};
+    cm_home *h = NULL, *h2 = NULL;
     cm_diag why;
-    ck_assert_msg(cm_home_create(&p, mean, sd, x, y, N_EX, &h, &why) == CM_OK, "%s", why.msg);
-    int nonzero = 0;
-    for (int t = 0; t < 40; t++) {
-        /* Queries near an example (so that some neighbours are within the radius). */
+    ck_assert_msg(cm_home_fit(&p, NULL, NULL, x, y, N_EX, &h, &why) == CM_OK, "%s", why.msg);
+    ck_assert_uint_eq(cm_home_n(h), N_EX);
+    ck_assert_uint_eq(cm_home_n_cry(h), N_EX / 3);
+    /* Deterministic, bit for bit. */
+    ck_assert_int_eq(cm_home_fit(&p, NULL, NULL, x, y, N_EX, &h2, &why), CM_OK);
+    ck_assert(memcmp(cm_home_weights(h), cm_home_weights(h2), CM_WF_DIM * sizeof(float)) == 0);
+    ck_assert(cm_home_intercept(h) == cm_home_intercept(h2));
+    /* At the centres: the not-crying one lowered by nearly gain, the crying one barely. */
+    for (size_t j = 0; j < CM_WF_DIM; j++) q[j] = 1.5f;
+    ck_assert_float_lt(cm_home_shift(h, q), -3.f);
+    for (size_t j = 0; j < CM_WF_DIM; j++) q[j] = -1.5f;
+    ck_assert_float_gt(cm_home_shift(h, q), -1.f);
+    /* Every example's side: at most a few of 300 on the wrong one. */
+    size_t wrong = 0;
+    for (size_t i = 0; i < N_EX; i++) {
+        float sh = cm_home_shift(h, x + i * CM_WF_DIM);
+        wrong += y[i] ? sh < -2.f : sh > -2.f;
+    }
+    ck_assert_uint_le(wrong, 3);
+    /* The shift is the definition, within [-gain, 0], the gate included (radius 1.5: some
+     * queries beyond it, some within). */
+    cm_home_free(h2);
+    p.radius = 1.5f;
+    ck_assert_int_eq(cm_home_create(&p, cm_home_mean(h), cm_home_std(h), cm_home_weights(h),
+                                    cm_home_intercept(h), x, y, N_EX, &h2, &why), CM_OK);
+    cm_home_free(h);
+    h = h2;
+    h2 = NULL;
+    int zero = 0, nonzero = 0;
+    for (int t = 0; t < 60; t++) {
         size_t e = tu_rand(&s) % N_EX;
         for (size_t j = 0; j < CM_WF_DIM; j++)
-            q[j] = x[e * CM_WF_DIM + j] + (float)(0.4 * tu_gauss(&s)) * sd[j];
-        double ref = reference_shift(x, y, N_EX, mean, sd, &p, q);
+            q[j] = x[e * CM_WF_DIM + j] + (float)((t % 3) * 0.8 * tu_gauss(&s)) * cm_home_std(h)[j];
+        double ref = reference_shift(h, q);
         float got = cm_home_shift(h, q);
-        ck_assert_msg(fabs(got - ref) <= 1e-4 * (1 + fabs(ref)), "query %d: %g vs %g", t,
-                      (double)got, ref);
+        ck_assert_msg(fabs(got - ref) <= 1e-5 * (1 + fabs(ref)), "%g vs %g", (double)got, ref);
         ck_assert(got <= 0.f && got >= -p.gain);
-        nonzero += got != 0.f;
+        zero += got == 0.f, nonzero += got != 0.f;
     }
+    ck_assert_int_gt(zero, 0);
     ck_assert_int_gt(nonzero, 0);
-    cm_home_free(h);
+    cm_home_free(h), cm_home_free(h2);
 }
 END_TEST
 
-START_TEST(local_and_one_sided)
+START_TEST(apply_and_edges)
 {
-    static float x[4 * CM_WF_DIM], q[CM_WF_DIM];
-    uint8_t y[4] = {0, 0, 0, 1};
-    /* Unit scale; three not-crying examples at the origin, one crying at 10. */
-    static float mean[CM_WF_DIM], sd[CM_WF_DIM];
-    for (size_t j = 0; j < CM_WF_DIM; j++) sd[j] = 1.f, x[3 * CM_WF_DIM + j] = 10.f;
-    cm_home_params p = {4, 1.f, 6.f};
+    static float x[2 * CM_WF_DIM], q[CM_WF_DIM], w[CM_WF_DIM], mean[CM_WF_DIM], sd[CM_WF_DIM];
+    uint8_t y[2] = {0, 1};
+    for (size_t j = 0; j < CM_WF_DIM; j++) sd[j] = 1.f;
+    /* No weights and a large intercept: every window is the home's, and the gate alone
+     * shapes the shift: -gain at the not-crying example (the origin), half of it at 0.5 SD,
+     * none at the radius or beyond, whatever the crying example (at 10) says. */
+    for (size_t j = 0; j < CM_WF_DIM; j++) x[CM_WF_DIM + j] = 10.f;
+    cm_home_params p = {4.5f, 1.f, 1.f};
     cm_home *h = NULL;
     cm_diag why;
-    ck_assert_int_eq(cm_home_create(&p, mean, sd, x, y, 4, &h, &why), CM_OK);
-    /* At the not-crying examples: all three count fully, -6 * 3 / 4. */
-    memset(q, 0, sizeof q);
+    ck_assert_int_eq(cm_home_create(&p, mean, sd, w, 60.f, x, y, 2, &h, &why), CM_OK);
     ck_assert_float_eq_tol(cm_home_shift(h, q), -4.5f, 1e-6f);
-    /* At distance 0.5 (RMS) from them: weights 0.5. */
     for (size_t j = 0; j < CM_WF_DIM; j++) q[j] = 0.5f;
     ck_assert_float_eq_tol(cm_home_shift(h, q), -2.25f, 1e-5f);
-    /* Beyond the radius: nothing. At the crying example: nothing either (one-sided). */
-    for (size_t j = 0; j < CM_WF_DIM; j++) q[j] = 1.01f;
+    for (size_t j = 0; j < CM_WF_DIM; j++) q[j] = 1.f;
     ck_assert(cm_home_shift(h, q) == 0.f);
     for (size_t j = 0; j < CM_WF_DIM; j++) q[j] = 10.f;
     ck_assert(cm_home_shift(h, q) == 0.f);
-    /* A NaN feature matches nothing. */
-    memset(q, 0, sizeof q);
-    q[3] = NAN;
-    ck_assert(cm_home_shift(h, q) == 0.f);
-
-    /* Probabilities: cry log-odds down by 4.5, the rest keeps its 1:3 ratio. */
     memset(q, 0, sizeof q);
     float pr[CM_N_CLASSES] = {0.1f, 0.3f, 0.6f, 0.f};
     cm_home_apply(h, q, pr);
@@ -122,9 +133,16 @@ START_TEST(local_and_one_sided)
     ck_assert_float_eq_tol(pr[CM_CLASS_BACKGROUND], (float)((1 - c) * 0.25), 1e-6f);
     ck_assert_float_eq_tol(pr[CM_CLASS_VOCAL], (float)((1 - c) * 0.75), 1e-6f);
     ck_assert(pr[CM_CLASS_SOB] == 0.f);
-    /* No shift: p untouched, bit for bit. */
-    for (size_t j = 0; j < CM_WF_DIM; j++) q[j] = 5.f;
+    /* A NaN feature says nothing: p untouched, bit for bit. */
+    q[3] = NAN;
     float p2[CM_N_CLASSES] = {0.2f, 0.3f, 0.5f, 0.f};
+    cm_home_apply(h, q, p2);
+    ck_assert(p2[0] == 0.2f && p2[1] == 0.3f && p2[2] == 0.5f);
+    cm_home_free(h);
+    /* Gain 0: no change at all. */
+    p.gain = 0.f;
+    ck_assert_int_eq(cm_home_create(&p, mean, sd, w, 60.f, x, y, 2, &h, &why), CM_OK);
+    q[3] = 0.f;
     cm_home_apply(h, q, p2);
     ck_assert(p2[0] == 0.2f && p2[1] == 0.3f && p2[2] == 0.5f);
     cm_home_free(h);
@@ -133,31 +151,38 @@ END_TEST
 
 START_TEST(create_refuses)
 {
-    static float x[2 * CM_WF_DIM], sd[CM_WF_DIM], mean[CM_WF_DIM];
-    uint8_t y[2] = {0, 1};
+    static float x[2 * CM_WF_DIM], sd[CM_WF_DIM], mean[CM_WF_DIM], w[CM_WF_DIM];
+    uint8_t y[2] = {0, 1}, same[2] = {0, 0};
     for (size_t j = 0; j < CM_WF_DIM; j++) sd[j] = 1.f;
     cm_home *h = (cm_home *)1;
     cm_diag why;
-    cm_home_params bad[] = {{0, 1.f, 1.f}, {CM_HOME_MAX_K + 1, 1.f, 1.f}, {4, 0.f, 1.f},
-                            {4, NAN, 1.f}, {4, 1.f, -1.f}, {4, 1.f, CM_HOME_MAX_GAIN + 1}};
-    const char *field[] = {"home.k", "home.k", "home.radius", "home.radius", "home.gain",
-                           "home.gain"};
+    cm_home_params bad[] = {{-1.f, 1.f, 1.f}, {CM_HOME_MAX_GAIN + 1, 1.f, 1.f}, {NAN, 1.f, 1.f},
+                            {4.f, -1.f, 1.f}, {4.f, 2e6f, 1.f}, {4.f, 1.f, 0.f},
+                            {4.f, 1.f, NAN}};
+    const char *field[] = {"home.gain", "home.gain", "home.gain", "home.l2", "home.l2",
+                           "home.radius", "home.radius"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        ck_assert_int_eq(cm_home_create(&bad[i], mean, sd, x, y, 2, &h, &why), CM_E_RANGE);
+        ck_assert_int_eq(cm_home_create(&bad[i], mean, sd, w, 0.f, x, y, 2, &h, &why), CM_E_RANGE);
         ck_assert_ptr_null(h);
         ck_assert_msg(strstr(why.msg, field[i]), "%s", why.msg);
     }
-    cm_home_params p = {4, 1.f, 1.f};
-    ck_assert_int_eq(cm_home_create(&p, mean, sd, x, y, 0, &h, &why), CM_E_RANGE);
+    cm_home_params p = {4.f, 1.f, 1.f};
+    ck_assert_int_eq(cm_home_create(&p, mean, sd, w, 0.f, x, y, 1, &h, &why), CM_E_RANGE);
+    ck_assert_int_eq(cm_home_fit(&p, mean, sd, x, same, 2, &h, &why), CM_E_RANGE);
+    ck_assert_msg(strstr(why.msg, "both"), "%s", why.msg);
     x[CM_WF_DIM + 5] = INFINITY;
-    ck_assert_int_eq(cm_home_create(&p, mean, sd, x, y, 2, &h, &why), CM_E_RANGE);
+    ck_assert_int_eq(cm_home_fit(&p, mean, sd, x, y, 2, &h, &why), CM_E_RANGE);
     ck_assert_msg(strstr(why.msg, "examples[1][5]"), "%s", why.msg);
     x[CM_WF_DIM + 5] = 0.f;
+    w[9] = NAN;
+    ck_assert_int_eq(cm_home_create(&p, mean, sd, w, 0.f, x, y, 2, &h, &why), CM_E_RANGE);
+    ck_assert_msg(strstr(why.msg, "home.w[9]"), "%s", why.msg);
+    w[9] = 0.f;
     sd[7] = 0.f;
-    ck_assert_int_eq(cm_home_create(&p, mean, sd, x, y, 2, &h, &why), CM_E_RANGE);
+    ck_assert_int_eq(cm_home_create(&p, mean, sd, w, 0.f, x, y, 2, &h, &why), CM_E_RANGE);
     ck_assert_msg(strstr(why.msg, "std[7]"), "%s", why.msg);
     /* Own scale: a constant feature gets std 1, not a division by zero. */
-    ck_assert_int_eq(cm_home_create(&p, NULL, NULL, x, y, 2, &h, &why), CM_OK);
+    ck_assert_int_eq(cm_home_create(&p, NULL, NULL, w, 0.f, x, y, 2, &h, &why), CM_OK);
     ck_assert(cm_home_std(h)[7] == 1.f);
     cm_home_free(h);
 }
@@ -171,9 +196,9 @@ static cm_model *model_with_home(void)
     static float x[N_EX * CM_WF_DIM];
     static uint8_t y[N_EX];
     examples(tu_seed(), x, y, N_EX);
-    cm_home_params p = {8, 1.25f, 4.f};
+    cm_home_params p = {4.f, 0.5f, 2.5f};
     cm_home *h = NULL;
-    ck_assert_int_eq(cm_home_create(&p, NULL, NULL, x, y, N_EX, &h, &why), CM_OK);
+    ck_assert_int_eq(cm_home_fit(&p, NULL, NULL, x, y, N_EX, &h, &why), CM_OK);
     ck_assert_int_eq(cm_model_set_home(m, h, &why), CM_OK);
     cm_home_free(h);
     return m;
@@ -202,10 +227,12 @@ START_TEST(model_round_trip)
     cm_model_score_clip(b, e, &peak, NULL, 1, pa);
     cm_model_score_clip(plain, e, &peak, NULL, 1, pb);
     ck_assert_float_lt(pa[CM_CLASS_CRY], pb[CM_CLASS_CRY]);
-    float far[CM_WF_DIM];
-    for (size_t j = 0; j < CM_WF_DIM; j++) far[j] = e[j] + 100.f * cm_home_std(h)[j];
-    cm_model_score_clip(b, far, &peak, NULL, 1, pa);
-    cm_model_score_clip(plain, far, &peak, NULL, 1, pb);
+    double lo = log((double)pb[CM_CLASS_CRY] / (1 - pb[CM_CLASS_CRY])) + cm_home_shift(h, e);
+    ck_assert_float_eq_tol(pa[CM_CLASS_CRY], (float)(1 / (1 + exp(-lo))), 1e-5f);
+    /* Below the silence gate the layer does not act: background, as without it. */
+    peak = -200.f;
+    cm_model_score_clip(b, e, &peak, NULL, 1, pa);
+    cm_model_score_clip(plain, e, &peak, NULL, 1, pb);
     ck_assert(memcmp(pa, pb, sizeof pa) == 0);
     /* Removing it. */
     ck_assert_int_eq(cm_model_set_home(b, NULL, &why), CM_OK);
@@ -220,9 +247,11 @@ static const struct {
 } damage[] = {
     {"\"home\":\t{\n\t\t\"version\":\t1", "\"home\":\t{\n\t\t\"version\":\t2", "home.version=2"},
     {"\"feature_version\":\t1", "\"feature_version\":\t9", "home.feature_version=9"},
-    {"\"k\":\t8", "\"k\":\t0", "home.k"},
-    {"\"radius\":\t1.25", "\"radius\":\t-1", "home.radius"},
     {"\"gain\":\t4", "\"gain\":\t400", "home.gain"},
+    {"\"l2\":\t0.5", "\"l2\":\t-1", "home.l2"},
+    {"\"radius\":\t2.5", "\"radius\":\t0", "home.radius"},
+    {"\"w\":\t[", "\"w\":\t[1e999, ", "home.w"},
+    {"\"b\":\t", "\"b\":\t\"x\", \"c\":\t", "home.b"},
     {"\"cry\":\t[1, 0", "\"cry\":\t[7, 0", "home.cry[0]"},
     {"\"cry\":\t[1, 0", "\"cry\":\t[0", "home.cry: 299 values"},
 };
@@ -270,8 +299,8 @@ int main(void)
     Suite *s = suite_create("home");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
-    tcase_add_loop_test(tc, shift_matches_definition, 0, 16);
-    tcase_add_test(tc, local_and_one_sided);
+    tcase_add_loop_test(tc, fit_separates, 0, 4);
+    tcase_add_test(tc, apply_and_edges);
     tcase_add_test(tc, create_refuses);
     tcase_add_test(tc, model_round_trip);
     tcase_add_loop_test(tc, model_damaged, 0, (int)(sizeof damage / sizeof damage[0]));
