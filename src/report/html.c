@@ -296,6 +296,7 @@ static const char css[] =
     "table.eps tr:target{background:#fff3c4}table.eps td.n{white-space:nowrap}"
     ".chip{display:inline-block;padding:0 6px;border-radius:8px;color:#fff;font-size:12px}"
     ".exc{color:#b30000;font-weight:600;white-space:nowrap}.unc{color:#a15c00}"
+    ".fix{font-size:80%;color:#555}"
     ".legend span{margin-right:14px;white-space:nowrap}"
     ".sw{display:inline-block;width:12px;height:12px;vertical-align:-2px;margin-right:4px}"
     "audio{height:28px;max-width:220px}.warn{color:#a15c00}";
@@ -644,6 +645,28 @@ static void nights_table(FILE *f, const cm_nights *n)
     fputs("</tbody></table>\n", f);
 }
 
+/* Beside a clip: how to correct the detector with it (crymeter adapt; README, "Your home").
+ * A cry clip that was not crying goes into not-cry/ (or a folder named after the sound) of
+ * the clip's own folder; another clip that was crying goes into cry/. */
+static void fix_hint(FILE *f, const char *clip, int is_cry)
+{
+    const char *slash = strrchr(clip, '/');
+    char dir[1024] = ".";
+    if (slash) {
+        size_t n = (size_t)(slash - clip);
+        if (n > sizeof dir - 1) n = sizeof dir - 1;
+        memcpy(dir, clip, n);
+        dir[n] = '\0';
+    }
+    fprintf(f, "<div class=\"fix\">%s? Move it into <code>", is_cry ? "Not crying" : "Crying");
+    esc(f, dir);
+    fputs(is_cry ? "/not-cry/</code> (or <code>cat/</code>, <code>tv/</code> ...)" : "/cry/</code>",
+          f);
+    fputs(", then <code>crymeter adapt -o home.json ", f);
+    esc(f, dir);
+    fputs("</code></div>", f);
+}
+
 static void episode_table(FILE *f, const cm_night *nt, size_t i)
 {
     fputs("<table class=\"eps\"><thead><tr><th>#</th><th>start</th><th>duration</th>"
@@ -681,6 +704,7 @@ static void episode_table(FILE *f, const cm_night *nt, size_t i)
             fputs("<audio controls preload=\"none\" src=\"", f);
             url(f, e->clip);
             fputs("\"></audio>", f);
+            fix_hint(f, e->clip, e->cls == CM_CLASS_CRY || e->cls == CM_CLASS_SOB);
         }
         fputs("</td></tr>\n", f);
     }

@@ -122,6 +122,9 @@ PY
 "$CRYMETER" report -o "$tmp/night.html" "$tmp/monitor.jsonl" || fail "report of the monitor's records failed"
 [ "$(grep -o '<audio controls preload="none" src="clips/crymeter-' "$tmp/night.html" | wc -l)" -eq "$n_eps" ] ||
     fail "report: not one clip player per episode, linked relative to the page"
+# Beside each clip, how to correct the detector with it (crymeter adapt).
+[ "$(grep -o 'Move it into <code>clips/[a-z-]*/</code>[^"]*then <code>crymeter adapt -o home.json clips</code>' "$tmp/night.html" | wc -l)" -eq "$n_eps" ] ||
+    fail "report: not one correction hint per clip"
 # Clip of episode 1: 3 s pre-roll + duration + 1 s post-roll, to 0.05 s.
 clip1=$(find "$tmp/clips" -name 'crymeter-*-1-*.wav' | head -1)
 d1=$(field "$tmp/monitor.jsonl" 'episode","id":1,"file' duration_s)
