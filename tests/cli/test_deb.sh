@@ -30,7 +30,9 @@ dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' > "$T/files"
 for f in /usr/bin/crymeter /usr/lib/libcrymeter.so.0 /usr/lib/libcrymeter.so /usr/lib/libcrymeter.a \
          /usr/include/crymeter.h /usr/lib/pkgconfig/crymeter.pc /usr/share/man/man1/crymeter.1.gz \
          /usr/share/man/man3/crymeter.3.gz \
-         /usr/lib/systemd/system/crymeter-monitor.service /etc/crymeter/monitor.conf; do
+         /usr/lib/systemd/system/crymeter-monitor.service /etc/crymeter/monitor.conf \
+         /usr/lib/python3/dist-packages/crymeter/__init__.py \
+         /usr/lib/python3/dist-packages/crymeter/_libpath.py; do
     grep -qx -- "$f" "$T/files" && ok || bad "package lacks $f"
 done
 grep -q "^/usr/include/crymeter/" "$T/files" && bad "package ships internal headers" || ok
@@ -46,6 +48,12 @@ demo=$CM_SOURCE_DIR/samples/demo.flac
 expect 0 "" -- "$R/usr/bin/crymeter" analyze -f jsonl "$demo"
 cmp -s "$T/out" "$T/built.jsonl" && ok || bad "extracted tool's records differ from the built tool's"
 [ "$(grep -c '"type":"episode"' "$T/out")" -ge 2 ] && ok || bad "extracted tool found fewer than 2 episodes"
+# The packaged Python module, on the packaged library (as the extracted root holds them).
+grep -qx "LIBRARY = '/usr/lib/libcrymeter.so.0'" "$R/usr/lib/python3/dist-packages/crymeter/_libpath.py" &&
+    ok || bad "packaged _libpath.py: $(cat "$R/usr/lib/python3/dist-packages/crymeter/_libpath.py")"
+expect 0 "cls='cry'" -- env PYTHONPATH="$R/usr/lib/python3/dist-packages" \
+    CRYMETER_LIBRARY="$R/usr/lib/libcrymeter.so.0" /usr/bin/python3 -c \
+    "import crymeter; print(crymeter.analyze('$demo'))"
 # The man page from the package renders.
 MANWIDTH=80 man -l "$R/usr/share/man/man1/crymeter.1.gz" 2>&1 | grep -q "crymeter analyze" && ok || bad "packaged man page does not render"
 # apt accepts the package's dependencies (a dry run: nothing is installed).
