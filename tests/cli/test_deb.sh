@@ -51,7 +51,11 @@ cmp -s "$T/out" "$T/built.jsonl" && ok || bad "extracted tool's records differ f
 # The packaged Python module, on the packaged library (as the extracted root holds them).
 grep -qx "LIBRARY = '/usr/lib/libcrymeter.so.0'" "$R/usr/lib/python3/dist-packages/crymeter/_libpath.py" &&
     ok || bad "packaged _libpath.py: $(cat "$R/usr/lib/python3/dist-packages/crymeter/_libpath.py")"
-expect 0 "cls='cry'" -- env PYTHONPATH="$R/usr/lib/python3/dist-packages" \
+# (A sanitized library loads into python only after the sanitizer runtimes: make check-asan.)
+pre=""
+[ "${CM_SANITIZE:-OFF}" = ON ] &&
+    pre="LD_PRELOAD=$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so) ASAN_OPTIONS=detect_leaks=0"
+expect 0 "cls='cry'" -- env $pre PYTHONPATH="$R/usr/lib/python3/dist-packages" \
     CRYMETER_LIBRARY="$R/usr/lib/libcrymeter.so.0" /usr/bin/python3 -c \
     "import crymeter; print(crymeter.analyze('$demo'))"
 # The man page from the package renders.
