@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# README "Batch work at scale": runs its blocks as written (found by their <!-- batch-* -->
+# README "A folder, or a cluster: batch work at scale": runs its blocks as written (found by their <!-- batch-* -->
 # markers) on copies of the demo and one unreadable file. GNU parallel runs on this machine
 # only (-S hosts -> -j 2: no ssh here) and the Slurm script runs once per array index
 # without Slurm. Checks one JSON Lines file per recording, identical to a direct
