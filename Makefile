@@ -9,12 +9,14 @@ CMAKE_ARGS ?=
 # benchmarks add (make check): chromium, for the report test in a real headless browser;
 # groff-base .. binutils, for the man page, service and package checks; parallel .. jsonlite
 # for the README's batch snippets; mosquitto and its clients, a real broker for --mqtt; praat,
-# which reads the TextGrid of analyze -f textgrid in a test.
+# which reads the TextGrid of analyze -f textgrid in a test; slurm-wlm and munge, a real
+# single-node Slurm that cli_test_slurm starts for the README's job array.
 # check (libcheck) is a build package: CMake builds the unit tests only when it finds it.
 BUILD_PKGS = build-essential cmake pkg-config portaudio19-dev libsndfile1-dev libkissfft-dev \
        check libebur128-dev libsoxr-dev libcjson-dev libasound2-dev libmosquitto-dev
 TEST_PKGS = ffmpeg sox python3 python3-numpy chromium groff-base man-db systemd dpkg-dev file binutils \
-       parallel python3-pandas r-base-core r-cran-jsonlite mosquitto mosquitto-clients praat
+       parallel python3-pandas r-base-core r-cran-jsonlite mosquitto mosquitto-clients praat \
+       slurm-wlm munge
 PKGS = $(BUILD_PKGS)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
