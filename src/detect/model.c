@@ -29,6 +29,9 @@
 #define CM_MODEL_FORMAT "crymeter-model"
 #define CM_MODEL_FORMAT_VERSION 1       /* network models, as written since the start */
 #define CM_MODEL_FORMAT_VERSION_TREES 2 /* adds "classifier"; old loaders refuse it by number */
+/* A home layer ("home", crymeter adapt): a loader that predates it would score without the
+ * household's corrections, so it must refuse the model, by number, instead. */
+#define CM_MODEL_FORMAT_VERSION_HOME 3
 
 extern const unsigned char cm_default_model_json[];
 extern const size_t cm_default_model_json_len;
@@ -776,12 +779,13 @@ static cm_status parse_model(const cJSON *root, cm_model *m, cm_diag *why)
     unsigned u;
     if ((st = get_item(root, "format_version", "", &it, why)) != CM_OK) return st;
     if (!cJSON_IsNumber(it) || (it->valuedouble != CM_MODEL_FORMAT_VERSION &&
-                                it->valuedouble != CM_MODEL_FORMAT_VERSION_TREES))
-        return cm_diag_fail(why, CM_E_FORMAT, "format_version=%g: expected %d or %d%s",
+                                it->valuedouble != CM_MODEL_FORMAT_VERSION_TREES &&
+                                it->valuedouble != CM_MODEL_FORMAT_VERSION_HOME))
+        return cm_diag_fail(why, CM_E_FORMAT, "format_version=%g: expected %d, %d or %d%s",
                             cJSON_IsNumber(it) ? it->valuedouble : NAN, CM_MODEL_FORMAT_VERSION,
-                            CM_MODEL_FORMAT_VERSION_TREES,
+                            CM_MODEL_FORMAT_VERSION_TREES, CM_MODEL_FORMAT_VERSION_HOME,
                             cJSON_IsNumber(it) &&
-                                    it->valuedouble > CM_MODEL_FORMAT_VERSION_TREES
+                                    it->valuedouble > CM_MODEL_FORMAT_VERSION_HOME
                                 ? " (a newer crymeter wrote this model; this build cannot "
                                   "read it: upgrade crymeter, or use a model this build wrote)"
                                 : "");
@@ -841,10 +845,10 @@ static cm_status parse_model(const cJSON *root, cm_model *m, cm_diag *why)
             return cm_diag_fail(why, CM_E_FORMAT, "classes[%zu]: expected \"%s\"", i,
                                 class_keys[i]);
 
-    /* The classifier: format_version 1 is always a network; 2 names it. */
+    /* The classifier: format_version 1 is always a network; 2 and 3 name it. */
     int has_net = 1, has_trees = 0;
     it = cJSON_GetObjectItemCaseSensitive(root, "classifier");
-    if (version == CM_MODEL_FORMAT_VERSION_TREES) {
+    if (version >= CM_MODEL_FORMAT_VERSION_TREES) {
         if ((st = get_item(root, "classifier", "", &it, why)) != CM_OK) return st;
         if (!cJSON_IsString(it) ||
             (strcmp(it->valuestring, "network") && strcmp(it->valuestring, "trees") &&
@@ -918,6 +922,12 @@ static cm_status parse_model(const cJSON *root, cm_model *m, cm_diag *why)
         if ((st = cm_model_set_frame_net(m, fn, why)) != CM_OK) return st;
     }
     it = cJSON_GetObjectItemCaseSensitive(root, "home");
+    if (version == CM_MODEL_FORMAT_VERSION_HOME && !it)
+        return cm_diag_fail(why, CM_E_FORMAT, "home: missing (format_version %d is a home model)",
+                            CM_MODEL_FORMAT_VERSION_HOME);
+    if (it && version != CM_MODEL_FORMAT_VERSION_HOME)
+        return cm_diag_fail(why, CM_E_FORMAT, "home: needs format_version %d",
+                            CM_MODEL_FORMAT_VERSION_HOME);
     if (it && (st = parse_home(it, &m->home, why)) != CM_OK) return st;
     it = cJSON_GetObjectItemCaseSensitive(root, "provenance");
     if (it) {
@@ -1074,8 +1084,12 @@ char *cm_model_to_json(const cm_model *m)
     if (!r) return NULL;
     cJSON_AddStringToObject(r, "format", CM_MODEL_FORMAT);
     cJSON_AddNumberToObject(r, "format_version",
-                            m->trees ? CM_MODEL_FORMAT_VERSION_TREES : CM_MODEL_FORMAT_VERSION);
-    if (m->trees) cJSON_AddStringToObject(r, "classifier", m->net ? "ensemble" : "trees");
+                            m->home    ? CM_MODEL_FORMAT_VERSION_HOME
+                            : m->trees ? CM_MODEL_FORMAT_VERSION_TREES
+                                       : CM_MODEL_FORMAT_VERSION);
+    if (m->trees || m->home)
+        cJSON_AddStringToObject(r, "classifier",
+                                !m->trees ? "network" : m->net ? "ensemble" : "trees");
     cJSON_AddNumberToObject(r, "sample_rate_hz", CM_FRONT_RATE_HZ);
     cJSON *fe = cJSON_AddObjectToObject(r, "front_end");
     if (fe) {

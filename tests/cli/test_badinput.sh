@@ -298,7 +298,7 @@ import json, sys
 m = json.load(open(sys.argv[1]))
 def put(name, f):
     d = json.loads(json.dumps(m)); f(d); json.dump(d, open(name, "w"))
-put("m_newer.json", lambda d: d.update(format_version=3))
+put("m_newer.json", lambda d: d.update(format_version=4))
 put("m_rate_text.json", lambda d: d.update(sample_rate_hz="x"))
 put("m_hidden_mismatch.json", lambda d: d["network"].update(n_hidden=7))
 put("m_classes.json", lambda d: d.update(classes=["a", "b", "c"]))
@@ -314,7 +314,7 @@ case_cmd model_missing 1 "nope.json: no such file" -- "$CRYMETER" analyze --mode
 case_cmd model_empty 1 "m_empty.json: model: empty" -- "$CRYMETER" analyze --model m_empty.json good.wav
 case_cmd model_text 1 "text.wav: model: invalid or truncated JSON near line 1" -- "$CRYMETER" analyze --model text.wav good.wav
 case_cmd model_truncated 1 "m_truncated.json: model: invalid or truncated JSON near line" -- "$CRYMETER" analyze --model m_truncated.json good.wav
-case_cmd model_newer_format_version 1 "format_version=3: expected 1 or 2 \(a newer crymeter wrote this model" -- "$CRYMETER" analyze --model m_newer.json good.wav
+case_cmd model_newer_format_version 1 "format_version=4: expected 1, 2 or 3 \(a newer crymeter wrote this model" -- "$CRYMETER" analyze --model m_newer.json good.wav
 case_cmd model_number_is_text 1 "sample_rate_hz: expected a number" -- "$CRYMETER" analyze --model m_rate_text.json good.wav
 case_cmd model_sizes_disagree 1 "network.w1: 48 rows, expected 7" -- "$CRYMETER" analyze --model m_hidden_mismatch.json good.wav
 case_cmd model_wrong_classes 1 "classes\[0\]: expected \"background\"" -- "$CRYMETER" analyze --model m_classes.json good.wav

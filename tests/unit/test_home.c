@@ -209,6 +209,10 @@ START_TEST(model_round_trip)
     cm_model *m = model_with_home();
     char *js = cm_model_to_json(m);
     ck_assert_ptr_nonnull(strstr(js, "\"home\""));
+    /* A home model is format_version 3, so that a crymeter from before home layers refuses
+     * it ("a newer crymeter wrote this model") instead of scoring without the layer. */
+    ck_assert_ptr_nonnull(strstr(js, "\"format_version\":\t3"));
+    ck_assert_ptr_nonnull(strstr(js, "\"classifier\":\t\"ensemble\""));
     cm_model *b = NULL;
     cm_diag why;
     ck_assert_msg(cm_model_load_buffer(js, strlen(js), &b, &why) == CM_OK, "%s", why.msg);
@@ -254,6 +258,7 @@ static const struct {
     {"\"b\":\t", "\"b\":\t\"x\", \"c\":\t", "home.b"},
     {"\"cry\":\t[1, 0", "\"cry\":\t[7, 0", "home.cry[0]"},
     {"\"cry\":\t[1, 0", "\"cry\":\t[0", "home.cry: 299 values"},
+    {"\"format_version\":\t3", "\"format_version\":\t2", "home: needs format_version 3"},
 };
 
 START_TEST(model_damaged)

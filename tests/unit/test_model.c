@@ -146,7 +146,7 @@ END_TEST
 static const struct {
     const char *find, *replace, *expect;
 } damage[] = {
-    {"\"format_version\": 1", "\"format_version\": 3", "format_version=3"},
+    {"\"format_version\": 1", "\"format_version\": 4", "format_version=4"},
     {"\"format\": \"crymeter-model\"", "\"format\": \"other\"", "format"},
     {"\"sample_rate_hz\": 8000", "\"sample_rate_hz\": 16000", "sample_rate_hz=16000"},
     {"\"version\": 1", "\"version\": 2", "features.version=2"},
