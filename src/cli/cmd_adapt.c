@@ -895,6 +895,8 @@ int cmd_adapt(int argc, char **argv)
     float *before = NULL, *after = NULL, *best = NULL;
     cm_home *old = cm_model_home(m) ? cm_home_copy(cm_model_home(m)) : NULL;
     cm_home *final = NULL;
+    pool all; /* every stretch's windows with the fixed examples: what a written layer fits */
+    memset(&all, 0, sizeof all);
     const cm_front_config fc = cm_model_front_config(m);
     const int keep_fin = cm_model_frame_net(m) != NULL;
     const float silence = cm_model_silence_dbfs(m);
@@ -1015,6 +1017,10 @@ int cmd_adapt(int argc, char **argv)
     int have = 0;
     const size_t n_check = g_check.n;
     double low_best = 0.0;
+    if (make_pool(&s, -1, silence, &all) != 0) {
+        cli_err("adapt: out of memory");
+        goto out;
+    }
     const size_t n_g = sizeof gains / sizeof gains[0], n_l = sizeof l2s / sizeof l2s[0];
     const size_t n_r = sizeof radii / sizeof radii[0];
     size_t tried = 0;
@@ -1031,24 +1037,20 @@ int cmd_adapt(int argc, char **argv)
             tally t = measure(m, &s, after);
             if (t.cry_found < tb.cry_found || t.false_alarms > tb.false_alarms) continue;
             if (!(loss(&t) < loss(have ? &t_best : &tb) - 1e-3)) continue;
-            /* Other homes' crying: the layer fitted on everything must keep the held-out
-             * anchors above the threshold. */
-            double low = 0.0;
-            if (n_check) {
-                pool p;
-                memset(&p, 0, sizeof p);
-                cm_home *h = NULL;
-                if (make_pool(&s, -1, silence, &p) != 0 ||
-                    cm_home_fit(&hp, g_mean, g_std, p.x, p.y, p.n, &h, &why) != CM_OK) {
-                    pool_free(&p);
-                    cli_err("adapt: %s", why.msg[0] ? why.msg : "out of memory");
-                    goto out;
-                }
-                pool_free(&p);
-                low = anchors_lowered(h);
-                cm_home_free(h);
-                if (low > ANCHOR_LOSS_MAX) continue;
+            /* The layer fitted on every stretch is the one that would be written: it may
+             * lower at most ANCHOR_LOSS_MAX of the held-out anchors (other homes' crying). */
+            cm_home *h = NULL;
+            if (cm_home_fit(&hp, g_mean, g_std, all.x, all.y, all.n, &h, &why) != CM_OK) {
+                cli_err("adapt: %s", why.msg);
+                goto out;
             }
+            double low = anchors_lowered(h);
+            if (low > ANCHOR_LOSS_MAX) {
+                cm_home_free(h);
+                continue;
+            }
+            cm_home_free(final);
+            final = h;
             t_best = t, hp_best = hp, have = 1, low_best = low;
             memcpy(best, after, s.n * sizeof *best);
         }
@@ -1072,19 +1074,9 @@ int cmd_adapt(int argc, char **argv)
                 "written");
         goto out;
     }
-    {
-        pool p;
-        memset(&p, 0, sizeof p);
-        if (make_pool(&s, -1, silence, &p) != 0) {
-            pool_free(&p);
-            goto out;
-        }
-        st = cm_home_fit(&hp_best, g_mean, g_std, p.x, p.y, p.n, &final, &why);
-        pool_free(&p);
-        if (st != CM_OK || cm_model_set_home(m, final, &why) != CM_OK) {
-            cli_err("adapt: %s", why.msg);
-            goto out;
-        }
+    if (cm_model_set_home(m, final, &why) != CM_OK) {
+        cli_err("adapt: %s", why.msg);
+        goto out;
     }
     char *prov = provenance(m, &o, &s, &tb, &t_best, &hp_best);
     if (!prov || cm_model_set_provenance(m, prov, &why) != CM_OK ||
@@ -1105,6 +1097,7 @@ out:
     free(before), free(after), free(best);
     cm_home_free(old);
     cm_home_free(final);
+    pool_free(&all);
     pool_free(&g_fixed);
     pool_free(&g_check);
     items_free(&s);

@@ -595,24 +595,31 @@ static cm_status parse_network(const cJSON *root, cm_model *m, cm_diag *why)
 }
 
 /* A flat array of exactly n finite numbers at path + key (path like "trees[12]."). */
-static cm_status get_floats(const cJSON *o, const char *key, const char *path, size_t n,
-                            float *dst, cm_diag *why)
+/* Array a of exactly n finite numbers into dst; messages name it as path + key. */
+static cm_status array_floats(const cJSON *a, const char *path, const char *key, size_t n,
+                              float *dst, cm_diag *why)
 {
-    cJSON *a;
-    cm_status st = get_item(o, key, path, &a, why);
-    if (st != CM_OK) return st;
     if (!cJSON_IsArray(a)) return cm_diag_fail(why, CM_E_FORMAT, "%s%s: expected an array", path, key);
     size_t k = (size_t)cJSON_GetArraySize(a);
     if (k != n)
         return cm_diag_fail(why, CM_E_FORMAT, "%s%s: %zu values, expected %zu", path, key, k, n);
     size_t i = 0;
-    for (cJSON *e = a->child; e; e = e->next, i++) {
+    for (const cJSON *e = a->child; e; e = e->next, i++) {
         float v = cJSON_IsNumber(e) ? (float)e->valuedouble : NAN;
         if (!isfinite(v))
             return cm_diag_fail(why, CM_E_FORMAT, "%s%s[%zu]: not a finite number", path, key, i);
         dst[i] = v;
     }
     return CM_OK;
+}
+
+static cm_status get_floats(const cJSON *o, const char *key, const char *path, size_t n,
+                            float *dst, cm_diag *why)
+{
+    cJSON *a;
+    cm_status st = get_item(o, key, path, &a, why);
+    if (st != CM_OK) return st;
+    return array_floats(a, path, key, n, dst, why);
 }
 
 /* "booster" (n_in, depth, n_rounds, base) and "trees": n_rounds * 3 objects, tree t =
@@ -673,24 +680,6 @@ static cm_status parse_trees(const cJSON *root, cm_model *m, cm_diag *why)
     return check_trees(t, why);
 }
 
-/* A "home" array of exactly n finite numbers into dst (NULL: count only, *n_out set). */
-static cm_status home_floats(const cJSON *a, const char *name, size_t n, float *dst,
-                             cm_diag *why)
-{
-    if (!cJSON_IsArray(a))
-        return cm_diag_fail(why, CM_E_FORMAT, "home.%s: expected an array", name);
-    if ((size_t)cJSON_GetArraySize(a) != n)
-        return cm_diag_fail(why, CM_E_FORMAT, "home.%s: %d values, expected %zu", name,
-                            cJSON_GetArraySize(a), n);
-    size_t i = 0;
-    for (const cJSON *e = a->child; e; e = e->next, i++) {
-        if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble) || !isfinite((float)e->valuedouble))
-            return cm_diag_fail(why, CM_E_FORMAT, "home.%s[%zu]: not a finite number", name, i);
-        dst[i] = (float)e->valuedouble;
-    }
-    return CM_OK;
-}
-
 /* The "home" object (crymeter/home.h; models/README.md, "Home models"). */
 static cm_status parse_home(const cJSON *o, cm_home **out, cm_diag *why)
 {
@@ -719,14 +708,9 @@ static cm_status parse_home(const cJSON *o, cm_home **out, cm_diag *why)
     if ((st = get_num(o, "radius", "home.", 1e-9, 1e3, &d, why)) != CM_OK) return st;
     p.radius = (float)d;
     float mean[CM_WF_DIM], sd[CM_WF_DIM], w[CM_WF_DIM];
-    if ((st = get_item(o, "mean", "home.", &it, why)) != CM_OK ||
-        (st = home_floats(it, "mean", CM_WF_DIM, mean, why)) != CM_OK)
-        return st;
-    if ((st = get_item(o, "std", "home.", &it, why)) != CM_OK ||
-        (st = home_floats(it, "std", CM_WF_DIM, sd, why)) != CM_OK)
-        return st;
-    if ((st = get_item(o, "w", "home.", &it, why)) != CM_OK ||
-        (st = home_floats(it, "w", CM_WF_DIM, w, why)) != CM_OK)
+    if ((st = get_floats(o, "mean", "home.", CM_WF_DIM, mean, why)) != CM_OK ||
+        (st = get_floats(o, "std", "home.", CM_WF_DIM, sd, why)) != CM_OK ||
+        (st = get_floats(o, "w", "home.", CM_WF_DIM, w, why)) != CM_OK)
         return st;
     if ((st = get_num(o, "b", "home.", -1e30, 1e30, &d, why)) != CM_OK) return st;
     float b = (float)d;
@@ -761,7 +745,7 @@ static cm_status parse_home(const cJSON *o, cm_home **out, cm_diag *why)
     for (const cJSON *e = ex->child; e && st == CM_OK; e = e->next, i++) {
         char name[40];
         snprintf(name, sizeof name, "examples[%zu]", i);
-        st = home_floats(e, name, CM_WF_DIM, x + i * CM_WF_DIM, why);
+        st = array_floats(e, "home.", name, CM_WF_DIM, x + i * CM_WF_DIM, why);
     }
     if (st == CM_OK) st = cm_home_create(&p, mean, sd, w, b, x, y, n, out, why);
     free(x), free(y);

@@ -363,11 +363,15 @@ class Analyzer:
         else:
             raise Error(f"push: dtype {a.dtype}: expected int16, float32 or float64 "
                         "(float in -1..1 full scale)")
+        self._push_ptr(fn, a.ctypes.data_as(ctypes.c_void_p) if frames else None, frames)
+
+    def _push_ptr(self, fn, ptr, frames):
+        """One push of frames interleaved samples at ptr through fn (_push_s16/_push_float)."""
         with self._lock:
             h = self._handle()
             if self._finished:
                 raise Error("push: the analyzer has finished")
-            st = fn(h, a.ctypes.data_as(ctypes.c_void_p) if frames else None, frames)
+            st = fn(h, ptr, frames)
         self._raise_callback_error()
         if st != 0:
             raise Error("push: " + _status_str(st).decode())
@@ -496,11 +500,7 @@ def analyze(source, rate=None, channels=None, **options):
                     n = sf.sf_readf_float(h, buf, _BLOCK)
                     if n <= 0:
                         break
-                    with a._lock:
-                        st = _push_float(a._handle(), buf, n)
-                    a._raise_callback_error()
-                    if st != 0:
-                        raise Error("push: " + _status_str(st).decode())
+                    a._push_ptr(_push_float, buf, n)
                     a._queue.clear()
                 return a.finish()
         finally:
