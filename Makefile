@@ -21,7 +21,8 @@ PKGS = $(BUILD_PKGS)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-test configure build demo check check-asan check-tsan screenshot fuzz fuzz-build fuzz-ci clean install deb
+.PHONY: all deps deps-test configure build demo check check-asan check-tsan screenshot fuzz fuzz-build fuzz-ci clean install deb \
+        deps-arm64 cross-arm64 check-arm64 deb-arm64 deb-root-arm64
 
 all: build
 
@@ -113,5 +114,44 @@ install: deps
 deb: build
 	cd $(BUILD) && cpack -G DEB
 
+# arm64 (a Raspberry Pi 4 or 5, or any arm64 Debian), cross-built here with Debian's own
+# tools: crossbuild-essential-arm64 and the arm64 -dev packages of BUILD_PKGS beside the
+# host's (multiarch: dpkg --add-architecture arm64), configured by cmake/toolchain-arm64.cmake.
+# check-arm64 runs every test of the arm64 build under qemu-user (ctest puts the emulator
+# before the unit tests; the CLI tests reach the tool through build-arm64/emu/crymeter) and
+# compares its records with the host build's (tests/arch/same_answers.sh); deb-arm64 writes
+# build-arm64/crymeter_VERSION_arm64.deb.
+ARM64_BUILD ?= build-arm64
+ARM64_PKGS = crossbuild-essential-arm64 qemu-user \
+       $(addsuffix :arm64,$(filter-out build-essential cmake pkg-config,$(BUILD_PKGS)))
+
+deps-arm64:
+	@if ! dpkg --print-foreign-architectures | grep -qx arm64; then \
+	  echo "Adding the arm64 architecture (dpkg --add-architecture arm64)"; \
+	  $(SUDO) dpkg --add-architecture arm64 && $(SUDO) apt-get update -q; \
+	fi
+	$(MAKE) deps PKGS="$(BUILD_PKGS) $(ARM64_PKGS)"
+
+cross-arm64: deps-arm64
+	cmake -S . -B $(ARM64_BUILD) -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/toolchain-arm64.cmake \
+	  -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCM_HOST_CRYMETER=$(CURDIR)/$(BUILD)/crymeter $(CMAKE_ARGS)
+	cmake --build $(ARM64_BUILD) -j $(JOBS)
+
+check-arm64: deps-test
+	$(MAKE) build
+	$(MAKE) cross-arm64
+	CK_FORK=$${CK_FORK:-no} ctest --test-dir $(ARM64_BUILD) --output-on-failure -j $(JOBS)
+
+deb-arm64: cross-arm64
+	cd $(ARM64_BUILD) && cpack -G DEB
+
+# The arm64 package installed with apt into a fresh Debian 12 arm64 root (debootstrap, kept in
+# $(ARM64_BUILD)/root) and run there through qemu-user-static (tests/arch/deb_root.sh).
+deb-root-arm64: deb-arm64
+	$(MAKE) build
+	$(MAKE) deps PKGS="debootstrap qemu-user-static"
+	bash tests/arch/deb_root.sh $$(ls $(ARM64_BUILD)/crymeter_*_arm64.deb | head -1) $(BUILD)/crymeter \
+	  $(CURDIR)/$(ARM64_BUILD)/root
+
 clean:
-	rm -rf build build-asan build-tsan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz build-arm64

@@ -4,10 +4,20 @@
 # soname and its exported symbols (crymeter_* only), no learning code in the library (shared
 # or static), crymeter.pc, and examples/ built with
 # `pkg-config --cflags --libs crymeter` (shared, and static with --static) and run on the
-# demo with the same episodes as `crymeter analyze -f jsonl`.
+# demo with the same episodes as `crymeter analyze -f jsonl`. In a cross build the examples
+# are compiled with its compiler (CM_CC) and everything installed runs under CM_EMULATOR.
 set -u
 CRYMETER=${CRYMETER:?} CM_SOURCE_DIR=${CM_SOURCE_DIR:?} CM_BUILD_DIR=${CM_BUILD_DIR:?}
+E=${CM_EMULATOR:-} CC=${CM_CC:-cc}
 . "$(dirname "$0")/lib.sh"
+# needed PROGRAM: the libraries its loader resolves (ldd runs the host's loader, so a cross
+# build asks the program's own, named in its ELF header, under the emulator).
+needed() {
+    if [ -z "$E" ]; then ldd "$1"; return; fi
+    local interp
+    interp=$(readelf -l "$1" | sed -n 's/.*program interpreter: \(.*\)]$/\1/p')
+    $E "$interp" --list "$1"
+}
 S=$CM_BUILD_DIR/stage-test
 rm -rf "$S"
 expect 0 "" -- env DESTDIR="$S" cmake --install "$CM_BUILD_DIR" --prefix /usr
@@ -21,7 +31,7 @@ for f in "$P/bin/crymeter" "$P/include/crymeter.h" "$libdir/libcrymeter.a" "$P/s
     [ -e "$f" ] && ok || bad "not installed: ${f#$S}"
 done
 [ ! -e "$P/include/crymeter" ] && ok || bad "internal headers installed under include/crymeter"
-expect 0 "crymeter [0-9]+\.[0-9]+\.[0-9]+" -- "$P/bin/crymeter" --version
+expect 0 "crymeter [0-9]+\.[0-9]+\.[0-9]+" -- $E "$P/bin/crymeter" --version
 
 # ABI: the soname, and nothing but crymeter_* exported (internal cm_* stay hidden).
 readelf -d "$libdir/libcrymeter.so.0" | grep -q 'SONAME.*\[libcrymeter\.so\.0\]' && ok || bad "soname is not libcrymeter.so.0"
@@ -58,14 +68,14 @@ ex=$CM_SOURCE_DIR/examples/crymeter_example.c
 # link with the same -fsanitize brings in (make check-asan).
 san=""
 [ "${CM_SANITIZE:-OFF}" = ON ] && san="-fsanitize=address,undefined"
-expect 0 "" -- cc -std=c11 -Wall -Wextra -Werror $san "$ex" $flags -o "$T/example"
-expect 0 "" -- cc -std=c11 -Wall -Wextra -Werror $san "$ex" $(pkg-config --cflags crymeter) \
+expect 0 "" -- $CC -std=c11 -Wall -Wextra -Werror $san "$ex" $flags -o "$T/example"
+expect 0 "" -- $CC -std=c11 -Wall -Wextra -Werror $san "$ex" $(pkg-config --cflags crymeter) \
     -Wl,-Bstatic -lcrymeter -Wl,-Bdynamic $(pkg-config --static --libs crymeter) -o "$T/example_static"
 # The static one must not need libcrymeter.so at run time.
 # (Not under -fsanitize: it links with --no-as-needed, which keeps the second, dynamic
 # -lcrymeter of the pkg-config line as an unused DT_NEEDED.)
 if [ -z "$san" ]; then
-    ldd "$T/example_static" 2>/dev/null | grep -q libcrymeter && bad "static example links libcrymeter.so" || ok
+    needed "$T/example_static" 2>/dev/null | grep -q libcrymeter && bad "static example links libcrymeter.so" || ok
 fi
 
 demo=$CM_SOURCE_DIR/samples/demo.flac
@@ -81,14 +91,14 @@ for l in open(sys.argv[1]):
 episodes "$T/cli.jsonl" > "$T/cli.txt"
 [ "$(wc -l < "$T/cli.txt")" -ge 2 ] && ok || bad "the CLI found fewer than 2 episodes in the demo"
 for prog in example example_static; do
-    LD_LIBRARY_PATH="$libdir" "$T/$prog" "$rate" "$ch" < "$T/demo.s16" > "$T/$prog.jsonl" ||
+    LD_LIBRARY_PATH="$libdir" $E "$T/$prog" "$rate" "$ch" < "$T/demo.s16" > "$T/$prog.jsonl" ||
         bad "$prog failed"
     episodes "$T/$prog.jsonl" > "$T/$prog.txt"
     diff -u "$T/cli.txt" "$T/$prog.txt" && ok || bad "$prog: episodes differ from crymeter analyze"
 done
 # The shared example really loads the staged library.
-LD_LIBRARY_PATH="$libdir" ldd "$T/example" | grep -q "$libdir/libcrymeter.so.0" && ok ||
+LD_LIBRARY_PATH="$libdir" needed "$T/example" | grep -q "$libdir/libcrymeter.so.0" && ok ||
     bad "example does not load $libdir/libcrymeter.so.0"
-expect 2 "usage: .*libcrymeter 0\." -- env LD_LIBRARY_PATH="$libdir" "$T/example"
+expect 2 "usage: .*libcrymeter 0\." -- env LD_LIBRARY_PATH="$libdir" $E "$T/example"
 rm -rf "$S"
 finish
