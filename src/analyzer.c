@@ -29,6 +29,7 @@
 #include "crymeter/classifier.h"
 #include "crymeter/frontend.h"
 #include "crymeter/loudness.h"
+#include "crymeter/model.h"
 #include "crymeter/featpath.h"
 #include "crymeter/segmenter.h"
 #include "crymeter/shape.h"
@@ -520,6 +521,16 @@ static void front_join(cm_analyzer *a)
     a->front_started = false;
 }
 
+/* The model's detection settings with the configuration's overrides applied. */
+static cm_detect_params effective_params(const cm_analyzer_config *cfg, const cm_model *m)
+{
+    cm_detect_params p = *cm_model_params(m);
+    if (cfg->merge_gap_s >= 0.0)
+        for (unsigned c = 0; c < CM_N_CLASSES; c++) p.merge_gap_s[c] = (float)cfg->merge_gap_s;
+    if (cfg->min_episode_s >= 0.0) p.min_episode_s = (float)cfg->min_episode_s;
+    return p;
+}
+
 cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, cm_diag *why)
 {
     if (!out) return CM_E_INVAL;
@@ -558,10 +569,7 @@ cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, c
         if (st != CM_OK) goto fail;
         a->model = a->own_model;
     }
-    a->params = *cm_model_params(a->model);
-    if (cfg->merge_gap_s >= 0.0)
-        for (unsigned c = 0; c < CM_N_CLASSES; c++) a->params.merge_gap_s[c] = (float)cfg->merge_gap_s;
-    if (cfg->min_episode_s >= 0.0) a->params.min_episode_s = (float)cfg->min_episode_s;
+    a->params = effective_params(cfg, a->model);
 
     cm_front_config fc = cm_model_front_config(a->model);
     size_t max_block = cfg->rate_hz / BLOCKS_PER_S + 1;
@@ -1123,6 +1131,46 @@ cm_status cm_analyzer_push(cm_analyzer *a, const float *x, size_t n_frames)
             if (st != CM_OK) return st;
         }
     }
+    return CM_OK;
+}
+
+cm_status cm_analyzer_set_model(cm_analyzer *a, const cm_model *m, cm_diag *why)
+{
+    if (!a || !m) return CM_E_INVAL;
+    if (a->flushed) return CM_E_STATE;
+    /* What state already built depends on: the front end and shape stage were created from
+     * the front config and shape settings, the segmenters from the episode settings, and
+     * the detector's histories and frame-network state assume its smoothing, confirmation
+     * and network. A home model or a recalibrated threshold changes none of them. */
+    const cm_front_config f0 = cm_model_front_config(a->model), f1 = cm_model_front_config(m);
+    const cm_detect_params p = effective_params(&a->cfg, m), *q = &a->params;
+    const char *what = NULL;
+    if (f0.n_mel != f1.n_mel || f0.fmin_hz != f1.fmin_hz || f0.fmax_hz != f1.fmax_hz ||
+        f0.f0_min_hz != f1.f0_min_hz || f0.f0_max_hz != f1.f0_max_hz ||
+        f0.voicing_threshold != f1.voicing_threshold)
+        what = "front end (mel bands, frequency or pitch range, voicing threshold):";
+    else if (cm_model_smooth_windows(a->model) != cm_model_smooth_windows(m) ||
+             p.confirm_k != q->confirm_k || p.confirm_n != q->confirm_n)
+        what = "smoothing or cry confirmation:";
+    else if (!cm_model_frame_net(a->model) != !cm_model_frame_net(m))
+        what = "frame network (one model has one, the other not):";
+    else if (memcmp(p.merge_gap_s, q->merge_gap_s, sizeof p.merge_gap_s) != 0 ||
+             p.min_episode_s != q->min_episode_s || p.cry_onset_max_s != q->cry_onset_max_s ||
+             p.cry_onset_gap_s != q->cry_onset_gap_s || p.cry_min_windows != q->cry_min_windows)
+        what = "episode settings (merge gaps, minimum episode, onset back-dating):";
+    else if (memcmp(cm_model_shape_params(a->model), cm_model_shape_params(m),
+                    sizeof(cm_shape_params)) != 0) /* both parsed into zeroed memory */
+        what = "sobbing shape settings:";
+    if (what)
+        return cm_diag_fail(why, CM_E_FORMAT, "%s not the same as the running model's "
+                            "(restart to use this model)", what);
+    /* Jobs in flight score with the old model; the front thread is idle after the drain,
+     * and the next job's hand-off (under fq_mx) publishes the new pointer to it. */
+    cm_status st = front_drain(a);
+    if (st != CM_OK) return st;
+    a->model = m;
+    a->params = p;
+    cm_detector_set_model(a->det, m);
     return CM_OK;
 }
 

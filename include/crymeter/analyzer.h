@@ -156,6 +156,16 @@ CM_NODISCARD cm_status cm_analyzer_push(cm_analyzer *a, const float *interleaved
 /* End of input: drains every stage, closes any open episode (CM_EVENT_END). */
 CM_NODISCARD cm_status cm_analyzer_flush(cm_analyzer *a);
 
+/* Scores the windows completed from now on with m (monitor's reload of a re-adapted home
+ * model). Call it between pushes, from the pushing thread. Windows already in the front-end
+ * jobs are finished with the old model first; no window is lost or scored twice, and
+ * episodes open now stay open. Only what a recalibrated or adapted model changes may change: the classifier,
+ * its home layer and the class thresholds. A model with another front end, smoothing, cry
+ * confirmation, frame network (one and not the other), episode settings or sobbing shape
+ * is refused (CM_E_FORMAT, why naming which) and the old one stays in use. m must outlive
+ * the analyzer or the next cm_analyzer_set_model; the old model is no longer used. */
+CM_NODISCARD cm_status cm_analyzer_set_model(cm_analyzer *a, const struct cm_model *m, cm_diag *why);
+
 /* Valid at any time; final after flush. */
 void cm_analyzer_summary(const cm_analyzer *a, cm_summary *out);
 

@@ -64,6 +64,9 @@ static const char help[] =
     "      --buffer S       seconds of audio held between capture and analysis, 0.5..60\n"
     "                       (default 4); raise it if the monitor record counts drops\n"
     "      --model FILE     classifier model (default: the built-in model)\n"
+    "      --on-hup ACTION  what SIGHUP does: stop (default: the terminal went away) or\n"
+    "                       reload: read the --model file again and score with it from\n"
+    "                       then on (the service: systemctl reload, after crymeter adapt)\n"
     "      --merge-gap S    gaps shorter than S seconds join one episode (default: model's)\n"
     "      --min-episode S  drop episodes shorter than S seconds (default: model's)\n"
     "      --spl-offset DB  dB SPL of a 0 dB(A) re full-scale signal (calibration)\n"
@@ -75,8 +78,8 @@ static const char help[] =
     "\n"
     "Records carry the wall-clock time (\"clock\", ISO 8601, local offset) of their start;\n"
     "with --clips, episode records name their clip (\"clip\").\n"
-    "Ctrl-C, SIGTERM, SIGHUP or --duration: stop, analyse what was captured, close any\n"
-    "open episode and print the summary.\n"
+    "Ctrl-C, SIGTERM, SIGHUP (unless --on-hup reload) or --duration: stop, analyse what\n"
+    "was captured, close any open episode and print the summary.\n"
     "A device that stops delivering for 3 s, fails or is unplugged ends the run the same\n"
     "way, with a message naming it; a driver that does not stop within 5 s is left behind.\n"
     "Exit status: 0 ok; 1 device or output error, or NaN/Inf samples from the device\n"
@@ -96,6 +99,7 @@ typedef struct opts {
     double merge_gap, min_episode, spl_offset, loud_db, long_s;
     bool calibrated;
     double level_step; /* 0: no level records */
+    bool hup_reloads;  /* --on-hup reload */
 } opts;
 
 /* ---- alert commands -------------------------------------------------------------- */
@@ -282,6 +286,10 @@ static void addvar(exec_job *j, const char *name, const char *fmt, ...)
 typedef struct mon {
     const opts *o;
     cm_analyzer *an;
+    /* Pushes and flush (capture worker) and a reload's model swap (main thread) take turns
+     * under an_lock; model is the one in use (owned). */
+    pthread_mutex_t an_lock;
+    cm_model *model;
     cm_clipwriter *clips;
     execq *ex;
     const char *device;
@@ -421,7 +429,9 @@ static int on_audio(void *user, const float *x, size_t n)
 {
     mon *m = user;
     if (m->clips) cm_clipwriter_push(m->clips, x, n);
+    pthread_mutex_lock(&m->an_lock);
     cm_status st = cm_analyzer_push(m->an, x, n);
+    pthread_mutex_unlock(&m->an_lock);
     if (st != CM_OK) {
         m->push_st = st;
         return 1;
@@ -432,7 +442,9 @@ static int on_audio(void *user, const float *x, size_t n)
 static void on_end(void *user)
 {
     mon *m = user;
+    pthread_mutex_lock(&m->an_lock);
     cm_status st = cm_analyzer_flush(m->an);
+    pthread_mutex_unlock(&m->an_lock);
     if (st != CM_OK && m->push_st == CM_OK) m->push_st = st;
 }
 
@@ -486,9 +498,53 @@ static void print_messages(mon *m)
     }
 }
 
-static volatile sig_atomic_t got_signal; /* the one thing a handler may set */
+static volatile sig_atomic_t got_signal, got_hup; /* what a handler may set */
+static bool hup_reloads; /* --on-hup reload; set before the handler is installed */
 
-static void on_signal(int sig) { got_signal = sig; }
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP && hup_reloads) got_hup = 1;
+    else got_signal = sig;
+}
+
+/* SIGHUP with --on-hup reload: the --model file read again and swapped in between two
+ * pushes. A file that does not load, or a model the running analysis cannot switch to
+ * (cm_analyzer_set_model), is reported and the model in use stays: a half-written or
+ * wrong file never stops the monitor. */
+static void reload_model(mon *m)
+{
+    const char *path = m->o->model_path;
+    char msg[1200];
+    bool failed = true;
+    cm_diag why = {{0}};
+    cm_model *nm = NULL;
+    if (!path) {
+        snprintf(msg, sizeof msg, "SIGHUP: no --model file is in use (the built-in model): "
+                 "nothing to read again");
+    } else if (cm_model_load_file(path, &nm, &why) != CM_OK) {
+        snprintf(msg, sizeof msg, "reload: %s; the model in use stays", why.msg); /* names the file */
+    } else {
+        pthread_mutex_lock(&m->an_lock);
+        cm_status st = cm_analyzer_set_model(m->an, nm, &why);
+        pthread_mutex_unlock(&m->an_lock);
+        if (st == CM_OK) {
+            cm_model_destroy(m->model);
+            m->model = nm;
+            failed = false;
+            snprintf(msg, sizeof msg, "read the model again: %s%s; it scores from here on", path,
+                     cm_model_home(nm) ? " (a home model)" : "");
+        } else {
+            cm_model_destroy(nm);
+            snprintf(msg, sizeof msg, "reload: %s: %s; the model in use stays", path,
+                     why.msg[0] ? why.msg : cm_status_str(st));
+        }
+    }
+    pthread_mutex_lock(&m->out_lock);
+    clear_meter(m);
+    if (failed) cli_err("%s", msg);
+    else fprintf(stderr, "crymeter: %s\n", msg);
+    pthread_mutex_unlock(&m->out_lock);
+}
 
 int cmd_monitor(int argc, char **argv)
 {
@@ -497,7 +553,7 @@ int cmd_monitor(int argc, char **argv)
               .min_episode = -1.0, .spl_offset = CM_SPL_OFFSET_DEFAULT_DB, .loud_db = 76.0,
               .long_s = 60.0};
     enum { O_RATE = 256, O_CH, O_EXEC, O_COOL, O_EXTO, O_CLIPS, O_PRE, O_POST, O_DUR, O_MODEL,
-           O_MERGE, O_MINEP, O_SPL, O_LOUD, O_LONG, O_BUF, O_LSTEP };
+           O_MERGE, O_MINEP, O_SPL, O_LOUD, O_LONG, O_BUF, O_LSTEP, O_HUP };
     static const struct option lopts[] = {
         {"device", required_argument, 0, 'd'},   {"format", required_argument, 0, 'f'},
         {"rate", required_argument, 0, O_RATE},  {"channels", required_argument, 0, O_CH},
@@ -512,6 +568,7 @@ int cmd_monitor(int argc, char **argv)
         {"spl-offset", required_argument, 0, O_SPL}, {"loud-db", required_argument, 0, O_LOUD},
         {"long-s", required_argument, 0, O_LONG}, {"help", no_argument, 0, 'h'},
         {"level-step", required_argument, 0, O_LSTEP},
+        {"on-hup", required_argument, 0, O_HUP},
         CLI_MQTT_LONG_OPTIONS
         {0, 0, 0, 0}};
     cli_mqtt_opts mqo;
@@ -550,6 +607,13 @@ int cmd_monitor(int argc, char **argv)
         case O_LOUD: if (cli_parse_double("--loud-db", optarg, -200, 300, &o.loud_db)) goto usage; break;
         case O_LONG: if (cli_parse_double("--long-s", optarg, 0.01, 1e7, &o.long_s)) goto usage; break;
         case O_LSTEP: if (cli_parse_double("--level-step", optarg, 0.1, 3600, &o.level_step)) goto usage; break;
+        case O_HUP:
+            if (strcmp(optarg, "stop") != 0 && strcmp(optarg, "reload") != 0) {
+                cli_err("--on-hup=%s: expected stop or reload", optarg);
+                goto usage;
+            }
+            o.hup_reloads = strcmp(optarg, "reload") == 0;
+            break;
         case 'h': fputs(help, stdout); fputs(cli_mqtt_help, stdout); return CM_EXIT_OK;
         case ':': cli_err("option %s needs a value", argv[optind - 1]); goto usage;
         default:
@@ -595,7 +659,9 @@ int cmd_monitor(int argc, char **argv)
     m.clk = cm_clock_none();
     m.o = &o;
     m.open_start_s = NAN;
+    m.model = model; /* the monitor's from here: a reload may replace it */
     pthread_mutex_init(&m.out_lock, NULL);
+    pthread_mutex_init(&m.an_lock, NULL);
     execq ex;
     memset(&ex, 0, sizeof ex);
     pthread_mutex_init(&ex.lock, NULL);
@@ -699,7 +765,8 @@ int cmd_monitor(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL); /* the terminal went away: stop as for Ctrl-C */
+    hup_reloads = o.hup_reloads;
+    sigaction(SIGHUP, &sa, NULL); /* the terminal went away: stop as for Ctrl-C (or reload) */
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error, reported */
 
     if (o.fmt == CM_FORMAT_TABLE) {
@@ -729,6 +796,10 @@ int cmd_monitor(int argc, char **argv)
         nanosleep(&ts, NULL);
         cm_capture_get_stats(cap, &cs);
         if (got_signal || cs.done) break;
+        if (got_hup) {
+            got_hup = 0;
+            reload_model(&m);
+        }
         if (cm_capture_poll(cap, &why) != CM_OK) {
             pthread_mutex_lock(&m.out_lock);
             clear_meter(&m);
@@ -831,8 +902,9 @@ done:
     cm_analyzer_destroy(m.an);
     cli_mqtt_destroy(m.mq);
     if (audio_up && !hung) cm_capture_system_done(); /* PortAudio would wait on the stuck driver */
-    cm_model_destroy(model);
+    cm_model_destroy(m.model);
     pthread_mutex_destroy(&m.out_lock);
+    pthread_mutex_destroy(&m.an_lock);
     pthread_mutex_destroy(&ex.lock);
     pthread_cond_destroy(&ex.wake);
     return rc;

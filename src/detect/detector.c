@@ -50,6 +50,11 @@ cm_status cm_detector_create(const cm_model *m, cm_detector **out, cm_diag *why)
 
 void cm_detector_destroy(cm_detector *d) { free(d); }
 
+void cm_detector_set_model(cm_detector *d, const cm_model *m)
+{
+    if (d && m) d->m = m;
+}
+
 void cm_detector_reset(cm_detector *d)
 {
     if (!d) return;

@@ -28,7 +28,8 @@ sed -n 's/.*Overall exposure level[^:]*: \([0-9.]*\).*/exposure \1/p' "$T/out"
 
 for d in 'DynamicUser=yes' 'SupplementaryGroups=audio' 'ProtectSystem=strict' 'ProtectHome=yes' \
          'PrivateTmp=yes' 'NoNewPrivileges=yes' 'Restart=on-failure' 'StateDirectory=crymeter crymeter/clips' \
-         'StandardError=journal' 'DeviceAllow=char-alsa rw' 'CapabilityBoundingSet=' 'RestartPreventExitStatus=2'; do
+         'StandardError=journal' 'DeviceAllow=char-alsa rw' 'CapabilityBoundingSet=' 'RestartPreventExitStatus=2' \
+         'ExecReload=/bin/kill -HUP $MAINPID'; do
     grep -qx "$d" "$unit" && ok || bad "unit lacks $d"
 done
 grep -q '^clips = /var/lib/crymeter/clips$' "$conf" && ok || bad "monitor.conf does not put clips under /var/lib/crymeter"
@@ -37,6 +38,8 @@ grep -q '^clips = /var/lib/crymeter/clips$' "$conf" && ok || bad "monitor.conf d
 # installed paths: the config is accepted, then the device is missing.
 cmd=$(sed -n "s/^ExecStart=\/bin\/sh -c '\(.*\)'$/\1/p" "$unit")
 [ -n "$cmd" ] && ok || bad "ExecStart is not /bin/sh -c '...'"
+# systemctl reload sends SIGHUP, which must reload the model, not stop the monitor.
+grep -q -- ' --on-hup reload ' <<< "$cmd" && ok || bad "ExecStart lacks --on-hup reload: $cmd"
 bin=$(sed -n 's/^exec "\([^"]*\)".*/\1/p' <<< "$cmd")
 cfg=$(sed -n 's/.*--config "\([^"]*\)".*/\1/p' <<< "$cmd")
 [ -n "$bin" ] && [ -n "$cfg" ] && ok || bad "cannot find the binary and config in: $cmd"
