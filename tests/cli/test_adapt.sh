@@ -133,6 +133,11 @@ expect 0 "wrote" -- "$CRYMETER" adapt -o "$T/home3.json" "$T/clips"
 expect 0 "wrote" -- "$CRYMETER" adapt --model "$T/home3.json" -o "$T/home4.json" --rest not-cry "$T/t1/night1.wav"
 python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); assert len(b["home"]["examples"]) > len(a["home"]["examples"]); assert b["provenance"]["adapted"]["base"] == sys.argv[1]' \
     "$T/home3.json" "$T/home4.json" && ok || bad "adapting a home model dropped its corrections"
+# In place, as the README tells the service's users: the model read, then written over.
+cp "$T/home3.json" "$T/inplace.json"
+expect 0 "wrote" -- "$CRYMETER" adapt --model "$T/inplace.json" --force -o "$T/inplace.json" --rest not-cry "$T/t1/night1.wav"
+python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); assert a["home"] == b["home"]' \
+    "$T/home4.json" "$T/inplace.json" && ok || bad "adapting in place gave another home layer than into a new file"
 "$CRYMETER" analyze -f jsonl --no-progress --model "$T/home4.json" "$T/night2.wav" > "$T/n2.h4.jsonl"
 [ "$(night2 "$T/n2.h4.jsonl")" = "0/3 2/2" ] && ok ||
     bad "night 2 with the twice-adapted model: $(night2 "$T/n2.h4.jsonl")"
