@@ -955,7 +955,7 @@ int cmd_adapt(int argc, char **argv)
         else
             g_fixed = fixed;
     }
-    /* Earlier corrections are kept whole (their anchors among them). */
+    /* Earlier corrections (their anchors among them), thinned below if the layer is full. */
     if (old) {
         size_t cap = 0;
         for (size_t i = 0; i < cm_home_n(old); i++)
@@ -1008,6 +1008,28 @@ int cmd_adapt(int argc, char **argv)
         cli_err("adapt: --anchors none and no crying among your corrections: the layer needs "
                 "crying to tell your home's sounds from; keeping the model, nothing written");
         goto out;
+    }
+    /* A layer holds at most CM_HOME_MAX_EXAMPLES windows. Earlier corrections (and the
+     * anchors they carry) are kept whole while they leave the new ones room; beyond that
+     * they are thinned evenly, every class alike, so that the new corrections get at least
+     * half of the layer: a home re-adapted week after week keeps learning what it hears
+     * now instead of filling up with its first nights. */
+    if (g_fixed.n > CM_HOME_MAX_EXAMPLES / 2 && g_fixed.n + n_win > CM_HOME_MAX_EXAMPLES) {
+        size_t want_new = n_win < CM_HOME_MAX_EXAMPLES / 2 ? n_win : CM_HOME_MAX_EXAMPLES / 2;
+        size_t keep = CM_HOME_MAX_EXAMPLES - want_new, was = g_fixed.n, n = 0;
+        if (keep < g_fixed.n) {
+            for (size_t i = 0; i < was; i++) {
+                if ((i * keep) / was == n) { /* the n-th kept of `keep`, evenly spaced */
+                    memmove(g_fixed.x + n * CM_WF_DIM, g_fixed.x + i * CM_WF_DIM,
+                            CM_WF_DIM * sizeof *g_fixed.x);
+                    g_fixed.y[n++] = g_fixed.y[i];
+                }
+            }
+            g_fixed.n = n;
+            printf("Earlier corrections and anchors: %zu windows, %zu of them kept, evenly "
+                   "spread, to leave these room (a layer holds %u)\n", was, n,
+                   CM_HOME_MAX_EXAMPLES);
+        }
     }
     unsigned folds = o.folds < s.n ? o.folds : (unsigned)s.n;
     for (size_t i = 0; i < s.n; i++) s.v[i].fold = (int)(i % folds);

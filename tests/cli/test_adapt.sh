@@ -138,6 +138,16 @@ cp "$T/home3.json" "$T/inplace.json"
 expect 0 "wrote" -- "$CRYMETER" adapt --model "$T/inplace.json" --force -o "$T/inplace.json" --rest not-cry "$T/t1/night1.wav"
 python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); assert a["home"] == b["home"]' \
     "$T/home4.json" "$T/inplace.json" && ok || bad "adapting in place gave another home layer than into a new file"
+# A full layer (4096 examples, as after many re-adaptations) still learns new corrections:
+# the earlier examples are thinned evenly to make room for them (up to half the layer).
+python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); h=m["home"]; n=len(h["examples"])
+h["examples"] = [h["examples"][i % n] for i in range(4096)]; h["cry"] = [h["cry"][i % n] for i in range(4096)]
+json.dump(m, open(sys.argv[2], "w"))' "$T/home3.json" "$T/full.json"
+expect 0 "4096 windows, [0-9]+ of them kept" -- "$CRYMETER" adapt --model "$T/full.json" -o "$T/full2.json" --rest not-cry "$T/t1/night1.wav"
+python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["home"]; b=json.load(open(sys.argv[2]))["home"]
+old = {tuple(x) for x in a["examples"]}; new = [x for x in b["examples"] if tuple(x) not in old]
+assert len(b["examples"]) <= 4096 and len(new) > 100, (len(b["examples"]), len(new))' "$T/full.json" "$T/full2.json" &&
+    ok || bad "a full home layer took no new corrections"
 "$CRYMETER" analyze -f jsonl --no-progress --model "$T/home4.json" "$T/night2.wav" > "$T/n2.h4.jsonl"
 [ "$(night2 "$T/n2.h4.jsonl")" = "0/3 2/2" ] && ok ||
     bad "night 2 with the twice-adapted model: $(night2 "$T/n2.h4.jsonl")"
