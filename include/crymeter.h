@@ -174,9 +174,11 @@ typedef struct crymeter_config {
                                   < 0 (default): the model's value */
     double min_episode_s;      /* drop shorter episodes, 0..600; < 0 (default): model's */
     int true_peak;             /* 1 (default): measure true peak (costs an oversampler) */
-    unsigned threads;          /* 1: all work on the calling thread; 2 (default): with
-                                  levels = 0, loudness and the front end run on two helper
-                                  threads. Results are identical either way. */
+    unsigned threads;          /* 1: all work on the calling thread; 2: with levels = 0,
+                                  loudness and the front end run on two helper threads; 3:
+                                  the detector on a third. Default: 3 where four or more
+                                  processors are online, else 2. Results are identical
+                                  whatever the threads. */
     int levels;                /* 1: produce a level reading per 100 ms (on_level and
                                   crymeter_level_latest); 0 (default) */
     size_t queue_capacity;     /* records kept for crymeter_poll, 1..1000000; default 256.

@@ -25,6 +25,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crymeter/classifier.h"
 #include "crymeter/frontend.h"
@@ -223,6 +224,17 @@ struct cm_analyzer {
      * fq_head, fq_tail, fq_stop and fq_st are guarded by fq_mx. */
     bool front_async;
     bool front_started;
+    /* threads == 3 (four cores or more): the detector runs jobs on a thread of its own after
+     * the front end has (det_head: jobs it finished, under fq_mx; det_work wakes it), so the
+     * pushing thread takes jobs up to det_head instead of fq_head; and the resampler runs
+     * on the pushing thread (rs_on_push), so jobs carry 8 kHz samples. Counted on arm64
+     * (bench/arm64_budget.sh, 16 kHz mono, instructions per audio second): the front-end
+     * thread did 4.7 M with both, the detector is 1.0 M of it and the resampler 1.1 M, the
+     * pushing thread 0.6 M and libebur128's 2.5 M; split so, no thread passes 2.6 M. */
+    bool det_async, det_started, rs_on_push;
+    uint64_t det_head;
+    pthread_cond_t det_work;
+    pthread_t det_th;
     pthread_t front_th;
     float *fq_in;                    /* FRONT_SLOTS x fq_in_cap native-rate mono samples */
     size_t fq_in_cap, fq_in_n[FRONT_SLOTS];
@@ -254,7 +266,12 @@ cm_analyzer_config cm_analyzer_config_default(unsigned rate_hz, unsigned channel
     c.merge_gap_s = -1.0;
     c.min_episode_s = -1.0;
     c.true_peak = true;
-    c.threads = 2;
+    /* The detector's own thread pays where a core is free for it: the front end (resampler,
+     * FFT, pitch) and the detector are two thirds and one third of the busiest thread, so
+     * on a four-core Raspberry Pi an 8-hour night's busiest thread drops from 90 to about
+     * 60 s (bench/arm64_budget.sh); on two cores a third thread only competes. */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    c.threads = ncpu >= 4 ? 3 : 2;
     return c;
 }
 
@@ -284,6 +301,7 @@ void cm_analyzer_destroy(cm_analyzer *a)
         pthread_mutex_destroy(&a->fq_mx);
         pthread_cond_destroy(&a->fq_work);
         pthread_cond_destroy(&a->fq_done);
+        pthread_cond_destroy(&a->det_work);
     }
     free(a->fq_in);
     free(a->fq_rs);
@@ -417,6 +435,20 @@ static void loud_join(cm_analyzer *a)
 
 /* ---- front-end thread ------------------------------------------------------------------ */
 
+/* The detector over the frames of job slot s: its windows into the slot; returns how many. */
+static size_t detect_job(cm_analyzer *a, size_t s)
+{
+    const cm_frame *fr = a->fq_out + s * a->fq_out_cap;
+    job_window *jw = a->fq_win + s * a->fq_win_cap;
+    size_t nw = 0;
+    /* At most one window per CM_DET_HOP_FRAMES frames: fq_win_cap holds them all. */
+    for (size_t i = 0; i < a->fq_out_n[s]; i++) {
+        assert(nw < a->fq_win_cap);
+        if (cm_detector_push(a->det, &fr[i], &jw[nw].w)) jw[nw++].at = i;
+    }
+    return nw;
+}
+
 static void *front_main(void *arg)
 {
     cm_analyzer *a = arg;
@@ -428,26 +460,47 @@ static void *front_main(void *arg)
         uint64_t j = a->fq_head;
         size_t s = (size_t)(j % FRONT_SLOTS);
         pthread_mutex_unlock(&a->fq_mx);
-        /* The slot, the resampler, the front end and the detector are this thread's until
-         * fq_head moves past j. The detector depends on the frames alone, so it runs here
-         * too, off the pushing thread, which the rest of the pipeline waits for. */
-        size_t nr = 0, nf = 0, nw = 0;
+        /* The slot, the resampler, the front end and (threads == 2) the detector are this
+         * thread's until fq_head moves past j. The detector depends on the frames alone, so
+         * it runs here too, off the pushing thread, which the rest of the pipeline waits
+         * for; with threads == 3 on a thread of its own (det_main). */
+        size_t nr = a->fq_in_n[s], nf = 0;
         cm_frame *fr = a->fq_out + s * a->fq_out_cap;
-        job_window *jw = a->fq_win + s * a->fq_win_cap;
-        cm_status st = cm_fpath_resample(a->fp, a->fq_in + s * a->fq_in_cap, a->fq_in_n[s],
-                                         a->fq_rs, a->fq_rs_cap, &nr);
-        if (st == CM_OK) st = cm_front_process(a->front, a->fq_rs, nr, fr, a->fq_out_cap, &nf);
-        if (st != CM_OK) nf = 0;
-        /* At most one window per CM_DET_HOP_FRAMES frames: fq_win_cap holds them all. */
-        for (size_t i = 0; i < nf; i++) {
-            assert(nw < a->fq_win_cap);
-            if (cm_detector_push(a->det, &fr[i], &jw[nw].w)) jw[nw++].at = i;
+        const float *in8 = a->fq_in + s * a->fq_in_cap; /* already 8 kHz with rs_on_push */
+        cm_status st = CM_OK;
+        if (!a->rs_on_push) {
+            st = cm_fpath_resample(a->fp, in8, nr, a->fq_rs, a->fq_rs_cap, &nr);
+            in8 = a->fq_rs;
         }
+        if (st == CM_OK) st = cm_front_process(a->front, in8, nr, fr, a->fq_out_cap, &nf);
+        if (st != CM_OK) nf = 0;
         a->fq_out_n[s] = nf;
-        a->fq_win_n[s] = nw;
+        if (!a->det_async) a->fq_win_n[s] = detect_job(a, s);
         pthread_mutex_lock(&a->fq_mx);
         if (st != CM_OK && a->fq_st == CM_OK) a->fq_st = st;
         a->fq_head = j + 1;
+        pthread_cond_signal(a->det_async ? &a->det_work : &a->fq_done);
+    }
+    pthread_mutex_unlock(&a->fq_mx);
+    return NULL;
+}
+
+/* threads == 3: the detector over each job the front end finished, in job order. */
+static void *det_main(void *arg)
+{
+    cm_analyzer *a = arg;
+    pthread_mutex_lock(&a->fq_mx);
+    for (;;) {
+        while (a->det_head == a->fq_head && !a->fq_stop) pthread_cond_wait(&a->det_work, &a->fq_mx);
+        if (a->det_head == a->fq_head) break;
+        uint64_t j = a->det_head;
+        pthread_mutex_unlock(&a->fq_mx);
+        /* The slot's frames and windows and the detector are this thread's until det_head
+         * moves past j (the front end is done with it; the pushing thread waits for it). */
+        size_t s = (size_t)(j % FRONT_SLOTS);
+        a->fq_win_n[s] = detect_job(a, s);
+        pthread_mutex_lock(&a->fq_mx);
+        a->det_head = j + 1;
         pthread_cond_signal(&a->fq_done);
     }
     pthread_mutex_unlock(&a->fq_mx);
@@ -462,8 +515,9 @@ static void on_frames(cm_analyzer *a, const cm_frame *fr, size_t n, const job_wi
 static cm_status front_take(cm_analyzer *a, bool wait)
 {
     pthread_mutex_lock(&a->fq_mx);
-    while (wait && a->fq_head == a->fq_taken) pthread_cond_wait(&a->fq_done, &a->fq_mx);
-    uint64_t done = a->fq_head;
+    const uint64_t *head = a->det_async ? &a->det_head : &a->fq_head;
+    while (wait && *head == a->fq_taken) pthread_cond_wait(&a->fq_done, &a->fq_mx);
+    uint64_t done = *head;
     cm_status st = a->fq_st;
     pthread_mutex_unlock(&a->fq_mx);
     for (; a->fq_taken < done; a->fq_taken++) {
@@ -483,10 +537,17 @@ static void front_submit(cm_analyzer *a)
     a->fq_batch = 0;
 }
 
-/* Adds one block's channel mean (native rate) to the job being filled; queues it when full. */
+/* Adds one block's channel mean (native rate; resampled here first with rs_on_push) to the
+ * job being filled; queues it when full. */
 static cm_status front_feed(cm_analyzer *a, const float *x, size_t n)
 {
     cm_status st;
+    if (a->rs_on_push) {
+        size_t nr = 0;
+        if ((st = cm_fpath_resample(a->fp, x, n, a->rs_out, a->rs_cap, &nr)) != CM_OK) return st;
+        x = a->rs_out;
+        n = nr;
+    }
     if (a->fq_batch == 0) {
         /* A new job needs a free slot: one whose frames were taken. */
         while (a->fq_tail - a->fq_taken == FRONT_SLOTS)
@@ -512,13 +573,16 @@ static cm_status front_drain(cm_analyzer *a)
 
 static void front_join(cm_analyzer *a)
 {
-    if (!a->front_started) return;
+    if (!a->front_started && !a->det_started) return;
     pthread_mutex_lock(&a->fq_mx);
     a->fq_stop = true;
     pthread_cond_signal(&a->fq_work);
+    pthread_cond_signal(&a->det_work);
     pthread_mutex_unlock(&a->fq_mx);
-    pthread_join(a->front_th, NULL);
-    a->front_started = false;
+    if (a->front_started) pthread_join(a->front_th, NULL);
+    /* After the front thread: it may have finished a last job for the detector. */
+    if (a->det_started) pthread_join(a->det_th, NULL);
+    a->front_started = a->det_started = false;
 }
 
 /* The model's detection settings with the configuration's overrides applied. */
@@ -555,8 +619,8 @@ cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, c
     if (isnan(cfg->min_episode_s) || cfg->min_episode_s > 600.0)
         return cm_diag_fail(why, CM_E_RANGE, "min_episode_s=%g: must be 0..600 (or < 0 for "
                             "the model's value)", cfg->min_episode_s);
-    if (cfg->threads < 1 || cfg->threads > 2)
-        return cm_diag_fail(why, CM_E_RANGE, "threads=%u: must be 1 or 2", cfg->threads);
+    if (cfg->threads < 1 || cfg->threads > 3)
+        return cm_diag_fail(why, CM_E_RANGE, "threads=%u: must be 1, 2 or 3", cfg->threads);
 
     cm_analyzer *a = calloc(1, sizeof *a);
     if (!a) return CM_E_NOMEM;
@@ -626,7 +690,7 @@ cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, c
     a->sum.true_peak_dbtp = NAN;
     /* Level readings must be current for on_level (monitor), so the loudness meter stays on
      * the pushing thread there. */
-    if (cfg->threads == 2 && !cfg->on_level) {
+    if (cfg->threads >= 2 && !cfg->on_level) {
         size_t block_bytes = max_block * cfg->channels * sizeof(float);
         size_t slots = LOUD_QUEUE_BYTES / block_bytes;
         if (slots > LOUD_QUEUE_MAX) slots = LOUD_QUEUE_MAX;
@@ -651,9 +715,12 @@ cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, c
         }
         a->loud_started = true;
 
-        a->fq_in_cap = FRONT_BATCH * max_block;
+        /* A job holds FRONT_BATCH blocks, native-rate or (rs_on_push) 8 kHz: at most
+         * rs_cap samples each then. */
+        a->fq_in_cap = FRONT_BATCH * (max_block > a->rs_cap ? max_block : a->rs_cap);
         a->fq_rs_cap = cm_fpath_out_for(a->fp, a->fq_in_cap);
-        a->fq_out_cap = (a->fq_rs_cap + CM_FRONT_WIN_SAMPLES) / CM_FRONT_HOP_SAMPLES + 2;
+        size_t in8_max = a->fq_rs_cap > a->fq_in_cap ? a->fq_rs_cap : a->fq_in_cap;
+        a->fq_out_cap = (in8_max + CM_FRONT_WIN_SAMPLES) / CM_FRONT_HOP_SAMPLES + 2;
         a->fq_in = malloc(FRONT_SLOTS * a->fq_in_cap * sizeof *a->fq_in);
         a->fq_rs = malloc(a->fq_rs_cap * sizeof *a->fq_rs);
         a->fq_out = malloc(FRONT_SLOTS * a->fq_out_cap * sizeof *a->fq_out);
@@ -666,12 +733,21 @@ cm_status cm_analyzer_create(const cm_analyzer_config *cfg, cm_analyzer **out, c
         pthread_mutex_init(&a->fq_mx, NULL);
         pthread_cond_init(&a->fq_work, NULL);
         pthread_cond_init(&a->fq_done, NULL);
+        pthread_cond_init(&a->det_work, NULL);
         a->front_async = true;
+        a->det_async = a->rs_on_push = cfg->threads == 3;
         if (pthread_create(&a->front_th, NULL, front_main, a) != 0) {
             st = cm_diag_fail(why, CM_E_NOMEM, "cannot start the front-end thread");
             goto fail;
         }
         a->front_started = true;
+        if (a->det_async) {
+            if (pthread_create(&a->det_th, NULL, det_main, a) != 0) {
+                st = cm_diag_fail(why, CM_E_NOMEM, "cannot start the detector thread");
+                goto fail;
+            }
+            a->det_started = true;
+        }
     }
     *out = a;
     return CM_OK;

@@ -105,9 +105,13 @@ typedef struct cm_analyzer_config {
     bool true_peak;           /* measure true peak (costs an oversampler); default true */
     unsigned threads;         /* 1: every stage on the pushing thread; 2 (default): when
                                  on_level is NULL, the native-rate levels (libebur128,
-                                 A-weighting) and the front end (FFT, mel, pitch) each run
-                                 on a thread of their own, so a file is analysed on two
-                                 cores. Results are identical either way (tested). */
+                                 A-weighting) and the front end (resampler, FFT, mel, pitch,
+                                 and the detector) each run on a thread of their own, so a
+                                 file is analysed on two cores; 3: the same with the
+                                 detector (window features, classifier) on a third, for
+                                 four or more cores (the default where that many are
+                                 online). Results are identical whatever the threads
+                                 (tested). */
     const struct cm_model *model; /* NULL: the compiled-in default model; borrowed, must
                                      outlive the analyzer */
     cm_event_fn on_event;     /* may be NULL */

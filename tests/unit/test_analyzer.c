@@ -11,6 +11,7 @@
 
 #include "crymeter/analyzer.h"
 #include "crymeter/classifier.h"
+#include "crymeter/model_file.h"
 #include "crymeter/resample.h"
 #include "crymeter/shape.h"
 #include "crymeter/learn/sobgen.h"
@@ -345,9 +346,9 @@ START_TEST(sobbing_after_crying)
 }
 END_TEST
 
-/* The loudness thread changes nothing: the same episodes (every field) and summary with
- * threads = 1 and threads = 2, at 44.1 kHz stereo where it matters, in random chunks. */
-START_TEST(loudness_thread_same_results)
+/* The helper threads change nothing: the same episodes (every field) and summary with
+ * threads = 1, 2 and 3, at 44.1 kHz stereo where it matters, in random chunks. */
+START_TEST(helper_threads_same_results)
 {
     unsigned rate, ch;
     size_t n;
@@ -361,19 +362,82 @@ START_TEST(loudness_thread_same_results)
     }
     cm_analyzer_config c1 = cm_analyzer_config_default(44100, 2);
     c1.threads = 1;
-    cm_analyzer_config c2 = c1;
+    cm_analyzer_config c2 = c1, c3 = c1;
     c2.threads = 2;
-    collected e1, e2;
-    cm_summary s1, s2;
+    c3.threads = 3;
+    collected e1, e2, e3;
+    cm_summary s1, s2, s3;
     run(&c1, y, m, 0, tu_seed(), &e1, &s1);
     run(&c2, y, m, 0, tu_seed() + 1, &e2, &s2);
+    run(&c3, y, m, 0, tu_seed() + 2, &e3, &s3);
     ck_assert_int_ge(e1.n, 2);
     ck_assert_int_eq(e1.n, e2.n);
+    ck_assert_int_eq(e1.n, e3.n);
     ck_assert(memcmp(e1.ep, e2.ep, (size_t)e1.n * sizeof e1.ep[0]) == 0);
+    ck_assert(memcmp(e1.ep, e3.ep, (size_t)e1.n * sizeof e1.ep[0]) == 0);
     ck_assert(memcmp(&s1, &s2, sizeof s1) == 0);
+    ck_assert(memcmp(&s1, &s3, sizeof s1) == 0);
     free(x);
     free(up);
     free(y);
+}
+END_TEST
+
+/* A model swapped in mid-stream (monitor's reload) at a block-unaligned point, with every
+ * thread layout: a copy of the model in use changes nothing (no window lost or scored
+ * twice, the jobs in flight finished first); a model with a frame network is refused by
+ * name and the analysis goes on as if nothing happened. */
+START_TEST(set_model_mid_stream)
+{
+    unsigned rate, ch;
+    size_t n;
+    float *x = load(tu_src("samples/demo.flac"), &rate, &ch, &n);
+    cm_diag why = {{0}};
+    cm_model *m1 = NULL, *m2 = NULL, *fn = NULL;
+    ck_assert_int_eq(cm_model_load_default(&m1, &why), CM_OK);
+    ck_assert_int_eq(cm_model_load_default(&m2, &why), CM_OK);
+    ck_assert_msg(cm_model_load_file(tu_src("models/framenet.json"), &fn, &why) == CM_OK, "%s", why.msg);
+    cm_analyzer_config base = cm_analyzer_config_default(rate, ch);
+    base.model = m1;
+    base.threads = 1;
+    collected ref;
+    cm_summary sref;
+    run(&base, x, n, 4096, 0, &ref, &sref);
+    ck_assert_int_ge(ref.n, 2);
+    for (unsigned t = 1; t <= 3; t++) {
+        cm_analyzer_config cfg = base;
+        cfg.threads = t;
+        cfg.on_event = collect;
+        collected got;
+        memset(&got, 0, sizeof got);
+        cfg.user = &got;
+        cm_analyzer *a = NULL;
+        ck_assert_int_eq(cm_analyzer_create(&cfg, &a, &why), CM_OK);
+        size_t half = n / 2 + 77; /* not on a 100 ms block edge */
+        for (size_t i = 0; i < n;) {
+            size_t k = 3001 < n - i ? 3001 : n - i;
+            if (i < half && i + k > half) k = half - i;
+            ck_assert_int_eq(cm_analyzer_push(a, x + i * ch, k), CM_OK);
+            i += k;
+            if (i == half) {
+                ck_assert_int_eq(cm_analyzer_set_model(a, fn, &why), CM_E_FORMAT);
+                ck_assert_msg(strstr(why.msg, "frame network") != NULL, "%s", why.msg);
+                ck_assert_int_eq(cm_analyzer_set_model(a, m2, &why), CM_OK);
+            }
+        }
+        ck_assert_int_eq(cm_analyzer_flush(a), CM_OK);
+        ck_assert_int_eq(cm_analyzer_set_model(a, m1, &why), CM_E_STATE);
+        cm_summary s;
+        cm_analyzer_summary(a, &s);
+        cm_analyzer_destroy(a);
+        ck_assert_int_eq(got.n, ref.n);
+        ck_assert_msg(memcmp(got.ep, ref.ep, (size_t)ref.n * sizeof ref.ep[0]) == 0, "threads %u", t);
+        ck_assert(memcmp(&s, &sref, sizeof s) == 0);
+    }
+    cm_model_destroy(m1);
+    cm_model_destroy(m2);
+    cm_model_destroy(fn);
+    free(x);
 }
 END_TEST
 
@@ -397,9 +461,9 @@ START_TEST(config_checks)
     c.long_s = 0;
     ck_assert_int_eq(cm_analyzer_create(&c, &a, &why), CM_E_RANGE);
     c.long_s = 1;
-    c.threads = 3;
+    c.threads = 4;
     ck_assert_int_eq(cm_analyzer_create(&c, &a, &why), CM_E_RANGE);
-    ck_assert_ptr_nonnull(strstr(why.msg, "threads=3"));
+    ck_assert_ptr_nonnull(strstr(why.msg, "threads=4"));
     c.threads = 2;
     ck_assert_int_eq(cm_analyzer_create(&c, &a, &why), CM_OK);
     ck_assert_int_eq(cm_analyzer_flush(a), CM_OK);
@@ -423,7 +487,8 @@ int main(void)
     tcase_add_test(tc, excessive_flags_and_nonfinite);
     tcase_add_test(tc, rate_and_channels_independent);
     tcase_add_test(tc, sobbing_after_crying);
-    tcase_add_test(tc, loudness_thread_same_results);
+    tcase_add_test(tc, helper_threads_same_results);
+    tcase_add_test(tc, set_model_mid_stream);
     tcase_add_test(tc, config_checks);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);

@@ -305,8 +305,8 @@ START_TEST(error_paths)
     c.merge_gap_s = 61;
     expect_create(&c, CRYMETER_E_RANGE, "merge_gap_s=61");
     crymeter_config_init(&c, 16000, 1);
-    c.threads = 3;
-    expect_create(&c, CRYMETER_E_RANGE, "threads=3");
+    c.threads = 4;
+    expect_create(&c, CRYMETER_E_RANGE, "threads=4");
     crymeter_config_init(&c, 16000, 1);
     c.model_path = tu_path("no-such-model.json");
     expect_create(&c, CRYMETER_E_IO, "no-such-model.json");
