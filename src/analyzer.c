@@ -236,7 +236,8 @@ struct cm_analyzer {
     pthread_cond_t det_work;
     pthread_t det_th;
     pthread_t front_th;
-    float *fq_in;                    /* FRONT_SLOTS x fq_in_cap native-rate mono samples */
+    float *fq_in;                    /* FRONT_SLOTS x fq_in_cap mono samples, native-rate
+                                        (8 kHz with rs_on_push) */
     size_t fq_in_cap, fq_in_n[FRONT_SLOTS];
     float *fq_rs;                    /* the thread's 8 kHz samples of one job */
     size_t fq_rs_cap;
@@ -266,10 +267,9 @@ cm_analyzer_config cm_analyzer_config_default(unsigned rate_hz, unsigned channel
     c.merge_gap_s = -1.0;
     c.min_episode_s = -1.0;
     c.true_peak = true;
-    /* The detector's own thread pays where a core is free for it: the front end (resampler,
-     * FFT, pitch) and the detector are two thirds and one third of the busiest thread, so
-     * on a four-core Raspberry Pi an 8-hour night's busiest thread drops from 90 to about
-     * 60 s (bench/arm64_budget.sh); on two cores a third thread only competes. */
+    /* The third thread pays where a core is free for it: on a four-core Raspberry Pi an
+     * 8-hour night's busiest thread drops from 90 to 48 s of work (bench/arm64_budget.sh,
+     * struct cm_analyzer); on two cores a third thread only competes. */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     c.threads = ncpu >= 4 ? 3 : 2;
     return c;
@@ -466,13 +466,13 @@ static void *front_main(void *arg)
          * for; with threads == 3 on a thread of its own (det_main). */
         size_t nr = a->fq_in_n[s], nf = 0;
         cm_frame *fr = a->fq_out + s * a->fq_out_cap;
-        const float *in8 = a->fq_in + s * a->fq_in_cap; /* already 8 kHz with rs_on_push */
+        const float *in = a->fq_in + s * a->fq_in_cap; /* 8 kHz already with rs_on_push */
         cm_status st = CM_OK;
         if (!a->rs_on_push) {
-            st = cm_fpath_resample(a->fp, in8, nr, a->fq_rs, a->fq_rs_cap, &nr);
-            in8 = a->fq_rs;
+            st = cm_fpath_resample(a->fp, in, nr, a->fq_rs, a->fq_rs_cap, &nr);
+            in = a->fq_rs;
         }
-        if (st == CM_OK) st = cm_front_process(a->front, in8, nr, fr, a->fq_out_cap, &nf);
+        if (st == CM_OK) st = cm_front_process(a->front, in, nr, fr, a->fq_out_cap, &nf);
         if (st != CM_OK) nf = 0;
         a->fq_out_n[s] = nf;
         if (!a->det_async) a->fq_win_n[s] = detect_job(a, s);
