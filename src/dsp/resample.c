@@ -29,6 +29,7 @@
 #include "crymeter/resample.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <string.h>
 #include <stdlib.h>
 
@@ -38,6 +39,16 @@
 
 #define RS_SLACK_LOW_RATE_SAMPLES 4096u
 
+/* libsoxr 0.1.3's engines without SIMD ("cr32", "cr64": Debian's arm64 build, or x86-64 with
+ * SOXR_USE_SIMD=0) share one process-wide FFT table cache (fft4g_cache.h) whose lazy set-up
+ * is not thread safe: two resamplers created or run at once by different threads
+ * (calibrate's and evaluate's feature workers, analyze -j) can see half-built or freed
+ * tables, which gives one clip garbage samples, a crash or a deadlock in the cache's locks.
+ * soxr_create always runs under this lock (it designs the filter with that FFT), and every
+ * later call of such an engine does too; the SIMD engines (cr32s, cr64s) keep their own
+ * tables and run unlocked. */
+static pthread_mutex_t soxr_mx = PTHREAD_MUTEX_INITIALIZER;
+
 struct cm_rs {
     soxr_t sx;           /* NULL when in == out (plain copy) */
     unsigned in_hz, out_hz;
@@ -45,6 +56,7 @@ struct cm_rs {
     uint64_t n_out;      /* output samples emitted so far */
     size_t slack;        /* output samples */
     int flushed;
+    int serial;          /* soxr engine with the shared FFT cache: calls hold soxr_mx */
 };
 
 /* ceil(n * num / den) without overflowing for any n whose result fits. */
@@ -77,7 +89,11 @@ cm_status cm_rs_create(unsigned in_rate_hz, unsigned out_rate_hz, cm_rs **out, c
         soxr_quality_spec_t q = soxr_quality_spec(SOXR_HQ, 0);
         /* One thread: the analyzer runs one file per core; soxr's OpenMP would oversubscribe. */
         soxr_runtime_spec_t rt = soxr_runtime_spec(1);
+        pthread_mutex_lock(&soxr_mx);
         r->sx = soxr_create((double)in_rate_hz, (double)out_rate_hz, 1, &err, &io, &q, &rt);
+        const char *eng = r->sx && !err ? soxr_engine(r->sx) : NULL;
+        r->serial = !eng || (strcmp(eng, "cr32s") != 0 && strcmp(eng, "cr64s") != 0);
+        pthread_mutex_unlock(&soxr_mx);
         if (!r->sx || err) {
             cm_rs_destroy(r);
             return cm_diag_fail(why, CM_E_NOMEM, "resampler %u->%u Hz: soxr: %s", in_rate_hz,
@@ -91,7 +107,11 @@ cm_status cm_rs_create(unsigned in_rate_hz, unsigned out_rate_hz, cm_rs **out, c
 void cm_rs_destroy(cm_rs *r)
 {
     if (!r) return;
-    if (r->sx) soxr_delete(r->sx);
+    if (r->sx) {
+        if (r->serial) pthread_mutex_lock(&soxr_mx);
+        soxr_delete(r->sx);
+        if (r->serial) pthread_mutex_unlock(&soxr_mx);
+    }
     free(r);
 }
 
@@ -123,7 +143,9 @@ cm_status cm_rs_process(cm_rs *r, const float *in, size_t n, float *out, size_t 
         size_t id = 0, od = 0;
         /* soxr takes at most olen * io_ratio input per call; with out_cap >= out_for that is
          * all of it in one call, the loop only covers soxr changing its mind. */
+        if (r->serial) pthread_mutex_lock(&soxr_mx);
         soxr_error_t err = soxr_process(r->sx, in + pos, n - pos, &id, out + o, out_cap - o, &od);
+        if (r->serial) pthread_mutex_unlock(&soxr_mx);
         if (err) return CM_E_STATE;
         pos += id;
         o += od;
@@ -147,7 +169,9 @@ cm_status cm_rs_flush(cm_rs *r, float *out, size_t out_cap, size_t *n_out)
     size_t o = 0;
     for (;;) {
         size_t od = 0;
+        if (r->serial) pthread_mutex_lock(&soxr_mx);
         soxr_error_t err = soxr_process(r->sx, NULL, 0, NULL, out + o, out_cap - o, &od);
+        if (r->serial) pthread_mutex_unlock(&soxr_mx);
         if (err) return CM_E_STATE;
         o += od;
         if (od == 0 || o == out_cap) break;

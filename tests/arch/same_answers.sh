@@ -4,9 +4,13 @@
 #  - analyze's JSON Lines, byte for byte: the demo; the demo at 8 kHz (no resampling) and at
 #    44.1 kHz stereo; every clip of samples/clips; the demo with models/framenet.json (the
 #    frame network, AVX2 clone on x86-64, plain C on arm64).
-#    The features underneath differ in their low digits (Debian's kissfft and libm contract
-#    a*b+c into fused multiply-adds on arm64, where FMA is in the base instruction set;
-#    crymeter's own code is ISO C and never contracts); the printed records do not.
+#  - calibrate on the bundled clips: the trained models may differ in their low digits (the
+#    features do: Debian's kissfft and libm contract a*b+c into fused multiply-adds on arm64,
+#    where FMA is in the base instruction set; crymeter's own code is ISO C and never
+#    contracts), so every number must agree to 1e-3 relative and every other field exactly,
+#    and each model, run by either tool, must give the demo the same records. calibrate's
+#    feature workers resample clips at once: on arm64 that once gave a clip wrong samples
+#    (libsoxr's shared FFT cache, src/dsp/resample.c), which this comparison caught.
 # Registered only in a cross build configured with CM_HOST_CRYMETER (make check-arm64).
 set -u
 CRYMETER=${CRYMETER:?} HOST=${CM_HOST_CRYMETER:?} SRC=${CM_SOURCE_DIR:?}
@@ -30,4 +34,44 @@ same framenet analyze -f jsonl --model "$SRC/models/framenet.json" "$demo"
 for c in "$SRC"/samples/clips/*; do same "clip_$(basename "$c")" analyze -f jsonl "$c"; done
 grep -q '^{"type":"episode","id":1,"file":"[^"]*","class":"cry"' "$T/demo.host" && ok || bad "the demo's first episode is not crying"
 
+# calibrate on the bundled clips plus three of the 13 a 2-fold split needs.
+mkdir -p "$T/data/clips"
+cp "$SRC"/samples/clips/* "$T/data/clips/"
+sox -R -n -r 16000 -c 1 "$T/data/clips/pink.wav" synth 3 pinknoise vol 0.3
+sox -R -n -r 16000 -c 1 "$T/data/clips/brown.wav" synth 4 brownnoise vol 0.2
+tr '\t' ',' < "$SRC/samples/labels.tsv" > "$T/m.csv"
+printf 'clips/pink.wav,noise,synth:pink\nclips/brown.wav,noise,synth:brown\n' >> "$T/m.csv"
+printf 'clips/speech_3_jackson_0.flac,speech,copy:jackson\n' >> "$T/m.csv"
+for side in host target; do
+    tool=$HOST; [ $side = target ] && tool=$CRYMETER
+    expect 0 "" -- "$tool" calibrate --manifest "$T/m.csv" --data-root "$T/data" --folds 2 \
+        --epochs 20 --tree-rounds 20 -o "$T/$side.json"
+done
+python3 - "$T/host.json" "$T/target.json" <<'PY' && ok || bad "calibrate: the models differ beyond 1e-3"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+worst, bad = 0.0, []
+def walk(x, y, path):
+    global worst
+    if path in (".provenance.date", ".provenance.training_seconds"):
+        return
+    if isinstance(x, dict) and isinstance(y, dict) and x.keys() == y.keys():
+        for k in x: walk(x[k], y[k], path + "." + k)
+    elif isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
+        for u, v in zip(x, y): walk(u, v, path + "[]")
+    elif isinstance(x, float) or isinstance(y, float):
+        if isinstance(x, bool) or isinstance(y, bool) or not isinstance(x, (int, float)) or not isinstance(y, (int, float)):
+            bad.append(path); return
+        d = abs(x - y) / max(1.0, abs(x), abs(y)); worst = max(worst, d)
+        if d > 1e-3: bad.append("%s %r %r" % (path, x, y))
+    elif x != y:
+        bad.append("%s %r %r" % (path, x, y))
+walk(a, b, "")
+print("calibrate: largest relative difference between the models %.2g" % worst)
+if bad: print("\n".join(bad[:10])); sys.exit(1)
+PY
+same model_host analyze -f jsonl --model "$T/host.json" "$demo"
+same model_target analyze -f jsonl --model "$T/target.json" "$demo"
+cmp -s "$T/model_host.host" "$T/model_target.host" && ok ||
+    bad "the host's and the target's models give the demo different records"
 finish

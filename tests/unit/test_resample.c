@@ -4,6 +4,7 @@
  * chunkings (with every call's output within cm_rs_out_for), the copy path, and the API. */
 #include <check.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,75 @@ START_TEST(test_chunk_invariance)
 }
 END_TEST
 
+/* Resamplers created and run by several threads at once give what one thread gives. With
+ * SOXR_USE_SIMD=0 libsoxr picks the engine Debian's arm64 build uses ("cr32"), whose FFT
+ * tables are one lazily built process-wide cache: without cm_rs's lock, threads that reach
+ * it together (calibrate's feature workers) got a clip of wrong samples, a crash or a hang
+ * (about 2 % of runs of this test, which Check forks, so the cache starts empty). */
+#define RACE_THREADS 4
+#define RACE_N 24000u
+typedef struct {
+    unsigned first;
+    pthread_barrier_t *go;
+    const float *x;
+    float *y[N_PAIRS];
+    size_t n[N_PAIRS];
+} race_job;
+
+static void *race_main(void *arg)
+{
+    race_job *j = arg;
+    pthread_barrier_wait(j->go);
+    for (unsigned k = 0; k < (unsigned)N_PAIRS; k++) {
+        unsigned i = (j->first + k) % (unsigned)N_PAIRS;
+        cm_rs *r = NULL;
+        cm_diag why = {{0}};
+        if (cm_rs_create(pairs[i].in, pairs[i].out, &r, &why) != CM_OK) continue;
+        size_t cap = cm_rs_out_for(r, RACE_N) + cm_rs_out_for(r, 0), got = 0, fl = 0;
+        j->y[i] = malloc(cap * sizeof(float));
+        if (j->y[i] && cm_rs_process(r, j->x, RACE_N, j->y[i], cap, &got) == CM_OK &&
+            cm_rs_flush(r, j->y[i] + got, cap - got, &fl) == CM_OK)
+            j->n[i] = got + fl;
+        cm_rs_destroy(r);
+    }
+    return NULL;
+}
+
+START_TEST(test_threads)
+{
+    ck_assert_int_eq(setenv("SOXR_USE_SIMD", "0", 1), 0);
+    uint64_t st = tu_seed() ^ 77u;
+    float *x = malloc(RACE_N * sizeof *x);
+    for (size_t i = 0; i < RACE_N; i++) x[i] = (float)(0.2 * tu_gauss(&st));
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, RACE_THREADS);
+    race_job job[RACE_THREADS];
+    pthread_t th[RACE_THREADS];
+    for (unsigned t = 0; t < RACE_THREADS; t++) {
+        job[t] = (race_job){.first = t * 3u, .go = &go, .x = x};
+        ck_assert_int_eq(pthread_create(&th[t], NULL, race_main, &job[t]), 0);
+    }
+    for (unsigned t = 0; t < RACE_THREADS; t++) pthread_join(th[t], NULL);
+    pthread_barrier_destroy(&go);
+    /* The reference afterwards, one resampler at a time. */
+    for (int i = 0; i < N_PAIRS; i++) {
+        size_t m;
+        float *ref = resample(pairs[i].in, pairs[i].out, x, RACE_N, RACE_N, NULL, &m);
+        for (unsigned t = 0; t < RACE_THREADS; t++) {
+            ck_assert_msg(job[t].y[i] && job[t].n[i] == m, "%u->%u: thread %u: %zu samples, "
+                          "expected %zu", pairs[i].in, pairs[i].out, t, job[t].n[i], m);
+            ck_assert_msg(memcmp(job[t].y[i], ref, m * sizeof *ref) == 0,
+                          "%u->%u: thread %u's output differs from one thread's", pairs[i].in,
+                          pairs[i].out, t);
+            free(job[t].y[i]);
+        }
+        free(ref);
+    }
+    free(x);
+    unsetenv("SOXR_USE_SIMD");
+}
+END_TEST
+
 START_TEST(test_copy)
 {
     cm_rs *r = make(16000, 16000);
@@ -247,6 +317,7 @@ static Suite *resample_suite(void)
     tcase_add_loop_test(t, test_tones, 0, (int)(sizeof tone_cases / sizeof *tone_cases));
     tcase_add_loop_test(t, test_chunk_invariance, 0, N_PAIRS);
     tcase_add_test(t, test_copy);
+    tcase_add_test(t, test_threads);
     tcase_add_loop_test(t, test_api, 0, (int)(sizeof api_cases / sizeof *api_cases));
     suite_add_tcase(s, t);
     return s;
