@@ -6,7 +6,9 @@
  * out per call is not (soxr releases in blocks: up to ~1430 samples at the lower rate are held
  * back, e.g. 40 ms for 44.1 -> 16 kHz, which is the added latency). Passband flat within 0.01 dB
  * to 0.91 of the lower Nyquist (7.3 kHz for 16 kHz output), aliasing below -130 dB. One object
- * per stream; objects on different threads are independent. */
+ * per stream; objects on different threads are independent and give the same samples as one
+ * thread (where libsoxr's engine shares state across the process, as on arm64, its calls
+ * take one process-wide lock, so they run one at a time). */
 #ifndef CRYMETER_RESAMPLE_H
 #define CRYMETER_RESAMPLE_H
 
