@@ -59,6 +59,16 @@ struct cm_rs {
     int serial;          /* soxr engine with the shared FFT cache: calls hold soxr_mx */
 };
 
+static void sx_lock(const cm_rs *r)
+{
+    if (r->serial) pthread_mutex_lock(&soxr_mx);
+}
+
+static void sx_unlock(const cm_rs *r)
+{
+    if (r->serial) pthread_mutex_unlock(&soxr_mx);
+}
+
 /* ceil(n * num / den) without overflowing for any n whose result fits. */
 static size_t scale_ceil(size_t n, unsigned num, unsigned den)
 {
@@ -108,9 +118,9 @@ void cm_rs_destroy(cm_rs *r)
 {
     if (!r) return;
     if (r->sx) {
-        if (r->serial) pthread_mutex_lock(&soxr_mx);
+        sx_lock(r);
         soxr_delete(r->sx);
-        if (r->serial) pthread_mutex_unlock(&soxr_mx);
+        sx_unlock(r);
     }
     free(r);
 }
@@ -143,9 +153,9 @@ cm_status cm_rs_process(cm_rs *r, const float *in, size_t n, float *out, size_t 
         size_t id = 0, od = 0;
         /* soxr takes at most olen * io_ratio input per call; with out_cap >= out_for that is
          * all of it in one call, the loop only covers soxr changing its mind. */
-        if (r->serial) pthread_mutex_lock(&soxr_mx);
+        sx_lock(r);
         soxr_error_t err = soxr_process(r->sx, in + pos, n - pos, &id, out + o, out_cap - o, &od);
-        if (r->serial) pthread_mutex_unlock(&soxr_mx);
+        sx_unlock(r);
         if (err) return CM_E_STATE;
         pos += id;
         o += od;
@@ -169,9 +179,9 @@ cm_status cm_rs_flush(cm_rs *r, float *out, size_t out_cap, size_t *n_out)
     size_t o = 0;
     for (;;) {
         size_t od = 0;
-        if (r->serial) pthread_mutex_lock(&soxr_mx);
+        sx_lock(r);
         soxr_error_t err = soxr_process(r->sx, NULL, 0, NULL, out + o, out_cap - o, &od);
-        if (r->serial) pthread_mutex_unlock(&soxr_mx);
+        sx_unlock(r);
         if (err) return CM_E_STATE;
         o += od;
         if (od == 0 || o == out_cap) break;
