@@ -13,7 +13,9 @@ back to back, 1 s of digital silence between them) through `crymeter analyze`, w
 shipped model and with the home model. A cry episode overlapping a non-cry clip is a false
 alarm; a cry clip overlapped by a cry episode is found. Crying of every other home is one
 more stream (all cry clips of the manifest, each home's own left out when scoring it), so
-that forgetting shows.
+that forgetting shows; and the first 60 of those cry clips are played once more, each right
+after one of the home's test clips that are not crying (1 s of silence between), so that a
+correction spread over time shows where it reaches crying.
 
 Prints one Markdown table (a row per home) and a summary: the median over confuser homes of
 the false-alarm ratio (before / after), the homes' crying found before and after, and the
@@ -36,6 +38,7 @@ GAP_S = 1.0
 ADAPT_SHARE = 0.30
 ADAPT_MAX_S = 300.0
 NONCRY_MAX_S = 1800.0
+AFTER_N = 60  # cry clips played right after a home's own sounds
 
 
 def decode(path, cache):
@@ -107,6 +110,11 @@ def score(spans, eps, is_cry):
             fa += 1
             by[hit[0]["label"]] += 1
     return found, n_cry, fa, by
+
+
+def found_set(spans, eps, is_cry):
+    """Paths of the cry clips a cry episode overlaps."""
+    return {r["path"] for a, b, r in spans if is_cry(r) and any(s < b and e > a for s, e in eps)}
 
 
 def homes(rows):
@@ -193,10 +201,12 @@ def main():
 
     print("| home | adapt s (clips) | test clips | false alarms before -> after (% of its other "
           "sounds' time in cry episodes) | crying found "
-          "before -> after | other homes' crying before -> after | other homes' false alarms "
+          "before -> after | other homes' crying before -> after | other homes' crying right "
+          "after its sounds, found (missed there of those found among other crying) | other homes' false alarms "
           "per hour before -> after | adapt |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     ratios, losses, found_b, found_a, fah, shares = [], [], [0, 0], [0, 0], [], []
+    after_loss = []
     for name, clips in sorted(hs.items()):
         total = sum(float(r["duration_s"]) for r in clips)
         budget = min(ADAPT_SHARE * total, ADAPT_MAX_S)
@@ -258,6 +268,32 @@ def main():
         _, _, nfb, _ = score(keep, episodes(nw, base), cry)
         _, _, nfa, _ = score(keep, episodes(nw, model), cry)
         fah.append((nfb / hours, nfa / hours))
+        # Crying right after the home's own sounds: each of the first AFTER_N cry clips of
+        # the other homes follows one of this home's test clips that are not crying (1 s of
+        # silence between), where a correction spread over time would reach it.
+        mine = [r for r in test if not cry(r)]
+        after = "-"
+        if mine:
+            pairs = []
+            others_cry = [sp for sp in cspans if sp[2]["path"] not in own]
+            for i, (_, _, r) in enumerate(others_cry[:AFTER_N]):
+                pairs += [mine[i % len(mine)], r]
+            aw = os.path.join(d, "after.wav")
+            aspans = write_stream(aw, pairs, a.data, cache)
+            ab, an, _, _ = score(aspans, episodes(aw, base), cry)
+            aa, _, _, _ = score(aspans, episodes(aw, model), cry)
+            # The clips the model with the layer finds when they play among other crying,
+            # and of those, the ones it misses right after the home's sounds. (Before the
+            # layer, a false episode of the home's sound can run on into the crying after
+            # it and "find" it, so the before/after counts alone overstate a loss.)
+            first = {sp[2]["path"] for sp in others_cry[:AFTER_N]}
+            def missed(m):
+                alone = found_set(cspans, episodes(cw, m), cry) & first
+                return len(alone - found_set(aspans, episodes(aw, m), cry)), len(alone)
+            (mb, nb), (ma, na) = missed(base), missed(model)
+            after = f"{ab}/{an} -> {aa}/{an} (missed {mb}/{nb} -> {ma}/{na})"
+            if na and nb:
+                after_loss.append((mb / nb, ma / na))
         if nc:
             found_b[0] += fb
             found_b[1] += nc
@@ -270,7 +306,7 @@ def main():
         other = f"{ob / on:.3f} -> {oa / on:.3f}" if on else "-"
         why = "yes" if adapted else ad.stderr.strip().split("adapt: ")[-1][:60]
         print(f"| {name} | {t:.0f} ({len(part)}) | {len(test)} | {fab} -> {faa} ({100 * shb:.0f} -> {100 * sha:.0f} %) | "
-              f"{fb}/{nc} -> {fa_}/{nc} | {other} | {nfb / hours:.1f} -> {nfa / hours:.1f} | {why} |", flush=True)
+              f"{fb}/{nc} -> {fa_}/{nc} | {other} | {after} | {nfb / hours:.1f} -> {nfa / hours:.1f} | {why} |", flush=True)
     print()
     if ratios:
         print(f"false-alarm ratio before/after, median over {len(ratios)} homes with false "
@@ -284,6 +320,12 @@ def main():
     if losses:
         print(f"other homes' crying: largest loss {100 * max(losses):.1f} points, median "
               f"{100 * statistics.median(losses):.1f}")
+    if after_loss:
+        print(f"other homes' crying right after the home's own sounds, missed there of the "
+              f"clips found among other crying: largest share {100 * max(b for b, _ in after_loss):.1f} -> "
+              f"{100 * max(a for _, a in after_loss):.1f} %, median "
+              f"{100 * statistics.median(b for b, _ in after_loss):.1f} -> "
+              f"{100 * statistics.median(a for _, a in after_loss):.1f} %")
     if fah:
         print(f"other homes' false alarms per hour: largest rise "
               f"{max(a - b for b, a in fah):+.1f}, median {statistics.median(a - b for b, a in fah):+.1f}")
