@@ -125,8 +125,8 @@ int cm_detector_push(cm_detector *d, const cm_frame *fr, cm_window_scores *out);
  * are scored as one short window. */
 int cm_detector_flush(cm_detector *d, cm_window_scores *out);
 /* Scores the windows from now on with m. The frame history, the smoothing history, the
- * confirmation history and the frame network's state are kept, so no window is lost or
- * scored twice; the caller has checked that m smooths, confirms and has a frame network as
+ * confirmation history, the frame network's state and the home layer's trail (an old
+ * layer's correction fades within 4 s) are kept, so no window is lost or scored twice; the caller has checked that m smooths, confirms and has a frame network as
  * the detector's model does (cm_analyzer_set_model). m must outlive the detector's use. */
 void cm_detector_set_model(cm_detector *d, const cm_model *m);
 

@@ -6,11 +6,16 @@
  * and crying ones (its own, and anchors: crying recorded in other homes). A logistic
  * regression on the standardised features tells the two apart, and a gate keeps it local:
  * a window's cry log-odds move down by
- *     gain * P(one of the household's not-crying sounds | x) * max(0, 1 - d / radius)
- * where d is the distance to the nearest not-crying example. A window farther than radius
- * from everything the household corrected (another baby, another room) keeps the shipped
- * model's answer exactly, whatever side of the regression it falls on. The layer only ever
- * lowers the cry probability (the shipped threshold still decides what crying is found). It
+ *     gain * P(one of the household's not-crying sounds | x) * max over e of (1 - d_e / r_e)
+ * where d_e is the distance to the household's not-crying example e and r_e its reach: the
+ * radius, or CM_HOME_CRY_REACH times e's distance to the nearest crying example (the
+ * household's own or an anchor) when that is shorter, so that a cat that sounds like
+ * somebody's crying reaches no further than that crying. A window beyond every example's
+ * reach (another baby, another room) keeps the shipped model's answer exactly, whatever side
+ * of the regression it falls on. The detector and clip scoring then spread the correction
+ * over time (cm_home_trail): a cat's episode is lowered as a whole, not meow by meow. The
+ * layer only ever lowers the cry probability (the shipped threshold still decides what
+ * crying is found). It
  * reads only the window features and the model's output probabilities, so it works on top
  * of any classifier of the same feature version.
  *
@@ -33,7 +38,16 @@ extern "C" {
 
 /* Version of the layer's definition; a model file records it and the loader refuses
  * another (its weights would mean something else). */
-#define CM_HOME_VERSION 1u
+#define CM_HOME_VERSION 2u
+/* A not-crying example's reach, as a multiple of its distance to the nearest crying example:
+ * 1.25 kept other homes' crying within 1.2 points on the shared data, where the radius alone
+ * lost up to 2.5 (models/README.md, "Home models"). */
+#define CM_HOME_CRY_REACH 1.25f
+/* Windows a correction is spread over: 16 at the detector's 0.25 s hop, 4 s. Only the
+ * corrections of windows the model scores as crying (cry probability at least
+ * CM_HOME_TRAIL_MIN_P, before the layer) spread. */
+#define CM_HOME_TRAIL 16u
+#define CM_HOME_TRAIL_MIN_P 0.5f
 /* Most examples a layer holds: 4096 windows are 17 minutes of audio at 4 windows a second. */
 #define CM_HOME_MAX_EXAMPLES 4096u
 #define CM_HOME_MAX_GAIN 20.0f
@@ -42,7 +56,8 @@ typedef struct cm_home_params {
     float gain;   /* largest change of the cry log-odds (natural log), 0..CM_HOME_MAX_GAIN */
     float l2;     /* the regression's weight decay, 0..1e6 (both verdicts weigh 1/2 in all) */
     float radius; /* the gate: distance at which the correction has faded to 0, in standard
-                     deviations (root mean square over the features), (0, 1000] */
+                     deviations (root mean square over the features), (0, 1000]; an
+                     example nearer to crying reaches less (CM_HOME_CRY_REACH) */
 } cm_home_params;
 
 typedef struct cm_home cm_home;
@@ -79,16 +94,32 @@ float cm_home_intercept(const cm_home *h);
 const float *cm_home_example(const cm_home *h, size_t i);
 int cm_home_is_cry(const cm_home *h, size_t i);
 
-/* The change of the cry log-odds for one raw feature vector: -gain times the regression's
- * probability that it is one of the household's not-crying sounds times the gate (above); 0
- * beyond the radius and when a feature is not finite. Costs one pass over the not-crying
- * examples (most abandoned after 8 features). Never allocates. */
+/* The change of the cry log-odds for one raw feature vector, alone: -gain times the
+ * regression's probability that it is one of the household's not-crying sounds times the
+ * gate (above); 0 beyond every example's reach and when a feature is not finite. Costs one
+ * pass over the not-crying examples (most abandoned after 8 features). Never allocates. */
 float cm_home_shift(const cm_home *h, const float *x);
-/* Applies cm_home_shift to class probabilities p[CM_N_CLASSES] in place: the cry
- * probability's log-odds move by the shift (p kept within [1e-6, 1 - 1e-6] first), and
- * background and vocal share the rest in their former ratio (equally when both were 0). The
- * sob entry is left alone. No change when the shift is 0. */
-void cm_home_apply(const cm_home *h, const float *x, float p[CM_N_CLASSES]);
+
+/* The correction over time, one per stream (zeroed: a stream's start): the shifts of the
+ * last CM_HOME_TRAIL windows, 0 for a silent window or one the model does not call crying.
+ * A window's shift is the lower of its own and their mean, so a confuser that matches the
+ * household's corrections in some windows is lowered in the windows between them too (a
+ * cat's episode stays one lowered episode instead of splitting where one meow matches and
+ * the next does not), and the spread fades within 4 s of it. The cost: crying that starts
+ * within 4 s of a corrected sound is lowered at its start too. */
+typedef struct cm_home_trail {
+    float shift[CM_HOME_TRAIL];
+    unsigned n; /* windows pushed, the next one at shift[n % CM_HOME_TRAIL] */
+} cm_home_trail;
+/* Records a window's shift (as above) and returns the mean of the last CM_HOME_TRAIL. */
+float cm_home_trail_push(cm_home_trail *t, float shift);
+
+/* Applies the layer to class probabilities p[CM_N_CLASSES] in place: the shift is
+ * cm_home_shift's, or the trail's mean when lower (t NULL: no trail); the cry probability's log-odds move by
+ * it (p kept within [1e-6, 1 - 1e-6] first), and background and vocal share the rest in
+ * their former ratio (equally when both were 0). The sob entry is left alone. No change when
+ * the shift is 0. */
+void cm_home_apply(const cm_home *h, cm_home_trail *t, const float *x, float p[CM_N_CLASSES]);
 
 #ifdef __cplusplus
 }

@@ -37,7 +37,8 @@ static const char help[] =
     "Teaches the detector the sounds of your home that it takes for crying (your cat, your\n"
     "television, a toy, your other children), from your own corrections. It writes a home\n"
     "model: the shipped model (or --model) plus a layer that lowers the cry probability of\n"
-    "sounds like the ones you said were not crying. Sounds far from everything you\n"
+    "sounds like the ones you said were not crying (and, for 4 s after such a sound,\n"
+    "whatever follows it: a cat's whole episode). Sounds far from everything you\n"
     "corrected are scored exactly as before, so crying elsewhere is found as before. It\n"
     "does not make the detector find crying it misses (for that, lower the threshold:\n"
     "calibrate --threshold-only); the crying you label keeps the layer off your own baby.\n"
@@ -94,8 +95,8 @@ static const char help[] =
 static const float gains[] = {2.0f, 4.0f, 8.0f};
 static const float l2s[] = {0.01f, 0.1f};
 /* The gate's radius, standard deviations of the training data (the shipped network's scale):
- * a cat's meows lie about 0.4 apart, and radii up to 0.8 kept other homes' crying within 2.5
- * points on the shared data (models/README.md, "Home models"). */
+ * a cat's meows lie about 0.4 apart. An example near crying reaches less (CM_HOME_CRY_REACH),
+ * which is what keeps other homes' crying (models/README.md, "Home models"). */
 static const float radii[] = {0.4f, 0.6f, 0.8f};
 
 typedef struct item {

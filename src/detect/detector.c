@@ -33,6 +33,7 @@ struct cm_detector {
      * probabilities, frame k at fp[k % WIN], averaged over the window when it is scored. */
     cm_fn_state fn;
     float fp[CM_DET_WIN_FRAMES][CM_FN_CLASSES];
+    cm_home_trail trail;              /* the home layer's correction over time */
 };
 
 cm_status cm_detector_create(const cm_model *m, cm_detector **out, cm_diag *why)
@@ -61,6 +62,7 @@ void cm_detector_reset(cm_detector *d)
     d->pushed = d->scored_at = 0;
     d->n_hist = d->hist_pos = 0;
     d->n_scored = 0;
+    memset(&d->trail, 0, sizeof d->trail);
     cm_fn_reset(&d->fn);
 }
 
@@ -81,7 +83,8 @@ static void score(cm_detector *d, size_t n, cm_window_scores *out)
                 s[c] += d->fp[(first + i) % CM_DET_WIN_FRAMES][c];
         for (unsigned c = 0; c < CM_FN_CLASSES; c++) fnp[c] = (float)(s[c] / (double)n);
     }
-    cm_model_window_probs(d->m, feat, peak, cm_model_frame_net(d->m) ? fnp : NULL, p);
+    cm_model_window_probs(d->m, feat, peak, cm_model_frame_net(d->m) ? fnp : NULL, &d->trail,
+                          p);
 
     unsigned k = cm_model_smooth_windows(d->m);
     if (k > MAX_SMOOTH) k = MAX_SMOOTH;

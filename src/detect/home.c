@@ -18,12 +18,13 @@ struct cm_home {
     float *x;     /* n * CM_WF_DIM raw, as given (what the model file stores) */
     uint8_t *cry;
     float *z;     /* the not-crying examples standardised, n - n_cry rows (the gate) */
+    float *r2;    /* each one's reach squared, summed over the features (the gate's units) */
 };
 
 void cm_home_free(cm_home *h)
 {
     if (!h) return;
-    free(h->x), free(h->cry), free(h->z);
+    free(h->x), free(h->cry), free(h->z), free(h->r2);
     free(h);
 }
 
@@ -38,6 +39,33 @@ static cm_status check_params(const cm_home_params *p, cm_diag *why)
         return cm_diag_fail(why, CM_E_RANGE, "home.radius=%g: expected above 0, at most 1000",
                             (double)p->radius);
     return CM_OK;
+}
+
+/* Each not-crying example's reach (cm_home_params.radius, CM_HOME_CRY_REACH): the radius,
+ * or CM_HOME_CRY_REACH times the distance to the nearest crying example when shorter. One
+ * pass over the crying examples per not-crying one (40 cat windows against 1,000 anchors:
+ * 2 M multiply-adds, once per layer). */
+static void reach(cm_home *h)
+{
+    float zc[CM_WF_DIM];
+    const float r2max = h->p.radius * h->p.radius * (float)CM_WF_DIM;
+    const float k2 = CM_HOME_CRY_REACH * CM_HOME_CRY_REACH;
+    size_t n_no = h->n - h->n_cry;
+    for (size_t i = 0; i < n_no; i++) h->r2[i] = r2max;
+    for (size_t c = 0; c < h->n; c++) {
+        if (!h->cry[c]) continue;
+        for (size_t j = 0; j < CM_WF_DIM; j++)
+            zc[j] = (h->x[c * CM_WF_DIM + j] - h->mean[j]) / h->std[j];
+        for (size_t i = 0; i < n_no; i++) {
+            const float *e = h->z + i * CM_WF_DIM;
+            float d2 = 0.f;
+            for (size_t j = 0; j < CM_WF_DIM; j++) {
+                float d = zc[j] - e[j];
+                d2 += d * d;
+            }
+            if (k2 * d2 < h->r2[i]) h->r2[i] = k2 * d2;
+        }
+    }
 }
 
 /* Checks and copies everything but the regression. */
@@ -104,7 +132,8 @@ static cm_status make(const cm_home_params *p, const float *mean, const float *s
         }
     }
     h->z = malloc((n - h->n_cry) * CM_WF_DIM * sizeof *h->z);
-    if (!h->z) {
+    h->r2 = malloc((n - h->n_cry) * sizeof *h->r2);
+    if (!h->z || !h->r2) {
         cm_home_free(h);
         return cm_diag_fail(why, CM_E_NOMEM, "home: out of memory");
     }
@@ -114,6 +143,7 @@ static cm_status make(const cm_home_params *p, const float *mean, const float *s
                 h->z[k * CM_WF_DIM + j] = (x[i * CM_WF_DIM + j] - h->mean[j]) / h->std[j];
             k++;
         }
+    reach(h);
     *out = h;
     return CM_OK;
 }
@@ -168,32 +198,50 @@ float cm_home_shift(const cm_home *h, const float *x)
         if (!isfinite(z[j])) return 0.f;
         a += (double)h->w[j] * z[j];
     }
-    /* The gate: the nearest of the household's not-crying windows, squared distance summed
-     * over the features; the radius in the same units. Partial sums only grow, so a
-     * candidate is dropped once past the best so far (checked every 8 features). */
-    const float r2 = h->p.radius * h->p.radius * (float)CM_WF_DIM;
-    float best = r2;
+    /* The gate: the not-crying example whose reach x lies deepest within, as the smallest
+     * ratio of squared distance to squared reach. Partial sums only grow, so a candidate is
+     * dropped once past the best so far (checked every 8 features). An example that lies on
+     * a crying one has reach 0 and never gates. */
+    float best = 1.f;
     for (size_t i = 0, n = h->n - h->n_cry; i < n; i++) {
         const float *e = h->z + i * CM_WF_DIM;
+        const float lim = best * h->r2[i];
         float d2 = 0.f;
         size_t j = 0;
         for (; j < CM_WF_DIM; j++) {
             float d = z[j] - e[j];
             d2 += d * d;
-            if ((j & 7u) == 7u && d2 >= best) break;
+            if ((j & 7u) == 7u && d2 >= lim) break;
         }
-        if (j == CM_WF_DIM && d2 < best) best = d2;
+        if (j == CM_WF_DIM && d2 < lim) best = d2 / h->r2[i];
     }
-    if (!(best < r2)) return 0.f;
-    float gate = 1.f - sqrtf(best / r2);
+    if (!(best < 1.f)) return 0.f;
+    float gate = 1.f - sqrtf(best);
     return -h->p.gain * gate * (float)(1.0 / (1.0 + exp(-a)));
 }
 
-void cm_home_apply(const cm_home *h, const float *x, float p[CM_N_CLASSES])
+float cm_home_trail_push(cm_home_trail *t, float shift)
+{
+    t->shift[t->n++ % CM_HOME_TRAIL] = shift;
+    /* Summed in slot order: unfilled slots (a stream's first 4 s) are 0, and the same
+     * windows give the same float sum however the stream was chunked. */
+    float sum = 0.f;
+    for (unsigned i = 0; i < CM_HOME_TRAIL; i++) sum += t->shift[i];
+    return sum / (float)CM_HOME_TRAIL;
+}
+
+void cm_home_apply(const cm_home *h, cm_home_trail *t, const float *x, float p[CM_N_CLASSES])
 {
     float s = cm_home_shift(h, x);
-    if (s == 0.f) return;
     float c = p[CM_CLASS_CRY];
+    /* Only a correction of a window the model calls crying spreads: the room tone between a
+     * cat's meows is the household's too, and its large (harmless) shift must not carry
+     * into the crying that follows it. */
+    if (t) {
+        float mean = cm_home_trail_push(t, c >= CM_HOME_TRAIL_MIN_P ? s : 0.f);
+        if (mean < s) s = mean;
+    }
+    if (s == 0.f) return;
     if (c < 1e-6f) c = 1e-6f;
     if (c > 1.f - 1e-6f) c = 1.f - 1e-6f;
     float lo = logf(c / (1.f - c)) + s;

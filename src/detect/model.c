@@ -1192,12 +1192,14 @@ char *cm_model_to_json(const cm_model *m)
 /* ---- scoring, shared by the detector and clip scoring ------------------------------------ */
 
 void cm_model_window_probs(const cm_model *m, const float *feat, float peak_dbfs,
-                           const float *fn_p, float p[CM_N_CLASSES])
+                           const float *fn_p, cm_home_trail *trail, float p[CM_N_CLASSES])
 {
     p[CM_CLASS_SOB] = 0.f;
     if (!(peak_dbfs >= m->silence_dbfs)) {
         p[CM_CLASS_BACKGROUND] = 1.f;
         p[CM_CLASS_VOCAL] = p[CM_CLASS_CRY] = 0.f;
+        /* Silence is time too: a correction fades over it as over any other window. */
+        if (m->home && trail) cm_home_trail_push(trail, 0.f);
         return;
     }
     cm_model_forward(m, feat, p);
@@ -1210,7 +1212,7 @@ void cm_model_window_probs(const cm_model *m, const float *feat, float peak_dbfs
     }
     /* Last, so that the household's corrections act on what the detector would have
      * reported, whatever the classifiers inside. */
-    if (m->home) cm_home_apply(m->home, feat, p);
+    if (m->home) cm_home_apply(m->home, trail, feat, p);
 }
 
 size_t cm_model_frame_net_windows(const cm_model *m, const float *fin, size_t n_frames,
@@ -1248,9 +1250,11 @@ void cm_model_score_clip(const cm_model *m, const float *feats, const float *pea
                          const float *fn_win, size_t n_windows, float *p_out)
 {
     unsigned k = m->smooth_windows;
+    cm_home_trail trail = {{0}, 0};
     for (size_t w = 0; w < n_windows; w++)
         cm_model_window_probs(m, feats + w * CM_WF_DIM, peak_dbfs[w],
-                              fn_win ? fn_win + w * CM_FN_CLASSES : NULL, p_out + w * CM_N_CLASSES);
+                              fn_win ? fn_win + w * CM_FN_CLASSES : NULL, &trail,
+                              p_out + w * CM_N_CLASSES);
     if (k > 1) smooth_clip(k, n_windows, p_out);
     unsigned ck = m->params.confirm_k, cn = m->params.confirm_n;
     if (cn <= 1 || ck < 1 || n_windows == 0) return;

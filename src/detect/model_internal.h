@@ -4,12 +4,15 @@
 #ifndef CM_MODEL_INTERNAL_H
 #define CM_MODEL_INTERNAL_H
 
+#include "crymeter/home.h"
 #include "crymeter/model.h"
 
 /* fn_p: the frame network's mean probabilities over the window's frames (NULL: none);
- * blended with the window classifier's by the network's weight. */
+ * blended with the window classifier's by the network's weight. trail: the stream's home
+ * layer correction over time (crymeter/home.h; NULL: each window alone), windows pushed in
+ * stream order, silent ones included. */
 void cm_model_window_probs(const cm_model *m, const float *feat, float peak_dbfs,
-                           const float *fn_p, float p[CM_N_CLASSES]);
+                           const float *fn_p, cm_home_trail *trail, float p[CM_N_CLASSES]);
 
 /* Cry confirmation (cm_detect_params.confirm_k / confirm_n): the k-th largest of the last m
  * (<= n) smoothed cry probabilities, oldest first; with m < n windows so far (start of a

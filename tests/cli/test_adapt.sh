@@ -87,7 +87,7 @@ grep -q "music" "$T/out" && ok || bad "the report names no sound: $(cat "$T/out"
 "$CRYMETER" analyze -f jsonl --no-progress --model "$T/home.json" "$T/night2.wav" > "$T/n2.home.jsonl"
 [ "$(night2 "$T/n2.home.jsonl")" = "0/3 2/2" ] && ok ||
     bad "night 2 with the home model: $(night2 "$T/n2.home.jsonl") (toy flagged, cries found), shipped $base2"
-python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); h=m["home"]; assert h["version"]==1 and len(h["examples"])==len(h["cry"])>0 and 0<sum(h["cry"])<len(h["cry"]); assert "adapted" in m["provenance"]' \
+python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); h=m["home"]; assert h["version"]==2 and len(h["examples"])==len(h["cry"])>0 and 0<sum(h["cry"])<len(h["cry"]); assert "adapted" in m["provenance"]' \
     "$T/home.json" && ok || bad "home.json's home object"
 # The config file takes it: `model = FILE`.
 printf 'model = %s\n' "$T/home.json" > "$T/c.conf"
@@ -204,11 +204,11 @@ mkdir -p "$T/lowrate/not-cry"
 sox "$T/toyA.wav" -r 4000 "$T/lowrate/not-cry/low.wav"
 expect_stderr 1 "low\.wav.*(rate|Hz)" -- "$CRYMETER" adapt -o "$T/bad/o.json" "$T/lowrate"
 nothing_written o.json
-# A home model whose layer another crymeter version wrote.
-python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); m["home"]["version"]=2; json.dump(m, open(sys.argv[2], "w"))' \
-    "$T/home.json" "$T/bad/v2.json" && ok || bad "could not make a version-2 home model"
-expect_stderr 1 "v2\.json: home\.version=2" -- "$CRYMETER" analyze --model "$T/bad/v2.json" "$T/night2.wav"
-expect_stderr 1 "v2\.json: home\.version=2" -- "$CRYMETER" adapt --model "$T/bad/v2.json" -o "$T/bad/o.json" "$T/clips"
+# A home model whose layer an earlier crymeter wrote (version 1: the gate without the reach).
+python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); m["home"]["version"]=1; json.dump(m, open(sys.argv[2], "w"))' \
+    "$T/home.json" "$T/bad/v1.json" && ok || bad "could not make a version-1 home model"
+expect_stderr 1 "v1\.json: home\.version=1" -- "$CRYMETER" analyze --model "$T/bad/v1.json" "$T/night2.wav"
+expect_stderr 1 "v1\.json: home\.version=1" -- "$CRYMETER" adapt --model "$T/bad/v1.json" -o "$T/bad/o.json" "$T/clips"
 nothing_written o.json
 # An existing output is kept.
 cp "$T/home.json" "$T/keep.json"
