@@ -43,8 +43,8 @@ static cm_status check_params(const cm_home_params *p, cm_diag *why)
 
 /* Each not-crying example's reach (cm_home_params.radius, CM_HOME_CRY_REACH): the radius,
  * or CM_HOME_CRY_REACH times the distance to the nearest crying example when shorter. One
- * pass over the crying examples per not-crying one (40 cat windows against 1,000 anchors:
- * 2 M multiply-adds, once per layer). */
+ * pass over the crying examples per not-crying one, most abandoned after 8 features (40 cat
+ * windows against 1,000 anchors: at most 2 M multiply-adds, once per layer). */
 static void reach(cm_home *h)
 {
     float zc[CM_WF_DIM];
@@ -58,12 +58,15 @@ static void reach(cm_home *h)
             zc[j] = (h->x[c * CM_WF_DIM + j] - h->mean[j]) / h->std[j];
         for (size_t i = 0; i < n_no; i++) {
             const float *e = h->z + i * CM_WF_DIM;
+            const float lim = h->r2[i] / k2;
             float d2 = 0.f;
-            for (size_t j = 0; j < CM_WF_DIM; j++) {
+            size_t j = 0;
+            for (; j < CM_WF_DIM; j++) {
                 float d = zc[j] - e[j];
                 d2 += d * d;
+                if ((j & 7u) == 7u && d2 >= lim) break; /* as the gate: sums only grow */
             }
-            if (k2 * d2 < h->r2[i]) h->r2[i] = k2 * d2;
+            if (j == CM_WF_DIM && d2 < lim) h->r2[i] = k2 * d2;
         }
     }
 }
