@@ -15,9 +15,8 @@
  * of the regression it falls on. The detector and clip scoring then spread the correction
  * over time (cm_home_trail): a cat's episode is lowered as a whole, not meow by meow. The
  * layer only ever lowers the cry probability (the shipped threshold still decides what
- * crying is found). It
- * reads only the window features and the model's output probabilities, so it works on top
- * of any classifier of the same feature version.
+ * crying is found). It reads only the window features and the model's output
+ * probabilities, so it works on top of any classifier of the same feature version.
  *
  * The examples are kept (the model file stores them) so that a later `adapt --model` can
  * refit the layer with old and new corrections together; scoring reads only the
@@ -115,10 +114,10 @@ typedef struct cm_home_trail {
 float cm_home_trail_push(cm_home_trail *t, float shift);
 
 /* Applies the layer to class probabilities p[CM_N_CLASSES] in place: the shift is
- * cm_home_shift's, or the trail's mean when lower (t NULL: no trail); the cry probability's log-odds move by
- * it (p kept within [1e-6, 1 - 1e-6] first), and background and vocal share the rest in
- * their former ratio (equally when both were 0). The sob entry is left alone. No change when
- * the shift is 0. */
+ * cm_home_shift's, or the trail's mean when lower (t NULL: no trail); the cry
+ * probability's log-odds move by it (p kept within [1e-6, 1 - 1e-6] first), and background
+ * and vocal share the rest in their former ratio (equally when both were 0). The sob entry
+ * is left alone. No change when the shift is 0. */
 void cm_home_apply(const cm_home *h, cm_home_trail *t, const float *x, float p[CM_N_CLASSES]);
 
 #ifdef __cplusplus

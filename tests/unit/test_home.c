@@ -221,7 +221,8 @@ START_TEST(reach_and_trail)
     float *au = NULL, pr[CM_N_CLASSES];
     size_t na = 0;
     unsigned rate = 0;
-    ck_assert_int_eq(cd_read_front(tu_src("samples/clips/baby_cry_1-187207-A.flac"), &au, &na, &rate), 0);
+    const char *clip = tu_src("samples/clips/baby_cry_1-187207-A.flac");
+    ck_assert_int_eq(cd_read_front(clip, &au, &na, &rate), 0);
     cm_front_config fc = cm_model_front_config(m);
     cd_feats cf;
     memset(&cf, 0, sizeof cf);
@@ -229,8 +230,9 @@ START_TEST(reach_and_trail)
     float best = -1.f, worst = 2.f, other[CM_WF_DIM];
     for (size_t i = 0; i < cf.n_win; i++) {
         cm_model_forward(plain, cf.x + i * CM_WF_DIM, pr);
-        if (pr[CM_CLASS_CRY] > best) best = pr[CM_CLASS_CRY], memcpy(x, cf.x + i * CM_WF_DIM, sizeof other);
-        if (pr[CM_CLASS_CRY] < worst) worst = pr[CM_CLASS_CRY], memcpy(other, cf.x + i * CM_WF_DIM, sizeof other);
+        const float *v = cf.x + i * CM_WF_DIM;
+        if (pr[CM_CLASS_CRY] > best) best = pr[CM_CLASS_CRY], memcpy(x, v, sizeof other);
+        if (pr[CM_CLASS_CRY] < worst) worst = pr[CM_CLASS_CRY], memcpy(other, v, sizeof other);
     }
     ck_assert_float_ge(best, CM_HOME_TRAIL_MIN_P);
     ck_assert_float_lt(worst, CM_HOME_TRAIL_MIN_P);
@@ -257,8 +259,9 @@ START_TEST(reach_and_trail)
             }
             double c = pb[CM_CLASS_CRY], sh = i == 0 ? -8.0 : spread && i < 16 ? -0.5 : 0.0;
             double e = 1 / (1 + exp(-(log(c / (1 - c)) + sh)));
-            ck_assert_msg(fabs(pa[CM_CLASS_CRY] - e) < 1e-5, "spread %d, window %zu: %g, expected %g",
-                          spread, i, (double)pa[CM_CLASS_CRY], e);
+            ck_assert_msg(fabs(pa[CM_CLASS_CRY] - e) < 1e-5,
+                          "spread %d, window %zu: %g, expected %g", spread, i,
+                          (double)pa[CM_CLASS_CRY], e);
         }
     }
     free(au), free(cf.x), free(cf.peak);
