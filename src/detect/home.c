@@ -41,6 +41,21 @@ static cm_status check_params(const cm_home_params *p, cm_diag *why)
     return CM_OK;
 }
 
+/* Squared distance between a and b (CM_WF_DIM standardised features), summed in feature
+ * order; abandoned as soon as a checkpoint (every 8 features) reaches lim, when it returns
+ * that partial sum (>= lim). Partial sums only grow, so a result below lim is the whole
+ * distance. The gate and the reach both search for a nearest example with it. */
+static float dist2_below(const float *a, const float *b, float lim)
+{
+    float d2 = 0.f;
+    for (size_t j = 0; j < CM_WF_DIM; j++) {
+        float d = a[j] - b[j];
+        d2 += d * d;
+        if ((j & 7u) == 7u && d2 >= lim) return d2;
+    }
+    return d2;
+}
+
 /* Each not-crying example's reach (cm_home_params.radius, CM_HOME_CRY_REACH): the radius,
  * or CM_HOME_CRY_REACH times the distance to the nearest crying example when shorter. One
  * pass over the crying examples per not-crying one, most abandoned after 8 features (40 cat
@@ -57,16 +72,9 @@ static void reach(cm_home *h)
         for (size_t j = 0; j < CM_WF_DIM; j++)
             zc[j] = (h->x[c * CM_WF_DIM + j] - h->mean[j]) / h->std[j];
         for (size_t i = 0; i < n_no; i++) {
-            const float *e = h->z + i * CM_WF_DIM;
             const float lim = h->r2[i] / k2;
-            float d2 = 0.f;
-            size_t j = 0;
-            for (; j < CM_WF_DIM; j++) {
-                float d = zc[j] - e[j];
-                d2 += d * d;
-                if ((j & 7u) == 7u && d2 >= lim) break; /* as the gate: sums only grow */
-            }
-            if (j == CM_WF_DIM && d2 < lim) h->r2[i] = k2 * d2;
+            float d2 = dist2_below(zc, h->z + i * CM_WF_DIM, lim);
+            if (d2 < lim) h->r2[i] = k2 * d2;
         }
     }
 }
@@ -202,21 +210,13 @@ float cm_home_shift(const cm_home *h, const float *x)
         a += (double)h->w[j] * z[j];
     }
     /* The gate: the not-crying example whose reach x lies deepest within, as the smallest
-     * ratio of squared distance to squared reach. Partial sums only grow, so a candidate is
-     * dropped once past the best so far (checked every 8 features). An example that lies on
-     * a crying one has reach 0 and never gates. */
+     * ratio of squared distance to squared reach. An example that lies on a crying one has
+     * reach 0 and never gates. */
     float best = 1.f;
     for (size_t i = 0, n = h->n - h->n_cry; i < n; i++) {
-        const float *e = h->z + i * CM_WF_DIM;
         const float lim = best * h->r2[i];
-        float d2 = 0.f;
-        size_t j = 0;
-        for (; j < CM_WF_DIM; j++) {
-            float d = z[j] - e[j];
-            d2 += d * d;
-            if ((j & 7u) == 7u && d2 >= lim) break;
-        }
-        if (j == CM_WF_DIM && d2 < lim) best = d2 / h->r2[i];
+        float d2 = dist2_below(z, h->z + i * CM_WF_DIM, lim);
+        if (d2 < lim) best = d2 / h->r2[i];
     }
     if (!(best < 1.f)) return 0.f;
     float gate = 1.f - sqrtf(best);
