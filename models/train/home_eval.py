@@ -15,7 +15,8 @@ alarm; a cry clip overlapped by a cry episode is found. Crying of every other ho
 more stream (all cry clips of the manifest, each home's own left out when scoring it), so
 that forgetting shows; and the first 60 of those cry clips are played once more, each right
 after one of the home's test clips that are not crying (1 s of silence between), so that a
-correction spread over time shows where it reaches crying.
+correction spread over time shows where it reaches crying; crying that goes on (3 of those
+clips back to back) right after them shows whether it is lost or only found later.
 
 Prints one Markdown table (a row per home) and a summary: the median over confuser homes of
 the false-alarm ratio (before / after), the homes' crying found before and after, and the
@@ -39,6 +40,7 @@ ADAPT_SHARE = 0.30
 ADAPT_MAX_S = 300.0
 NONCRY_MAX_S = 1800.0
 AFTER_N = 60  # cry clips played right after a home's own sounds
+LONG_N = 3  # cry clips back to back: crying that goes on after a home's sounds
 
 
 def decode(path, cache):
@@ -56,20 +58,21 @@ def decode(path, cache):
         return f.read()
 
 
-def write_stream(wav, clips, data, cache):
-    """Clips back to back with GAP_S of silence between; returns [(start_s, end_s, row)]."""
-    gap = b"\0\0" * int(GAP_S * RATE)
+def write_stream(wav, clips, data, cache, gaps=None):
+    """Clips back to back with GAP_S of silence between (gaps: {clip index: seconds} where
+    another gap follows); returns [(start_s, end_s, row)]."""
     spans, t = [], 0.0
     with wave.open(wav, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(RATE)
-        for r in clips:
+        for i, r in enumerate(clips):
             pcm = decode(os.path.join(data, r["path"]), cache)
             d = len(pcm) / 2 / RATE
+            g = (gaps or {}).get(i, GAP_S)
             spans.append((t, t + d, r))
-            w.writeframes(pcm + gap)
-            t += d + GAP_S
+            w.writeframes(pcm + b"\0\0" * int(g * RATE))
+            t += d + g
     return spans
 
 
@@ -206,7 +209,7 @@ def main():
           "per hour before -> after | adapt |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     ratios, losses, found_b, found_a, fah, shares = [], [], [0, 0], [0, 0], [], []
-    after_loss = []
+    after_loss, after_long = [], []
     for name, clips in sorted(hs.items()):
         total = sum(float(r["duration_s"]) for r in clips)
         budget = min(ADAPT_SHARE * total, ADAPT_MAX_S)
@@ -294,6 +297,40 @@ def main():
             after = f"{ab}/{an} -> {aa}/{an} (missed {mb}/{nb} -> {ma}/{na})"
             if na and nb:
                 after_loss.append((mb / nb, ma / na))
+            # Crying that goes on (LONG_N cry clips back to back, about 20 s) right after the
+            # home's sounds, against the same crying after 10 s of silence: a correction spread
+            # over time should delay it, not lose it. A cry's delay runs from its start to the
+            # first cry episode that overlaps it (0 when an episode already running reaches it).
+            longs_rows = [[others_cry[(LONG_N * i + k) % len(others_cry)][2] for k in range(LONG_N)]
+                          for i in range(AFTER_N)]
+            def long_delays(m, lead):
+                seq, heads, gaps = [], [], {}
+                for i, lr in enumerate(longs_rows):
+                    if lead:
+                        seq.append(mine[i % len(mine)])
+                    heads.append(len(seq))
+                    seq += lr
+                    gaps[len(seq) - 1] = GAP_S if lead else 10.0
+                wav = os.path.join(d, "after_long.wav" if lead else "long_alone.wav")
+                sp = write_stream(wav, seq, a.data, cache, gaps)
+                eps = episodes(wav, m)
+                out = []
+                for h in heads:
+                    s0, e0 = sp[h][0], sp[h + LONG_N - 1][1]
+                    st = [max(0.0, s - s0) for s, e in eps if s < e0 and e > s0]
+                    out.append(min(st) if st else None)
+                return out
+            def later(m):
+                ref, cat = long_delays(m, False), long_delays(m, True)
+                both = [y - x for x, y in zip(ref, cat) if x is not None and y is not None]
+                lost = sum(1 for x, y in zip(ref, cat) if x is not None and y is None)
+                return lost, sum(x is not None for x in ref), both
+            lb, la = later(base), later(model)
+            if lb[2] and la[2]:
+                after_long.append((lb, la))
+                after += "; going on: " + " -> ".join(
+                    f"lost {x[0]}/{x[1]}, later by more than 2 s {sum(v > 2 for v in x[2])}, most {max(x[2]):.1f} s"
+                    for x in (lb, la))
         if nc:
             found_b[0] += fb
             found_b[1] += nc
@@ -326,6 +363,13 @@ def main():
               f"{100 * max(a for _, a in after_loss):.1f} %, median "
               f"{100 * statistics.median(b for b, _ in after_loss):.1f} -> "
               f"{100 * statistics.median(a for _, a in after_loss):.1f} %")
+    if after_long:
+        def desc(k):
+            return (f"lost {sum(x[k][0] for x in after_long)} of {sum(x[k][1] for x in after_long)}, "
+                    f"later by more than 2 s {sum(sum(v > 2 for v in x[k][2]) for x in after_long)}, "
+                    f"at most {max(max(x[k][2]) for x in after_long):.1f} s")
+        print(f"other homes' crying going on ({LONG_N} clips) right after the home's own sounds, "
+              f"against after 10 s of silence: {desc(0)} -> {desc(1)}")
     if fah:
         print(f"other homes' false alarms per hour: largest rise "
               f"{max(a - b for b, a in fah):+.1f}, median {statistics.median(a - b for b, a in fah):+.1f}")
