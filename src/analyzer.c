@@ -29,6 +29,7 @@
 
 #include "crymeter/classifier.h"
 #include "crymeter/frontend.h"
+#include "crymeter/home.h"
 #include "crymeter/loudness.h"
 #include "crymeter/model.h"
 #include "crymeter/featpath.h"
@@ -170,6 +171,7 @@ struct cm_analyzer {
 
     /* detector state */
     cm_class cur_cls;
+    bool home_recent;      /* the window being segmented is cm_window_scores.home_recent */
     float cur_score;
     float cur_p_cry;
 
@@ -881,7 +883,7 @@ static void acc_progress(cm_analyzer *a, episode_acc *e)
      * the same rule), so back-dating never announces an episode sooner. */
     double ev_s = frame_end_s(e->end_f) - frame_start_s(cm_seg_evidence_start(e->seg));
     if (!e->started && ev_s + 1e-9 >= a->params.min_episode_s &&
-        (e->cls != CM_CLASS_CRY || cm_seg_evidence(e->seg) >= a->params.cry_min_windows)) {
+        cm_seg_evidence(e->seg) >= cm_seg_required(e->seg)) {
         e->started = true;
         e->id = ep.id = ++a->next_id;
         emit(a, CM_EVENT_START, &ep);
@@ -926,6 +928,10 @@ static void apply_update(cm_analyzer *a, unsigned slot, const cm_seg_update *u)
     episode_acc *e = &a->acc[slot];
     switch (u->kind) {
     case CM_SEG_OPEN:
+        /* Just after the household's own sounds (the home layer's match), a cry episode needs
+         * more evidence: crymeter/home.h, CM_HOME_RECENT. */
+        if (e->cls == CM_CLASS_CRY && a->home_recent)
+            cm_seg_require(e->seg, CM_HOME_RECENT_MIN_WINDOWS);
         acc_reset(e, u->start_frame, u->end_frame);
         e->shape_ok = cm_shape_begin(a->shape, slot, u->start_frame) == CM_OK &&
                       cm_shape_extend(a->shape, slot, u->end_frame) == CM_OK;
@@ -1047,6 +1053,7 @@ static void on_window(cm_analyzer *a, const cm_window_scores *w)
     else if (w->p[CM_CLASS_VOCAL] >= p->threshold[CM_CLASS_VOCAL])
         label = CM_CLASS_VOCAL;
     a->cur_cls = label;
+    a->home_recent = w->home_recent != 0;
     a->cur_score = w->p[label];
     a->cur_p_cry = w->p[CM_CLASS_CRY];
     if (a->cfg.on_track) {

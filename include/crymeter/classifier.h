@@ -110,6 +110,10 @@ typedef struct cm_window_scores {
      * newest window's last frame. */
     uint64_t first_frame, last_frame;
     float p[CM_N_CLASSES];            /* probabilities; background+vocal+cry sum to 1 */
+    /* 1 when the model's home layer matched the household's own sounds in the newest window
+     * or the CM_HOME_RECENT before it (crymeter/home.h): a cry episode opening now needs
+     * CM_HOME_RECENT_MIN_WINDOWS positive windows. Always 0 without a home layer. */
+    int home_recent;
 } cm_window_scores;
 
 typedef struct cm_detector cm_detector;

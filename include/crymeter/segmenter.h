@@ -73,6 +73,13 @@ size_t cm_seg_window_level(cm_seg *s, uint64_t first, uint64_t last, int level,
                            cm_seg_update out[3]);
 /* Positive windows of the open episode so far (0 when none is open). */
 unsigned cm_seg_evidence(const cm_seg *s);
+/* Raises the evidence the open episode needs to be kept to min_windows positive windows
+ * (never below the configured min_windows; no-op when none is open or it needs more already):
+ * the caller knows something about this episode's start that the windows do not say (the
+ * home layer just matched the household's own sounds). */
+void cm_seg_require(cm_seg *s, unsigned min_windows);
+/* Positive windows the open episode needs to be kept (0 when none is open). */
+unsigned cm_seg_required(const cm_seg *s);
 /* The open episode's start before back-dating (0 when none is open): min_frames counts
  * from here. */
 uint64_t cm_seg_evidence_start(const cm_seg *s);

@@ -85,6 +85,7 @@ static void score(cm_detector *d, size_t n, cm_window_scores *out)
     }
     cm_model_window_probs(d->m, feat, peak, cm_model_frame_net(d->m) ? fnp : NULL, &d->trail,
                           p);
+    out->home_recent = cm_home_trail_recent(&d->trail);
 
     unsigned k = cm_model_smooth_windows(d->m);
     if (k > MAX_SMOOTH) k = MAX_SMOOTH;

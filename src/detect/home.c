@@ -225,6 +225,7 @@ float cm_home_shift(const cm_home *h, const float *x)
 
 float cm_home_trail_push(cm_home_trail *t, float shift)
 {
+    if (t->recent) t->recent--;
     t->shift[t->n++ % CM_HOME_TRAIL] = shift;
     /* Summed in slot order: unfilled slots (a stream's first 4 s) are 0, and the same
      * windows give the same float sum however the stream was chunked. */
@@ -232,6 +233,8 @@ float cm_home_trail_push(cm_home_trail *t, float shift)
     for (unsigned i = 0; i < CM_HOME_TRAIL; i++) sum += t->shift[i];
     return sum / (float)CM_HOME_TRAIL;
 }
+
+int cm_home_trail_recent(const cm_home_trail *t) { return t->recent > 0; }
 
 void cm_home_apply(const cm_home *h, cm_home_trail *t, const float *x, float p[CM_N_CLASSES])
 {
@@ -242,6 +245,8 @@ void cm_home_apply(const cm_home *h, cm_home_trail *t, const float *x, float p[C
      * into the crying that follows it. */
     if (t) {
         float mean = cm_home_trail_push(t, c >= CM_HOME_TRAIL_MIN_P ? s : 0.f);
+        /* The window itself plus CM_HOME_RECENT after it. */
+        if (c >= CM_HOME_TRAIL_MIN_P && s <= -CM_HOME_MATCH_NAT) t->recent = CM_HOME_RECENT + 1u;
         if (mean < s) s = mean;
     }
     if (s == 0.f) return;

@@ -1250,7 +1250,7 @@ void cm_model_score_clip(const cm_model *m, const float *feats, const float *pea
                          const float *fn_win, size_t n_windows, float *p_out)
 {
     unsigned k = m->smooth_windows;
-    cm_home_trail trail = {{0}, 0};
+    cm_home_trail trail = {{0}, 0, 0};
     for (size_t w = 0; w < n_windows; w++)
         cm_model_window_probs(m, feats + w * CM_WF_DIM, peak_dbfs[w],
                               fn_win ? fn_win + w * CM_FN_CLASSES : NULL, &trail,

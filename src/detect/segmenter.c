@@ -17,6 +17,7 @@ struct cm_seg {
     bool open;
     uint64_t start, end; /* inclusive frame span of the open episode */
     unsigned n_pos;      /* positive windows of the open episode */
+    unsigned need;       /* positive windows it needs to be kept (min_windows or more) */
     bool weak_any;        /* a weak window was seen */
     uint64_t weak_first;  /* core start of the first window of the latest weak chain */
     uint64_t weak_last_e; /* core end of its last window */
@@ -55,6 +56,13 @@ void cm_seg_destroy(cm_seg *s) { free(s); }
 bool cm_seg_is_open(const cm_seg *s) { return s && s->open; }
 
 unsigned cm_seg_evidence(const cm_seg *s) { return s && s->open ? s->n_pos : 0; }
+
+void cm_seg_require(cm_seg *s, unsigned min_windows)
+{
+    if (s && s->open && min_windows > s->need) s->need = min_windows;
+}
+
+unsigned cm_seg_required(const cm_seg *s) { return s && s->open ? s->need : 0; }
 
 uint64_t cm_seg_evidence_start(const cm_seg *s) { return s && s->open ? s->ev_start : 0; }
 
@@ -126,7 +134,7 @@ static size_t close_open(cm_seg *s, cm_seg_update *u)
     s->closed_end = s->end;
     u->start_frame = s->start;
     u->end_frame = s->end;
-    u->kind = (s->end - s->ev_start + 1 >= s->cfg.min_frames && s->n_pos >= s->cfg.min_windows)
+    u->kind = (s->end - s->ev_start + 1 >= s->cfg.min_frames && s->n_pos >= s->need)
                   ? CM_SEG_CLOSE
                   : CM_SEG_DROP;
     return 1;
@@ -217,6 +225,7 @@ size_t cm_seg_window_level(cm_seg *s, uint64_t first, uint64_t last, int level,
     }
     s->open = true;
     s->n_pos = 1;
+    s->need = s->cfg.min_windows;
     s->start = sp_s;
     s->end = sp_e;
     out[n].kind = CM_SEG_OPEN;

@@ -87,6 +87,25 @@ grep -q "music" "$T/out" && ok || bad "the report names no sound: $(cat "$T/out"
 "$CRYMETER" analyze -f jsonl --no-progress --model "$T/home.json" "$T/night2.wav" > "$T/n2.home.jsonl"
 [ "$(night2 "$T/n2.home.jsonl")" = "0/3 2/2" ] && ok ||
     bad "night 2 with the home model: $(night2 "$T/n2.home.jsonl") (toy flagged, cries found), shipped $base2"
+# Just after the toy, a cry episode needs 4 windows above the threshold (CM_HOME_RECENT): a
+# 0.75 s blip of the toy, 0.5 s of silence, 1.6 s of crying (1.25-2.85 s), 12 s of room noise,
+# the same crying again (14.85-16.45 s). The shipped model finds both; the home model only
+# the second, and still finds 2 s of crying right after the blip.
+sox "$T/toyE.wav" "$T/blip.wav" trim 0 0.75
+sox -n -r 16000 -c 1 "$T/sil.wav" trim 0 0.5
+for d in 1.6 2; do
+    sox "$T/cry3.wav" "$T/frag$d.wav" trim 0 "$d"
+    sox "$T/blip.wav" "$T/sil.wav" "$T/frag$d.wav" "$T/gap.wav" "$T/gap.wav" "$T/frag$d.wav" \
+        "$T/gap.wav" "$T/blip$d.wav"
+done
+"$CRYMETER" analyze -f jsonl --no-progress "$T/blip1.6.wav" > "$T/b.base.jsonl"
+"$CRYMETER" analyze -f jsonl --no-progress --model "$T/home.json" "$T/blip1.6.wav" > "$T/b.home.jsonl"
+"$CRYMETER" analyze -f jsonl --no-progress --model "$T/home.json" "$T/blip2.wav" > "$T/b2.home.jsonl"
+got="$(cry_in "$T/b.base.jsonl" 1.25 2.85) $(cry_in "$T/b.base.jsonl" 14.85 16.45)"
+got="$got | $(cry_in "$T/b.home.jsonl" 1.25 2.85) $(cry_in "$T/b.home.jsonl" 14.85 16.45)"
+got="$got | $(cry_in "$T/b2.home.jsonl" 1.25 3.25)"
+[ "$got" = "1 1 | 0 1 | 1" ] && ok ||
+    bad "crying after the toy's blip (shipped | home | 2 s with home): $got, expected 1 1 | 0 1 | 1"
 python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); h=m["home"]; assert h["version"]==2 and len(h["examples"])==len(h["cry"])>0 and 0<sum(h["cry"])<len(h["cry"]); assert "adapted" in m["provenance"]' \
     "$T/home.json" && ok || bad "home.json's home object"
 # The config file takes it: `model = FILE`.

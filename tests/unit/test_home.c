@@ -202,7 +202,7 @@ START_TEST(reach_and_trail)
 
     /* The trail: a window shifted by -8, then 20 unshifted ones: the mean of the last 16 is
      * -0.5 until the -8 leaves it, after 16 windows. */
-    cm_home_trail t = {{0}, 0};
+    cm_home_trail t = {{0}, 0, 0};
     ck_assert(cm_home_trail_push(&t, -8.f) == -0.5f);
     for (int i = 1; i <= 20; i++) {
         float got = cm_home_trail_push(&t, 0.f);
@@ -247,12 +247,17 @@ START_TEST(reach_and_trail)
         ck_assert_int_eq(cm_home_create(&pm, mu, sg, w, 60.f, x, y, 2, &h, &why), CM_OK);
         ck_assert_int_eq(cm_model_set_home(m, h, &why), CM_OK);
         cm_home_free(h);
-        cm_home_trail tr = {{0}, 0};
+        cm_home_trail tr = {{0}, 0, 0};
         for (size_t i = 0; i < 20; i++) {
             const float *v = i ? other : x;
             float peak = i == 5 ? -200.f : -10.f, pa[CM_N_CLASSES], pb[CM_N_CLASSES];
             cm_model_window_probs(m, v, peak, NULL, &tr, pa);
             cm_model_window_probs(plain, v, peak, NULL, NULL, pb);
+            /* The example called crying matched (-8 nat): recent for itself and the next
+             * CM_HOME_RECENT windows, silence counting; one not called crying never is. */
+            ck_assert_msg(cm_home_trail_recent(&tr) == (spread && i <= CM_HOME_RECENT),
+                          "spread %d, window %zu: recent %d", spread, i,
+                          cm_home_trail_recent(&tr));
             if (i == 5) {
                 ck_assert(memcmp(pa, pb, sizeof pa) == 0);
                 continue;

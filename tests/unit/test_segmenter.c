@@ -341,6 +341,87 @@ START_TEST(min_windows_drops_thin_evidence)
 }
 END_TEST
 
+/* Positive windows centred in [pos_a, pos_b) (cores of 25 frames, no activity); when an
+ * episode opens, its evidence is raised to `require` windows (cm_seg_require). Returns the
+ * episodes kept; *need: cm_seg_required just after the opening. */
+static int run_require(unsigned min_windows, unsigned require, uint64_t pos_a, uint64_t pos_b,
+                       unsigned *need)
+{
+    cm_seg_config c = {.hop_frames = 25, .merge_gap_frames = 500, .snap_frames = 100,
+                       .min_windows = min_windows};
+    cm_seg *s = NULL;
+    ck_assert_int_eq(cm_seg_create(&c, &s, NULL), CM_OK);
+    cm_seg_require(s, 9); /* none open: no effect on the next episode */
+    ck_assert_uint_eq(cm_seg_required(s), 0);
+    cm_seg_update u[3];
+    int kept = 0;
+    for (uint64_t f = 0; f < 2000; f++) {
+        cm_seg_frame(s, f, false);
+        if (f < 99 || (f - 99) % 25) continue;
+        uint64_t ctr = f - 99 + 49;
+        size_t k = cm_seg_window(s, f - 99, f, ctr >= pos_a && ctr < pos_b, u);
+        for (size_t i = 0; i < k; i++) {
+            if (u[i].kind == CM_SEG_OPEN) {
+                cm_seg_require(s, require);
+                *need = cm_seg_required(s);
+            }
+            kept += u[i].kind == CM_SEG_CLOSE;
+        }
+    }
+    if (cm_seg_finish(s, u)) kept += u[0].kind == CM_SEG_CLOSE;
+    cm_seg_destroy(s);
+    return kept;
+}
+
+START_TEST(require_raises_the_evidence_of_one_episode)
+{
+    /* 3 positive windows (centres 624, 649, 674): kept with min_windows 1, dropped when the
+     * opening raised the need to 4, kept when raised to 3; a lower need never lowers
+     * min_windows. The need is the open episode's alone: a later episode starts from
+     * min_windows again (the next test). */
+    unsigned need = 0;
+    ck_assert_int_eq(run_require(1, 0, 620, 690, &need), 1);
+    ck_assert_uint_eq(need, 1);
+    ck_assert_int_eq(run_require(1, 4, 620, 690, &need), 0);
+    ck_assert_uint_eq(need, 4);
+    ck_assert_int_eq(run_require(1, 3, 620, 690, &need), 1);
+    ck_assert_int_eq(run_require(4, 2, 620, 690, &need), 0);
+    ck_assert_uint_eq(need, 4);
+    /* 4 positive windows meet a need of 4. */
+    ck_assert_int_eq(run_require(1, 4, 620, 715, &need), 1);
+}
+END_TEST
+
+START_TEST(require_resets_at_the_next_episode)
+{
+    /* Two 3-window episodes 1000 frames apart (beyond the 500-frame merge gap): the first
+     * raised to 4 is dropped, the second, opened with no raise, is kept. */
+    cm_seg_config c = {.hop_frames = 25, .merge_gap_frames = 500, .snap_frames = 100,
+                       .min_windows = 1};
+    cm_seg *s = NULL;
+    ck_assert_int_eq(cm_seg_create(&c, &s, NULL), CM_OK);
+    cm_seg_update u[3];
+    int opens = 0, kept = 0, dropped = 0;
+    for (uint64_t f = 0; f < 3000; f++) {
+        cm_seg_frame(s, f, false);
+        if (f < 99 || (f - 99) % 25) continue;
+        uint64_t ctr = f - 99 + 49;
+        bool pos = (ctr >= 620 && ctr < 690) || (ctr >= 1620 && ctr < 1690);
+        size_t k = cm_seg_window(s, f - 99, f, pos, u);
+        for (size_t i = 0; i < k; i++) {
+            if (u[i].kind == CM_SEG_OPEN && opens++ == 0) cm_seg_require(s, 4);
+            kept += u[i].kind == CM_SEG_CLOSE;
+            dropped += u[i].kind == CM_SEG_DROP;
+        }
+    }
+    if (cm_seg_finish(s, u)) kept += u[0].kind == CM_SEG_CLOSE, dropped += u[0].kind == CM_SEG_DROP;
+    cm_seg_destroy(s);
+    ck_assert_int_eq(opens, 2);
+    ck_assert_int_eq(dropped, 1);
+    ck_assert_int_eq(kept, 1);
+}
+END_TEST
+
 START_TEST(config_ranges)
 {
     cm_seg *s = NULL;
@@ -387,6 +468,8 @@ int main(void)
     tcase_add_test(tc, backdate_is_bounded_and_needs_an_unbroken_run);
     tcase_add_test(tc, weak_windows_never_open_or_keep);
     tcase_add_test(tc, min_windows_drops_thin_evidence);
+    tcase_add_test(tc, require_raises_the_evidence_of_one_episode);
+    tcase_add_test(tc, require_resets_at_the_next_episode);
     tcase_add_test(tc, min_length_counts_from_the_evidence);
     tcase_add_test(tc, config_ranges);
     suite_add_tcase(su, tc);
