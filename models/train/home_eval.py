@@ -21,7 +21,7 @@ clips back to back) right after them shows whether it is lost or only found late
 Prints one Markdown table (a row per home) and a summary: the median over confuser homes of
 the false-alarm ratio (before / after; in episodes, in time and in 5 s stretches), the homes' crying found before and after, and the
 largest loss of other homes' crying. Needs ffmpeg (decoding) and the crymeter binary; the
-work directory keeps the streams and models (about 1 GB for the whole shared data).
+work directory keeps the streams and models (about 3 GB for the whole shared data).
 """
 import argparse
 import csv
