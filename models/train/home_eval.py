@@ -19,9 +19,10 @@ correction spread over time shows where it reaches crying; crying that goes on (
 clips back to back) right after them shows whether it is lost or only found later.
 
 Prints one Markdown table (a row per home) and a summary: the median over confuser homes of
-the false-alarm ratio (before / after; in episodes, in time and in 5 s stretches), the homes' crying found before and after, and the
-largest loss of other homes' crying. Needs ffmpeg (decoding) and the crymeter binary; the
-work directory keeps the streams and models (about 3 GB for the whole shared data).
+the false-alarm ratio (before / after; in episodes, in time and in 5 s stretches), the
+homes' crying found before and after, and the largest loss of other homes' crying. Needs
+ffmpeg (decoding) and the crymeter binary; the work directory keeps the streams and models
+(about 3 GB for the whole shared data).
 """
 import argparse
 import csv
@@ -327,7 +328,8 @@ def main():
             # first cry episode that overlaps it (0 when an episode already running reaches it).
             longs_rows = [[others_cry[(LONG_N * i + k) % len(others_cry)][2] for k in range(LONG_N)]
                           for i in range(AFTER_N)]
-            def long_delays(m, lead):
+            def long_stream(lead):
+                """(wav, [(start_s, end_s)] of each cry), written once for both models."""
                 seq, heads, gaps = [], [], {}
                 for i, lr in enumerate(longs_rows):
                     if lead:
@@ -337,10 +339,13 @@ def main():
                     gaps[len(seq) - 1] = GAP_S if lead else 10.0
                 wav = os.path.join(d, "after_long.wav" if lead else "long_alone.wav")
                 sp = write_stream(wav, seq, a.data, cache, gaps)
+                return wav, [(sp[h][0], sp[h + LONG_N - 1][1]) for h in heads]
+            streams = {lead: long_stream(lead) for lead in (False, True)}
+            def long_delays(m, lead):
+                wav, cries = streams[lead]
                 eps = episodes(wav, m)
                 out = []
-                for h in heads:
-                    s0, e0 = sp[h][0], sp[h + LONG_N - 1][1]
+                for s0, e0 in cries:
                     st = [max(0.0, s - s0) for s, e in eps if s < e0 and e > s0]
                     out.append(min(st) if st else None)
                 return out

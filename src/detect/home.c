@@ -244,9 +244,10 @@ void cm_home_apply(const cm_home *h, cm_home_trail *t, const float *x, float p[C
      * cat's meows is the household's too, and its large (harmless) shift must not carry
      * into the crying that follows it. */
     if (t) {
-        float mean = cm_home_trail_push(t, c >= CM_HOME_TRAIL_MIN_P ? s : 0.f);
-        /* The window itself plus CM_HOME_RECENT after it. */
-        if (c >= CM_HOME_TRAIL_MIN_P && s <= -CM_HOME_MATCH_NAT) t->recent = CM_HOME_RECENT + 1u;
+        const int crying = c >= CM_HOME_TRAIL_MIN_P;
+        float mean = cm_home_trail_push(t, crying ? s : 0.f);
+        /* A match: recent for the window itself plus CM_HOME_RECENT after it. */
+        if (crying && s <= -CM_HOME_MATCH_NAT) t->recent = CM_HOME_RECENT + 1u;
         if (mean < s) s = mean;
     }
     if (s == 0.f) return;
