@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* crymeter: command dispatch and top-level help (the shared argument helpers are in args.c). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,25 @@ static const char usage[] =
     "Exit status: 0 ok, 1 a file or device failed, 2 usage error,\n"
     "             3 completed but audio was dropped (monitor).\n";
 
-int main(int argc, char **argv)
+/* A command that succeeded but whose standard output was not all written (a full disk; a
+ * closed pipe when SIGPIPE is ignored) has failed: the reader of the help, the table or the
+ * report got less than was printed. Commands that write records check their own writes and
+ * say how far they got; this catches the rest (help, evaluate's tables, adapt's report). */
+static int stdout_checked(int rc)
+{
+    int bad = ferror(stdout), e = 0;
+    if (fflush(stdout) != 0) bad = 1, e = errno;
+    if (bad && rc == CM_EXIT_OK) {
+        if (e)
+            cli_err("standard output: write failed (%s)", strerror(e));
+        else
+            cli_err("standard output: write failed");
+        return CM_EXIT_FAIL;
+    }
+    return rc;
+}
+
+static int run(int argc, char **argv)
 {
     static const struct {
         const char *name;
@@ -68,3 +87,5 @@ int main(int argc, char **argv)
     fputs("Try 'crymeter --help'.\n", stderr);
     return CM_EXIT_USAGE;
 }
+
+int main(int argc, char **argv) { return stdout_checked(run(argc, argv)); }

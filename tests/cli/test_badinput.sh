@@ -288,6 +288,10 @@ PY
 }
 case_cmd output_closed_pipe 141 "" -- closed_pipe default
 case_cmd output_closed_pipe_sigpipe_ignored 1 "standard output: write failed \(Broken pipe\)" -- closed_pipe ignore
+# help, tables and reports printed to a full disk: the reader got less than was printed, so
+# the command fails (main's last check, not each command's)
+stdout_full() { "$@" > /dev/full; }
+case_cmd help_full_disk 1 "standard output: write failed" -- stdout_full "$CRYMETER" adapt --help
 
 # --- model files (--model) -----------------------------------------------------------------
 M="$SRC/models/default.json"
