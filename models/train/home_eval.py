@@ -29,6 +29,7 @@ import csv
 import hashlib
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -43,6 +44,7 @@ NONCRY_MAX_S = 1800.0
 AFTER_N = 60  # cry clips played right after a home's own sounds
 LONG_N = 3  # cry clips back to back: crying that goes on after a home's sounds
 STRETCH_S = 5.0  # false alarms also counted in stretches of the stream this long
+WORK_BYTES = 3e9  # the work directory for every home of the shared data (2.7 GB measured)
 
 
 def decode(path, cache):
@@ -53,8 +55,11 @@ def decode(path, cache):
                               "-ar", str(RATE), "-f", "s16le", "-"], capture_output=True)
         if out.returncode != 0:
             sys.exit(f"home_eval.py: {path}: ffmpeg: {out.stderr.decode(errors='replace')}")
-        with open(key + ".tmp", "wb") as f:
-            f.write(out.stdout)
+        try:
+            with open(key + ".tmp", "wb") as f:
+                f.write(out.stdout)
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, e.filename or key + ".tmp") from e
         os.replace(key + ".tmp", key)
     with open(key, "rb") as f:
         return f.read()
@@ -64,17 +69,20 @@ def write_stream(wav, clips, data, cache, gaps=None):
     """Clips back to back with GAP_S of silence between (gaps: {clip index: seconds} where
     another gap follows); returns [(start_s, end_s, row)]."""
     spans, t = [], 0.0
-    with wave.open(wav, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        for i, r in enumerate(clips):
-            pcm = decode(os.path.join(data, r["path"]), cache)
-            d = len(pcm) / 2 / RATE
-            g = (gaps or {}).get(i, GAP_S)
-            spans.append((t, t + d, r))
-            w.writeframes(pcm + b"\0\0" * int(g * RATE))
-            t += d + g
+    try:
+        with wave.open(wav, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(RATE)
+            for i, r in enumerate(clips):
+                pcm = decode(os.path.join(data, r["path"]), cache)
+                d = len(pcm) / 2 / RATE
+                g = (gaps or {}).get(i, GAP_S)
+                spans.append((t, t + d, r))
+                w.writeframes(pcm + b"\0\0" * int(g * RATE))
+                t += d + g
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, e.filename or wav) from e
     return spans
 
 
@@ -179,6 +187,10 @@ def main():
                          "(comma-separated) outside the home's fold (default: adapt's built-in)")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
+    free = shutil.disk_usage(a.work).free
+    if free < WORK_BYTES:
+        print(f"home_eval.py: {a.work}: {free / 1e9:.2f} GB free; every home of the shared "
+              f"data needs about {WORK_BYTES / 1e9:.0f} GB (fewer with --only)", file=sys.stderr)
     rows = list(csv.DictReader(open(os.path.join(a.data, "manifest.csv"), encoding="utf-8")))
     cry = lambda r: r["label"] in ("cry_infant", "cry_adult")
     cache = os.path.join(a.work, "pcm")
@@ -409,4 +421,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except OSError as e:  # a full disk: the rows printed so far stand
+        sys.exit(f"home_eval.py: {e.filename or 'write'}: {e.strerror}; the rows above were measured")
