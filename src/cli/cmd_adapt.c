@@ -74,8 +74,10 @@ static const char help[] =
     "\n"
     "It prints, on your own labelled audio, how many crying stretches were found and how\n"
     "many other stretches were flagged as crying, before and after, and their mean cry\n"
-    "score; each stretch is scored by a home layer fitted without it, so the figures are\n"
-    "what to expect on new nights. It also prints the share of held-out anchor windows (other\n"
+    "score, and the cry episodes the monitor would announce on each stretch played alone\n"
+    "(at most an hour of them; not the --rest pieces); each stretch is scored by a home\n"
+    "layer fitted without it, so the figures are what to expect on new nights. It also\n"
+    "prints the share of held-out anchor windows (other\n"
     "homes' crying) the layer lowers noticeably; a layer that lowers more than 2 % is not\n"
     "kept. When the corrections are too few, or do not score better, it says so and writes\n"
     "nothing (exit 1). Use the result with --model HOME.json, or `model = HOME.json` in the\n"
@@ -90,6 +92,9 @@ static const char help[] =
 #define REST_PIECE_S 10.0
 /* A label may end this far past the recording (rounding in an editor), seconds. */
 #define END_SLACK_S 0.5
+/* The episode count plays each labelled stretch through the analyzer again, so their audio
+ * is kept: at most this much in all (an hour: 115 MB at CM_FRONT_RATE_HZ), seconds. */
+#define EPISODE_AUDIO_MAX_S 3600.0
 /* The layer's settings tried (every pair), chosen by the cross-validation: the largest
  * lowering of the cry log-odds, and the regression's weight decay (both verdicts weigh 1/2:
  * 0.01 lets 57 weights fit a cat closely, 1 keeps them near zero). */
@@ -106,6 +111,9 @@ typedef struct item {
     char *where;              /* "night.txt: line 4" or the clip's path (malloc'ed) */
     double dur_s;
     cd_feats f;
+    float *pcm;               /* its audio at CM_FRONT_RATE_HZ, for the episode count; NULL
+                                 for --rest pieces and beyond EPISODE_AUDIO_MAX_S */
+    size_t n_pcm;
     int fold;
 } item;
 
@@ -121,6 +129,8 @@ typedef struct items {
     item *v;
     size_t n, cap;
     size_t n_recordings, n_folders;
+    size_t pcm_total;         /* samples kept in the items' pcm */
+    int pcm_dropped;          /* some stretch's audio was not kept (EPISODE_AUDIO_MAX_S) */
 } items;
 
 /* A malloc'ed printf; NULL when out of memory. */
@@ -155,6 +165,7 @@ static void items_free(items *s)
 {
     for (size_t i = 0; i < s->n; i++) {
         free(s->v[i].f.x), free(s->v[i].f.peak), free(s->v[i].f.fin), free(s->v[i].where);
+        free(s->v[i].pcm);
     }
     free(s->v);
     memset(s, 0, sizeof *s);
@@ -197,13 +208,22 @@ static const char known_names[] =
 
 /* ---- reading the inputs ----------------------------------------------------------------- */
 
+/* The stretch's window features, and (s not NULL) its audio for the episode count. */
 static int features(const float *x, size_t n, const cm_front_config *fc, int keep_fin,
-                    item *it)
+                    item *it, items *s)
 {
     it->dur_s = (double)n / CM_FRONT_RATE_HZ;
     if (cd_window_feats(x, n, fc, keep_fin, &it->f) != 0) {
         cli_err("%s: cannot compute its features (out of memory?)", it->where);
         return -1;
+    }
+    if (s && s->pcm_total + n <= (size_t)(EPISODE_AUDIO_MAX_S * CM_FRONT_RATE_HZ) &&
+        (it->pcm = malloc((n + 1) * sizeof *it->pcm))) {
+        memcpy(it->pcm, x, n * sizeof *x);
+        it->n_pcm = n;
+        s->pcm_total += n;
+    } else if (s) {
+        s->pcm_dropped = 1;
     }
     return 0;
 }
@@ -303,7 +323,7 @@ static int read_recording(const char *path, const opts *o, const cm_front_config
         if (!(it->where = fmt("%s: line %zu", txt, lab[j].line))) goto out;
         size_t i0 = (size_t)(a * CM_FRONT_RATE_HZ), i1 = (size_t)(b * CM_FRONT_RATE_HZ);
         if (i1 > n) i1 = n;
-        if (features(x + i0, i1 - i0, fc, keep_fin, it) != 0) goto out;
+        if (features(x + i0, i1 - i0, fc, keep_fin, it, s) != 0) goto out;
         used[n_used++] = (span){a, b};
     }
     if (skipped_points)
@@ -326,7 +346,7 @@ static int read_recording(const char *path, const opts *o, const cm_front_config
                 if (!(it->where = fmt("%s: %.1f-%.1f s (unlabelled)", path, a, b))) goto out;
                 size_t i0 = (size_t)(a * CM_FRONT_RATE_HZ), i1 = (size_t)(b * CM_FRONT_RATE_HZ);
                 if (i1 > n) i1 = n;
-                if (features(x + i0, i1 - i0, fc, keep_fin, it) != 0) goto out;
+                if (features(x + i0, i1 - i0, fc, keep_fin, it, NULL) != 0) goto out;
             }
             if (j < n_used && used[j].b > t0) t0 = used[j].b;
         }
@@ -446,7 +466,7 @@ static int read_folder(const char *dir, const cm_front_config *fc, int keep_fin,
                 free(x), free_list(files, nf);
                 goto out;
             }
-            int bad = features(x, n, fc, keep_fin, it);
+            int bad = features(x, n, fc, keep_fin, it, s);
             free(x);
             if (bad) {
                 free_list(files, nf);
@@ -731,10 +751,34 @@ static double anchors_lowered(const cm_home *h)
     return g_check.n ? (double)low / (double)g_check.n : 0.0;
 }
 
+/* Counts the cry episodes (sobbing included) of one stretch's analyzer run. */
+static void count_episode(void *user, cm_event_kind kind, const cm_episode *ep)
+{
+    if (kind == CM_EVENT_END && (ep->cls == CM_CLASS_CRY || ep->cls == CM_CLASS_SOB))
+        ++*(size_t *)user;
+}
+
+/* What the monitor would announce: eps[i], the cry episodes of stretch i played alone
+ * through the analyzer under m (the episode settings, the confirmation and the home layer's
+ * 4-window rule all apply), for every stretch of fold `fold` (< 0: all) whose audio was
+ * kept. -1 on failure (printed). */
+static int stretch_episodes(const cm_model *m, const items *s, int fold, size_t *eps)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const item *it = &s->v[i];
+        if (!it->pcm || (fold >= 0 && it->fold != fold)) continue;
+        eps[i] = 0;
+        if (cd_run_analyzer(m, it->pcm, it->n_pcm, count_episode, &eps[i], NULL) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Out-of-fold cry scores of every item under params hp: fold f's items scored by m carrying
- * a layer fitted without them (with the fixed examples). score[i] out. */
+ * a layer fitted without them (with the fixed examples). score[i] out; eps (may be NULL)
+ * gets their cry episodes too (stretch_episodes). */
 static int cross_validate(cm_model *m, const items *s, unsigned folds,
-                          const cm_home_params *hp, float silence, float *score)
+                          const cm_home_params *hp, float silence, float *score, size_t *eps)
 {
     for (unsigned f = 0; f < folds; f++) {
         pool p;
@@ -755,6 +799,7 @@ static int cross_validate(cm_model *m, const items *s, unsigned folds,
         cm_home_free(h);
         for (size_t i = 0; i < s->n; i++)
             if (s->v[i].fold == (int)f) score[i] = cd_clip_score(m, &s->v[i].f, CM_CLASS_CRY);
+        if (eps && stretch_episodes(m, s, (int)f, eps) != 0) return -1;
     }
     return 0;
 }
@@ -778,6 +823,28 @@ static void print_names(const items *s, float thr, const float *before, const fl
         first = 0;
     }
     if (!first) putchar(')');
+}
+
+/* "cry episodes, each stretch played alone ...": what the monitor would announce, before
+ * and after, from stretch_episodes' counts. */
+static void print_episodes(const items *s, const size_t *before, const size_t *after)
+{
+    size_t played = 0, n_cry = 0, cry_b = 0, cry_a = 0, other_b = 0, other_a = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (!s->v[i].pcm) continue;
+        played++;
+        if (s->v[i].cry)
+            n_cry++, cry_b += before[i] > 0, cry_a += after[i] > 0;
+        else
+            other_b += before[i], other_a += after[i];
+    }
+    printf("  cry episodes, each stretch played alone as the monitor hears it");
+    if (played < s->n)
+        printf(" (%zu of the %zu stretches: not the --rest pieces, at most %.0f min)", played,
+               s->n, EPISODE_AUDIO_MAX_S / 60.0);
+    printf(":\n    in the other sounds  %zu -> %zu", other_b, other_a);
+    if (n_cry) printf(";  crying stretches with one  %zu/%zu -> %zu/%zu", cry_b, n_cry, cry_a, n_cry);
+    putchar('\n');
 }
 
 /* ---- the command ------------------------------------------------------------------------ */
@@ -895,6 +962,7 @@ int cmd_adapt(int argc, char **argv)
     items s;
     memset(&s, 0, sizeof s);
     float *before = NULL, *after = NULL, *best = NULL;
+    size_t *eps_before = NULL, *eps_after = NULL;
     cm_home *old = cm_model_home(m) ? cm_home_copy(cm_model_home(m)) : NULL;
     cm_home *final = NULL;
     pool all; /* every stretch's windows with the fixed examples: what a written layer fits */
@@ -989,6 +1057,8 @@ int cmd_adapt(int argc, char **argv)
         secs += s.v[i].dur_s;
     }
     tally tb = measure(m, &s, before);
+    eps_before = calloc(s.n + 1, sizeof *eps_before), eps_after = calloc(s.n + 1, sizeof *eps_after);
+    if (!eps_before || !eps_after || stretch_episodes(m, &s, -1, eps_before) != 0) goto out;
     printf("Your corrections: %zu recording%s, %zu clip folder%s: %zu crying and %zu other "
            "stretches, %.1f min (%zu windows above the silence gate)\n",
            s.n_recordings, s.n_recordings == 1 ? "" : "s", s.n_folders,
@@ -1057,7 +1127,7 @@ int cmd_adapt(int argc, char **argv)
             if (tty)
                 fprintf(stderr, "\rcrymeter: cross-validating %zu/%zu\033[K", ++tried,
                         n_g * n_l * n_r);
-            if (cross_validate(m, &s, folds, &hp, silence, after) != 0) goto out;
+            if (cross_validate(m, &s, folds, &hp, silence, after, NULL) != 0) goto out;
             tally t = measure(m, &s, after);
             if (t.cry_found < tb.cry_found || t.false_alarms > tb.false_alarms) continue;
             if (!(loss(&t) < loss(have ? &t_best : &tb) - 1e-3)) continue;
@@ -1089,6 +1159,10 @@ int cmd_adapt(int argc, char **argv)
     print_names(&s, cm_model_params(m)->threshold[CM_CLASS_CRY], before, have ? best : before);
     printf("\n  mean cry score of the other sounds  %.2f -> %.2f (threshold %.2f)\n",
            tb.score_other, ta->score_other, (double)cm_model_params(m)->threshold[CM_CLASS_CRY]);
+    if (have) {
+        if (cross_validate(m, &s, folds, &hp_best, silence, after, eps_after) != 0) goto out;
+        print_episodes(&s, eps_before, eps_after);
+    }
     if (n_check && have)
         printf("  crying from other homes lowered by the layer  %.1f%% of %zu held-out windows "
                "(at most %.0f%%)\n", 100.0 * low_best, n_check, 100.0 * ANCHOR_LOSS_MAX);
@@ -1118,7 +1192,7 @@ int cmd_adapt(int argc, char **argv)
            o.out, o.out);
     rc = CM_EXIT_OK;
 out:
-    free(before), free(after), free(best);
+    free(before), free(after), free(best), free(eps_before), free(eps_after);
     cm_home_free(old);
     cm_home_free(final);
     pool_free(&all);

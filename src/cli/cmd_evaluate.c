@@ -207,35 +207,7 @@ static int cmp_double(const void *a, const void *b)
 /* Cry episodes of a CM_FRONT_RATE_HZ mono signal under model m. */
 static int run_analyzer(const cm_model *m, const float *x, size_t n, collect *out)
 {
-    cm_analyzer_config cfg = cm_analyzer_config_default(CM_FRONT_RATE_HZ, 1);
-    cfg.model = m;
-    cfg.true_peak = false;
-    /* Every stage on this thread, as in monitor (whose on_level keeps them there): with the
-     * file path's front-end thread, frames reach the detector in 1 s jobs up to 4 jobs
-     * behind the push, so the START times (pushed_s) came 3-4 s late and varied from run to
-     * run (median 4.71-5.08 s instead of 1.77 s). Episodes are the same either way. */
-    cfg.threads = 1;
-    cfg.on_event = on_event;
-    cfg.user = out;
-    cm_analyzer *a = NULL;
-    cm_diag why = {{0}};
-    if (cm_analyzer_create(&cfg, &a, &why) != CM_OK) {
-        cli_err("analyzer: %s", why.msg);
-        return -1;
-    }
-    int rc = 0;
-    /* 10 ms pushes, as the monitor's capture worker does, so that the time of each START
-     * record (pushed_s) is the monitor's to within 10 ms. */
-    const size_t hop = CM_FRONT_RATE_HZ / 100;
-    for (size_t i = 0; i < n && rc == 0; i += hop) {
-        size_t k = n - i < hop ? n - i : hop;
-        out->pushed_s = (double)(i + k) / CM_FRONT_RATE_HZ;
-        if (cm_analyzer_push(a, x + i, k) != CM_OK) rc = -1;
-    }
-    if (rc == 0 && cm_analyzer_flush(a) != CM_OK) rc = -1;
-    cm_analyzer_destroy(a);
-    if (rc) cli_err("analyzer failed");
-    return rc;
+    return cd_run_analyzer(m, x, n, on_event, out, &out->pushed_s);
 }
 
 /* Appends a clip's audio, at CM_FRONT_RATE_HZ, to a growing buffer. */

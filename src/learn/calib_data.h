@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crymeter/analyzer.h"
 #include "crymeter/classifier.h"
 #include "crymeter/learn/metrics.h"
 #include "crymeter/learn/train.h"
@@ -142,6 +143,14 @@ typedef struct cd_trainset {
 cd_trainset *cd_trainset_build(const cd_set *set, int skip_fold, float silence_dbfs,
                                int label_balance);
 void cd_trainset_free(cd_trainset *t);
+
+/* Plays a CM_FRONT_RATE_HZ mono signal through the analyzer under model m (NULL: the
+ * compiled-in default), as monitor hears it: every stage on this thread, 10 ms pushes, then
+ * the flush. on_event (may be NULL) gets every record with user; *pushed_s (may be NULL)
+ * holds the audio pushed so far, in seconds, when a record comes. Returns -1 on failure
+ * (printed). */
+int cd_run_analyzer(const cm_model *m, const float *x, size_t n, cm_event_fn on_event,
+                    void *user, double *pushed_s);
 
 /* Clip score for class c: the maximum over windows of the detector's smoothed probability
  * (a clip "contains" the class when the detector would fire somewhere in it). */
