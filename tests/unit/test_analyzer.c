@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* cm_analyzer end to end on real audio: streaming invariance (whole file vs random chunk
- * sizes), episode times against a file built with known on/off times, levels of a known
- * sine, the excessive flags, non-finite samples, and rate/channel independence. */
+ * sizes, also with a home layer), episode times against a file built with known on/off
+ * times, levels of a known sine, the excessive flags, non-finite samples, and rate/channel
+ * independence. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -11,10 +12,12 @@
 
 #include "crymeter/analyzer.h"
 #include "crymeter/classifier.h"
+#include "crymeter/home.h"
 #include "crymeter/model_file.h"
 #include "crymeter/resample.h"
 #include "crymeter/shape.h"
 #include "crymeter/learn/sobgen.h"
+#include "learn/calib_data.h"
 #include "testutil.h"
 
 #define MAX_EP 64
@@ -383,6 +386,85 @@ START_TEST(helper_threads_same_results)
 }
 END_TEST
 
+/* Seconds of cry episodes inside [a, b) s. */
+static double cry_seconds(const collected *c, double a, double b)
+{
+    double t = 0;
+    for (int i = 0; i < c->n; i++) {
+        if (c->ep[i].cls != CM_CLASS_CRY) continue;
+        double s = c->ep[i].start_s > a ? c->ep[i].start_s : a;
+        double e = c->ep[i].end_s < b ? c->ep[i].end_s : b;
+        if (e > s) t += e - s;
+    }
+    return t;
+}
+
+/* The streaming invariant with a home layer, whose state runs across windows (the 4 s trail
+ * of recent corrections and the 4-window rule after a match, cm_home_trail): a layer taught
+ * that the demo's second cry (48-58 s) is the household's sound, against its first (4-18 s),
+ * lowers that cry, and gives the same episodes whole and in random chunks, on 1, 2 and 3
+ * threads. */
+START_TEST(streaming_invariance_home_layer)
+{
+    cm_model *m = NULL, *plain = NULL;
+    cm_diag why = {{0}};
+    ck_assert_int_eq(cm_model_load_default(&m, &why), CM_OK);
+    ck_assert_int_eq(cm_model_load_default(&plain, &why), CM_OK);
+    const char *path = tu_src("samples/demo.flac");
+    float *au = NULL;
+    size_t na = 0;
+    unsigned fr = 0;
+    ck_assert_int_eq(cd_read_front(path, &au, &na, &fr), 0);
+    cm_front_config fc = cm_model_front_config(m);
+    cd_feats f;
+    ck_assert_int_eq(cd_window_feats(au, na, &fc, 0, &f), 0);
+    float *x = malloc(f.n_win * CM_WF_DIM * sizeof *x);
+    uint8_t *y = malloc(f.n_win);
+    ck_assert(x && y);
+    size_t k = 0, n_home = 0;
+    for (size_t w = 0; w < f.n_win; w++) {
+        double c = 0.25 * (double)w + 0.5; /* 1 s windows every 0.25 s: the centre, s */
+        int cry = c >= 4.5 && c < 18.0, home = c >= 48.5 && c < 57.5;
+        if (!cry && !home) continue;
+        memcpy(x + k * CM_WF_DIM, f.x + w * CM_WF_DIM, CM_WF_DIM * sizeof *x);
+        y[k++] = (uint8_t)cry;
+        n_home += home;
+    }
+    ck_assert_uint_ge(n_home, 30);
+    cm_home_params hp = {8.f, 0.01f, 0.8f};
+    cm_home *h = NULL;
+    ck_assert_msg(cm_home_fit(&hp, cm_model_net(m)->mean, cm_model_net(m)->std, x, y, k, &h,
+                              &why) == CM_OK, "fit: %s", why.msg);
+    ck_assert_int_eq(cm_model_set_home(m, h, &why), CM_OK);
+    cm_home_free(h);
+
+    unsigned rate, ch;
+    size_t n;
+    float *a = load(path, &rate, &ch, &n);
+    cm_analyzer_config cfg = cm_analyzer_config_default(rate, ch);
+    collected base, whole, parts;
+    cm_summary s0, s1, s2;
+    cfg.model = plain;
+    run(&cfg, a, n, n, 0, &base, &s0);
+    cfg.model = m;
+    run(&cfg, a, n, n, 0, &whole, &s1);
+    /* The layer acts: the second cry is (mostly) no longer crying, the first still is. */
+    double b2 = cry_seconds(&base, 48, 58), h2 = cry_seconds(&whole, 48, 58);
+    ck_assert_msg(b2 > 5.0 && h2 < 0.5 * b2, "second cry: %.2f s without the layer, %.2f s with", b2, h2);
+    ck_assert_double_gt(cry_seconds(&whole, 4, 18.5), 0.8 * cry_seconds(&base, 4, 18.5));
+    for (int trial = 0; trial < 3; trial++) {
+        cfg.threads = 1u + (unsigned)trial;
+        run(&cfg, a, n, 0, tu_seed() + (uint64_t)trial * 7919, &parts, &s2);
+        ck_assert_int_eq(parts.n, whole.n);
+        ck_assert_msg(memcmp(parts.ep, whole.ep, (size_t)whole.n * sizeof whole.ep[0]) == 0,
+                      "episodes differ with random chunks on %u threads", cfg.threads);
+    }
+    free(a), free(au), free(x), free(y), free(f.x), free(f.peak);
+    cm_model_destroy(m);
+    cm_model_destroy(plain);
+}
+END_TEST
+
 /* A model swapped in mid-stream (monitor's reload) at a block-unaligned point, with every
  * thread layout: a copy of the model in use changes nothing (no window lost or scored
  * twice, the jobs in flight finished first); a model with a frame network is refused by
@@ -488,6 +570,7 @@ int main(void)
     tcase_add_test(tc, rate_and_channels_independent);
     tcase_add_test(tc, sobbing_after_crying);
     tcase_add_test(tc, helper_threads_same_results);
+    tcase_add_test(tc, streaming_invariance_home_layer);
     tcase_add_test(tc, set_model_mid_stream);
     tcase_add_test(tc, config_checks);
     suite_add_tcase(su, tc);
