@@ -77,11 +77,12 @@ static const char help[] =
     "score, and the cry episodes the monitor would announce on each stretch played alone\n"
     "(at most an hour of them; not the --rest pieces); each stretch is scored by a home\n"
     "layer fitted without it, so the figures are what to expect on new nights. It also\n"
-    "prints the share of held-out anchor windows (other\n"
-    "homes' crying) the layer lowers noticeably; a layer that lowers more than 2 % is not\n"
-    "kept. When the corrections are too few, or do not score better, it says so and writes\n"
-    "nothing (exit 1). Use the result with --model HOME.json, or `model = HOME.json` in the\n"
-    "monitor's config file (then restart the crymeter-monitor unit).\n"
+    "prints the share of held-out anchor windows (other homes' crying) the layer lowers\n"
+    "noticeably; a layer that lowers more than 2 % is not kept. When the corrections are\n"
+    "too few, or do not score better, it says so and writes nothing (exit 1). Use the\n"
+    "result with --model HOME.json, or `model = HOME.json` in the monitor's config file\n"
+    "(restart the crymeter-monitor unit the first time; after that, `systemctl reload\n"
+    "crymeter-monitor` reads the file again).\n"
     "\n"
     "Exit status: 0 written, 1 nothing written (bad input, or no improvement), 2 usage.\n";
 
@@ -130,7 +131,6 @@ typedef struct items {
     size_t n, cap;
     size_t n_recordings, n_folders;
     size_t pcm_total;         /* samples kept in the items' pcm */
-    int pcm_dropped;          /* some stretch's audio was not kept (EPISODE_AUDIO_MAX_S) */
 } items;
 
 /* A malloc'ed printf; NULL when out of memory. */
@@ -217,13 +217,12 @@ static int features(const float *x, size_t n, const cm_front_config *fc, int kee
         cli_err("%s: cannot compute its features (out of memory?)", it->where);
         return -1;
     }
+    /* Out of memory or beyond the cap: the stretch is left out of the episode count only. */
     if (s && s->pcm_total + n <= (size_t)(EPISODE_AUDIO_MAX_S * CM_FRONT_RATE_HZ) &&
         (it->pcm = malloc((n + 1) * sizeof *it->pcm))) {
         memcpy(it->pcm, x, n * sizeof *x);
         it->n_pcm = n;
         s->pcm_total += n;
-    } else if (s) {
-        s->pcm_dropped = 1;
     }
     return 0;
 }
