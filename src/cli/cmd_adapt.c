@@ -1056,8 +1056,6 @@ int cmd_adapt(int argc, char **argv)
         secs += s.v[i].dur_s;
     }
     tally tb = measure(m, &s, before);
-    eps_before = calloc(s.n + 1, sizeof *eps_before), eps_after = calloc(s.n + 1, sizeof *eps_after);
-    if (!eps_before || !eps_after || stretch_episodes(m, &s, -1, eps_before) != 0) goto out;
     printf("Your corrections: %zu recording%s, %zu clip folder%s: %zu crying and %zu other "
            "stretches, %.1f min (%zu windows above the silence gate)\n",
            s.n_recordings, s.n_recordings == 1 ? "" : "s", s.n_folders,
@@ -1159,7 +1157,21 @@ int cmd_adapt(int argc, char **argv)
     printf("\n  mean cry score of the other sounds  %.2f -> %.2f (threshold %.2f)\n",
            tb.score_other, ta->score_other, (double)cm_model_params(m)->threshold[CM_CLASS_CRY]);
     if (have) {
-        if (cross_validate(m, &s, folds, &hp_best, silence, after, eps_after) != 0) goto out;
+        /* Only for a layer that will be written: the episodes of the starting model (its own
+         * layer, if any, back in place of the cross-validation's) and of the chosen one. */
+        eps_before = calloc(s.n + 1, sizeof *eps_before);
+        eps_after = calloc(s.n + 1, sizeof *eps_after);
+        if (!eps_before || !eps_after) {
+            cli_err("adapt: out of memory");
+            goto out;
+        }
+        if (cm_model_set_home(m, old, &why) != CM_OK) {
+            cli_err("adapt: %s", why.msg);
+            goto out;
+        }
+        if (stretch_episodes(m, &s, -1, eps_before) != 0 ||
+            cross_validate(m, &s, folds, &hp_best, silence, after, eps_after) != 0)
+            goto out;
         print_episodes(&s, eps_before, eps_after);
     }
     if (n_check && have)
